@@ -128,3 +128,20 @@ class ArticleItem:
     """1.0 for exact duplicates, the MinHash Jaccard estimate for near duplicates."""
     minhash: bytes | None = None
     """Serialised MinHash signature of the body (set by dedupe, stored for later runs)."""
+
+
+@dataclass(kw_only=True, slots=True)
+class CrawlError:
+    """A URL that failed or was skipped, with the reason; stored in `crawl_errors`."""
+
+    url: str
+    """The URL requested (canonical form)."""
+    reason: str
+    """Short machine-readable reason: "http_404", "timeout", "dns", "robots", "not_html",
+    "extraction_error", "dropped:<why>", "too_large", "redirect_loop" …"""
+    status: int | None = None
+    """HTTP status when a response arrived, else None."""
+    detail: str | None = None
+    """Human-readable detail (exception message, validation message)."""
+    referer: str | None = None
+    """The page the URL was found on."""
