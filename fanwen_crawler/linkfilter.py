@@ -1,0 +1,64 @@
+"""Which discovered URLs a crawl follows: same site, not denied, not a binary file.
+
+Scrapy's `allowed_domains` cannot express "same host and port" for IP hosts such as
+127.0.0.1, so the spider asks `LinkFilter.accept` instead; it works the same for
+named hosts and for loopback test servers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from fanwen_crawler.profiles import Profile
+from fanwen_crawler.urls import canonical_url, same_site
+
+# Links to files that are never article HTML.
+BINARY_EXTENSIONS = re.compile(
+    r"\.(?:pdf|docx?|xlsx?|pptx?|wps|zip|rar|7z|gz|tar|exe|apk|jpe?g|png|gif|bmp|webp|svg|ico|"
+    r"mp[34]|avi|flv|wmv|swf|css|js|xml|txt)$",
+    re.IGNORECASE,
+)
+# Pages no corpus wants: search results, logins, comment posting, print views.
+UTILITY_PATHS = re.compile(
+    r"(?:/search|/plus/search|/login|/register|/logout|/user/|/e/member|mod=logging|"
+    r"/comment/|/print|/ajax|/api/|/tags?\.php|/sitemap|/rss)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(slots=True)
+class LinkFilter:
+    """Decides, for a crawl over `site_urls`, whether a URL may be requested."""
+
+    site_urls: list[str]
+    profile: Profile | None = None
+    rejected: dict[str, int] = field(default_factory=dict)
+
+    def _reject(self, why: str) -> None:
+        self.rejected[why] = self.rejected.get(why, 0) + 1
+
+    def accept(self, url: str | None) -> str | None:
+        """Canonical form of `url` if the crawl should follow it, else None."""
+        if not url:
+            return None
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            self._reject("scheme")
+            return None
+        canon = canonical_url(url)
+        if not any(same_site(canon, site) for site in self.site_urls):
+            self._reject("offsite")
+            return None
+        path = urlsplit(canon).path
+        if BINARY_EXTENSIONS.search(path):
+            self._reject("binary")
+            return None
+        if self.profile is not None and self.profile.is_denied(canon):
+            self._reject("profile_deny")
+            return None
+        if UTILITY_PATHS.search(canon):
+            self._reject("utility")
+            return None
+        return canon

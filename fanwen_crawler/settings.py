@@ -1,0 +1,72 @@
+"""The one settings module: Scrapy's settings and ours (FANWEN_*), grouped.
+
+Defaults are polite for crawling other people's portals. The CLI overrides a few
+of them per run (database path, delay, concurrency, limits); spiders do not.
+Every FANWEN_* setting is documented in README.md (a test checks this).
+"""
+
+# --- Project -----------------------------------------------------------------
+BOT_NAME = "fanwen_crawler"
+SPIDER_MODULES = ["fanwen_crawler.spiders"]
+NEWSPIDER_MODULE = "fanwen_crawler.spiders"
+
+# --- Politeness: identify ourselves, obey robots.txt, go slowly -----------------
+USER_AGENT = "fanwen-crawler/0.1 (+corpus research crawler; obeys robots.txt)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+# --- Robustness: retry transient failures, bound what we download ---------------
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+REDIRECT_MAX_TIMES = 10
+# Breadth-first keeps list pages ahead of deep article chains and memory flat.
+DEPTH_PRIORITY = 1
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+
+# --- Safety: no code-execution consoles unless explicitly asked for -------------
+TELNETCONSOLE_ENABLED = False
+EXTENSIONS = {
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "fanwen_crawler.progress.ProgressBar": 500,
+}
+
+# --- Our components ---------------------------------------------------------------
+DOWNLOADER_MIDDLEWARES = {
+    # Before the robots.txt middleware (100) so stored articles cost no request at all.
+    "fanwen_crawler.middlewares.SkipStoredMiddleware": 50,
+}
+ITEM_PIPELINES = {
+    "pipelines.normalise.NormalisePipeline": 100,
+    "pipelines.validate.ValidatePipeline": 200,
+    "pipelines.dedupe.DedupePipeline": 300,
+    "pipelines.storage.StoragePipeline": 800,
+}
+
+# --- Output / logging ---------------------------------------------------------------
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
+# Development convenience: `fanwen crawl --cache` turns this on.
+HTTPCACHE_ENABLED = False
+HTTPCACHE_DIR = "httpcache"
+
+# --- fanwen-crawler settings (documented in README.md) --------------------------------
+FANWEN_DB_PATH = "data/corpus.db"
+FANWEN_PROFILE = None
+FANWEN_MIN_BODY_CHARS = 50
+FANWEN_BATCH_SIZE = 50
+FANWEN_FLUSH_SECONDS = 5.0
+FANWEN_SKIP_STORED = True
+FANWEN_MAX_ARTICLE_PAGES = 50
+FANWEN_PROGRESS = False

@@ -1,0 +1,32 @@
+"""Shared test fixtures: the bundled portal on loopback and a runner for the real CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FANWEN = [sys.executable, "-m", "fanwen_crawler"]
+
+
+@pytest.fixture()
+def portal() -> Iterator[Any]:
+    """The bundled sample portal served on 127.0.0.1 (a fresh server per test)."""
+    from fanwen_crawler.sample_portal import serve_portal
+
+    with serve_portal(host="127.0.0.1", port=0) as served:
+        yield served
+
+
+def run_fanwen(*args: str, cwd: Path | None = None, timeout: float = 300,
+               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real `fanwen` command line in a subprocess (fresh reactor each time)."""
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    return subprocess.run([*FANWEN, *args], cwd=cwd or ROOT, capture_output=True, text=True,
+                          timeout=timeout, env=full_env, check=False)
