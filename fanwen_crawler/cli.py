@@ -49,29 +49,38 @@ def main() -> None:
               help="Scrapy log level (default INFO, WARNING when a progress bar is shown).")
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the crawl log to this file instead of stderr.")
+@click.option("--set", "set_options", multiple=True, metavar="NAME=VALUE",
+              help="Override a Scrapy or FANWEN_* setting (repeatable).")
 def crawl(start_urls: tuple[str, ...], db_path: Path, state_dir: Path | None,
           profile: str | None, max_pages: int | None, delay: float | None,
           concurrency: int | None, refresh: bool, no_keywords: bool, quiet: bool,
-          log_level: str | None, log_file: Path | None) -> None:
+          log_level: str | None, log_file: Path | None, set_options: tuple[str, ...]) -> None:
     """Crawl the portal(s) at START_URLS into the corpus.
 
     Works on portals it has never seen: finds list pages and their pagination,
     article pages and their continuation pages, and stays on the start URL's site.
     Exit codes: 0 ok, 1 nothing fetched, 2 usage, 3 database, 4 interrupted.
     """
+    for url in start_urls:
+        if not url.startswith(("http://", "https://")):
+            _fail(f"not an http(s) URL: {url}", 2)
+    extra: dict[str, str] = {}
+    for item in set_options:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            _fail(f"--set expects NAME=VALUE, got {item!r}", 2)
+        extra[name.strip()] = value
     from fanwen_crawler.crawl import CrawlOptions, CrawlSetupError, run_crawl
     from fanwen_crawler.profiles import ProfileError
     from fanwen_crawler.report import format_crawl_summary
 
-    for url in start_urls:
-        if not url.startswith(("http://", "https://")):
-            _fail(f"not an http(s) URL: {url}", 2)
     progress = sys.stderr.isatty() and not quiet
     level = log_level or ("WARNING" if progress or quiet else "INFO")
     options = CrawlOptions(
         start_urls=list(start_urls), db_path=db_path, state_dir=state_dir, profile=profile,
         max_pages=max_pages, delay=delay, concurrency=concurrency, refresh=refresh,
         progress=progress, keywords=not no_keywords, log_level=level, log_file=log_file,
+        extra_settings=extra,
     )
     try:
         result = run_crawl(options)
