@@ -1,0 +1,82 @@
+"""`python -m fanwen_crawler.evaluation`: score the extractors, print or write the report."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from fanwen_crawler.evaluation.adapters import ADAPTERS
+from fanwen_crawler.evaluation.fixtures import DEFAULT_FIXTURES, load_cases
+from fanwen_crawler.evaluation.harness import check_targets, render_markdown, run, summarise
+
+BEGIN, END = "<!-- eval:begin -->", "<!-- eval:end -->"
+GENERATED = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.DOTALL)
+
+
+def write_report(path: Path, report: str) -> None:
+    """Replace the generated block between the eval markers, or write a new file."""
+    block = f"{BEGIN}\n{report}{END}"
+    if path.exists() and BEGIN in (text := path.read_text(encoding="utf-8")):
+        path.write_text(GENERATED.sub(lambda _: block, text), encoding="utf-8")
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"# Extraction evaluation\n\n{block}\n", encoding="utf-8")
+
+
+@click.command()
+@click.option(
+    "--fixtures",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=DEFAULT_FIXTURES,
+    show_default=True,
+    help="Root of the labelled set.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Markdown file to write the report into (between the eval markers).",
+)
+@click.option(
+    "--extractors",
+    default=",".join(ADAPTERS),
+    show_default=True,
+    help="Comma-separated extractors; ones not installed are skipped.",
+)
+@click.option("--check", is_flag=True, help="Exit 1 when ours misses an issue #3 target.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def main(fixtures: Path, out: Path | None, extractors: str, check: bool, quiet: bool) -> None:
+    """Score our extractor and its competitors on the labelled evaluation set."""
+    names = [n.strip() for n in extractors.split(",") if n.strip()]
+    unknown = [n for n in names if n not in ADAPTERS]
+    if unknown:
+        raise click.BadParameter(
+            f"unknown extractor(s): {', '.join(unknown)}", param_hint="--extractors"
+        )
+    adapters = [ADAPTERS[n] for n in names if ADAPTERS[n].available()]
+    skipped = [n for n in names if ADAPTERS[n] not in adapters]
+    for name in skipped:
+        click.echo(f"skipping {name}: not importable in this environment", err=True)
+    if check and "ours" not in [a.name for a in adapters]:
+        raise click.UsageError("--check needs the 'ours' extractor")
+    cases = load_cases(fixtures)
+    if not cases:
+        raise click.UsageError(f"no cases under {fixtures}")
+    results = run(cases, adapters, progress=not quiet)
+    report = render_markdown(results, adapters, skipped)
+    click.echo(report)
+    if out is not None:
+        write_report(out, report)
+        click.echo(f"wrote {out}", err=True)
+    if check:
+        missed = check_targets(summarise(results)["ours"])
+        for line in missed:
+            click.echo(f"target missed: {line}", err=True)
+        sys.exit(1 if missed else 0)
+
+
+if __name__ == "__main__":
+    main()
