@@ -1,19 +1,160 @@
 """Extraction: pure functions of (page bytes, URL, optional HTTP headers) → `Page`.
 
 No Scrapy import, no network, no settings, no clock. The spider and the tests call
-the same `extract_page`. (Interface placeholder; the real implementation replaces it.)
+the same `extract_page`. One lxml parse per page: head metadata is read, the tree
+is pruned, linearised into lines once, and every field is derived from those lines
+and the page's links (see the sibling modules, one job each).
 """
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Mapping
 
+from lxml import etree, html
+
+from fanwen_crawler.extractors import article, listing, pager, related
+from fanwen_crawler.extractors.blocks import best_run, linearise
+from fanwen_crawler.extractors.boilerplate import prune_tree
+from fanwen_crawler.extractors.classify import Evidence, classify
+from fanwen_crawler.extractors.dates import find_labelled_date, parse_date, parse_year_month
+from fanwen_crawler.extractors.decoding import decode_html
+from fanwen_crawler.extractors.head import read_head
+from fanwen_crawler.extractors.head import meta_title as head_meta_title
+from fanwen_crawler.extractors.links import collect_links
+from fanwen_crawler.extractors.overrides import apply_selectors
+from fanwen_crawler.extractors.sections import split_sections
 from fanwen_crawler.items import Page
 from fanwen_crawler.profiles import Profile
+from fanwen_crawler.urls import canonical_url
+
+__all__ = ["ExtractionError", "decode_html", "extract_html", "extract_page"]
+
+logger = logging.getLogger(__name__)
+
+XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+PARSER = html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False,
+                         default_doctype=False)
+DATE_SEARCH_LINES = 8
 
 
 class ExtractionError(Exception):
     """The page is of a known kind but its layout broke extraction."""
+
+
+def _parse(text: str) -> html.HtmlElement | None:
+    text = CONTROL_CHARS.sub("", XML_DECLARATION.sub("", text, count=1))
+    if not text.strip():
+        return None
+    try:
+        root = html.document_fromstring(text, parser=PARSER)
+    except (etree.ParserError, ValueError):
+        return None
+    return root
+
+
+def _find_date(texts: list[str], head_dates: list[str], fallback: list[str]) -> tuple[str, str] | None:
+    found = find_labelled_date(texts)
+    if found:
+        for value in head_dates:  # same day in a <meta>, stated more precisely
+            precise = parse_date(value)
+            if precise and precise[0][:10] == found[0][:10] and len(precise[0]) > len(found[0]):
+                return precise[0], value
+        return found
+    for value in head_dates:
+        found = parse_date(value)
+        if found:
+            return found[0], value
+    return find_labelled_date(fallback) or next(
+        (ym for ym in map(parse_year_month, fallback) if ym), None)
+
+
+def extract_html(html_text: str, url: str, profile: Profile | None = None) -> Page:
+    """Extract one already-decoded page."""
+    page_url = canonical_url(url)
+    root = _parse(html_text)
+    if root is None:
+        return Page(url=page_url, page_type="other")
+    head = read_head(root)
+    prune_tree(root)
+    body_el = root.find("body")
+    if body_el is None:
+        body_el = root
+    lines = linearise(body_el)
+    links = collect_links(body_el, page_url)
+    by_el: dict[object, object] = {link.el: link for link in links}
+    over = apply_selectors(root, profile.selectors if profile else {}, by_el, page_url)
+
+    title, title_index = article.choose_title(head.title, head_meta_title(head), lines)
+    meta_indices = article.meta_lines(lines, title_index)
+    run_start, run_end = best_run(lines)
+    content = lines[run_start:run_end]
+    position = {id(line): i for i, line in enumerate(lines)}
+    if title_index >= 0 and any(position[id(ln)] > title_index for ln in content):
+        content = [ln for ln in content if position[id(ln)] > title_index]
+    crumbs = article.breadcrumb(lines, title_index)
+    skip = {id(lines[i]) for i in meta_indices}
+    body_lines = over.body_lines if over.body_lines is not None else content
+    paragraphs = article.body_paragraphs(body_lines, title, skip)
+    texts = [text for text, _ in paragraphs]
+    body_chars = sum(len(t) for t in texts)
+
+    content_start = position[id(content[0])] if content else len(lines)
+    content_end = position[id(content[-1])] if content else len(lines)
+    near_title = [lines[i].text for i in meta_indices]
+    if title_index >= 0:
+        near_title += [ln.text for ln in lines[title_index + 1: title_index + DATE_SEARCH_LINES]]
+    elsewhere = [ln.text for ln in lines[max(0, content_start - DATE_SEARCH_LINES): content_start]]
+    elsewhere += [ln.text for ln in lines[content_end + 1: content_end + DATE_SEARCH_LINES]]
+    elsewhere += [ln.text for ln in content[:3]] + [ln.text for ln in content[-3:]]
+    date = _find_date(near_title, head.date_values, elsewhere)
+    if "published" in over.texts:
+        date = parse_date(over.texts["published"]) or date
+    source, author = article.source_and_author([lines[i].text for i in meta_indices] or
+                                               [ln.text for ln in lines[title_index + 1:
+                                                                        title_index + 4]])
+    listed = listing.listed_articles(links, page_url)
+    evidence = Evidence(
+        url=page_url, body_chars=body_chars, paragraphs=len(texts),
+        has_title_line=title_index >= 0, has_date=date is not None,
+        content_article_links=listing.article_links_in(content, by_el, page_url),
+        listed_links=len(listed), title=title or head.title,
+    )
+    page_type = classify(evidence, profile)
+    list_links = listing.category_links(links, lines, page_url, by_el)
+    page = Page(url=page_url, page_type=page_type, list_links=list_links)
+
+    if page_type == "article":
+        if not texts:
+            raise ExtractionError(f"{page_url}: article page but no body text found")
+        after_content = lines[content_end + 1: content_end + 6]
+        pages = pager.article_pager(page_url, links, content[-6:] + after_content, by_el)
+        page.title = over.texts.get("title", title)
+        page.published_at, page.published_raw = date if date else (None, None)
+        page.source = over.texts.get("source", source)
+        page.author = over.texts.get("author", author)
+        page.category = over.texts.get("category") or article.category_from_crumbs(crumbs, title)
+        page.body = "\n".join(texts)
+        page.paragraphs = texts
+        page.sections = split_sections(paragraphs, page.title)
+        page.tags = over.tags or related.find_tags(lines, by_el)
+        page.related = over.related or related.find_related(lines, by_el)
+        page.next_page = over.next_page or pages.next_page
+        page.first_page = pages.first_page
+        page.page_links = pages.page_links
+    elif page_type == "list":
+        page.title = over.texts.get("title") or (crumbs[-1] if crumbs else None) or (
+            article.strip_site_suffix(head.title) if head.title else None)
+        page.article_links = over.article_links or listed
+        page.next_page = over.next_page or pager.list_next_page(page_url, links, lines, by_el)
+        if page.next_page and page.next_page not in page.list_links:
+            page.list_links.append(page.next_page)
+    else:
+        page.title = article.strip_site_suffix(head.title) if head.title else title
+        page.article_links = over.article_links or listing.likely_articles(links, page_url)
+    return page
 
 
 def extract_page(
@@ -23,4 +164,11 @@ def extract_page(
     profile: Profile | None = None,
 ) -> Page:
     """Decode and extract one page. `headers` may carry Content-Type (charset)."""
-    raise NotImplementedError
+    content_type = None
+    for name, value in (headers or {}).items():
+        if name.lower() == "content-type":
+            content_type = value.decode("latin-1") if isinstance(value, bytes) else value
+    text, encoding = decode_html(body, content_type)
+    page = extract_html(text, url, profile)
+    page.encoding = encoding
+    return page

@@ -1,0 +1,172 @@
+"""Article fields from the linearised page: title, meta line, breadcrumb, body.
+
+Everything is positional and structural: the title is the heading that matches the
+document title, the meta line (时间/来源/作者) sits just below it, the breadcrumb is
+the separator-joined link row above it, and the body is the content block's lines
+minus chrome, the repeated title, lead-ins and meta lines.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fanwen_crawler.extractors.blocks import Line
+from fanwen_crawler.extractors.boilerplate import is_chrome_line, is_end_marker, is_lead_in
+from fanwen_crawler.extractors.dates import DATE_TIME, parse_date
+from fanwen_crawler.extractors.text import (
+    punctuation_count,
+    remove_watermarks,
+    title_key,
+    visible_length,
+)
+
+# " - 站名", "_站名", "|站名", "——站名" suffixes of a document title.
+TITLE_SEPARATOR = re.compile(r"\s*(?:_|\||｜|\s-\s|-{2,}|——|–|—|::)\s*")
+BREADCRUMB_SEPARATOR = re.compile(r"\s*(?:>|＞|»|›|→|>>|/|\\)\s*")
+BREADCRUMB_LABEL = re.compile(r"^[^:：>]{0,10}(?:位置|导航|所在)[^:：]{0,4}[:：]\s*")
+BREADCRUMB_CHARS = frozenset(">＞»›→")
+GENERIC_CRUMBS = frozenset({"正文", "内容", "阅读文章", "文章", "详情", "正文内容", "浏览文章"})
+META_LABEL = re.compile(r"(?:来源|出处|作者|发布|时间|日期|点击|浏览|阅读|编辑|字号|人气|稿源)")
+META_LINE_MAX = 120
+STOP_LABELS = (r"作者|作\s*者|编辑|责任编辑|责编|点击|浏览|阅读|本文已影响|已影响|发布|更新|"
+               r"时间|日期|来源|出处|字号|人气|评论|分享|收藏|打印|关键词|标签|栏目|分类|摄影|审核")
+SOURCE_VALUE = re.compile(
+    rf"(?:来源|出处|稿源|来自)\s*[:：]\s*(.+?)(?=\s*(?:{STOP_LABELS})|\s{{2,}}|[|丨｜]|\s*(?:19|20)\d\d[-/年]|$)"
+)
+AUTHOR_VALUE = re.compile(
+    rf"(?:作\s*者|撰\s*稿|撰\s*文|文\s*/)\s*[:：]?\s*(.+?)(?=\s*(?:{STOP_LABELS})|\s{{2,}}|[|丨｜]|\s*(?:19|20)\d\d[-/年]|$)"
+)
+LEAD_IN_WINDOW = 4
+TITLE_REPEAT_WINDOW = 6
+# Body text needed before a comment/related header may end the body.
+END_MIN_BODY_CHARS = 100
+
+
+def titles_match(a: str, b: str) -> bool:
+    """Same title up to punctuation, spacing, truncation or a short suffix/prefix."""
+    ka, kb = title_key(a), title_key(b)
+    if not ka or not kb:
+        return False
+    if ka == kb:
+        return True
+    short, long_ = sorted((ka, kb), key=len)
+    return len(short) >= 6 and long_.startswith(short) or len(short) >= 8 and short in long_
+
+
+def strip_site_suffix(title: str) -> str:
+    """'标题_站名' / '标题 - 栏目 - 站名' → '标题'."""
+    parts = [p for p in TITLE_SEPARATOR.split(title) if p.strip()]
+    return parts[0].strip() if parts else title.strip()
+
+
+def choose_title(doc_title: str, meta_title: str | None, lines: list[Line]) -> tuple[str | None, int]:
+    """The article title and the index of its line in `lines` (-1 when not shown)."""
+    candidates = [(i, line) for i, line in enumerate(lines)
+                  if line.heading in ("h1", "h2", "h3") and line.link_ratio < 0.5]
+    for level in ("h1", "h2", "h3"):
+        same = [(i, ln) for i, ln in candidates if ln.heading == level
+                and (titles_match(ln.text, doc_title) or (meta_title and titles_match(ln.text, meta_title)))]
+        if same:
+            i, line = max(same, key=lambda item: visible_length(item[1].text))
+            return line.text, i
+    fallback = strip_site_suffix(meta_title or doc_title) if (meta_title or doc_title) else None
+    if fallback:
+        for i, line in enumerate(lines):
+            if visible_length(line.text) <= 120 and titles_match(line.text, fallback):
+                return line.text, i
+        return fallback, -1
+    h1 = [(i, ln) for i, ln in candidates if ln.heading == "h1"]
+    if h1:
+        return h1[0][1].text, h1[0][0]
+    return None, -1
+
+
+def is_meta_line(text: str) -> bool:
+    """A short line with a date or 来源/作者 labels: the article's meta line."""
+    if visible_length(text) > META_LINE_MAX:
+        return False
+    labels = len(META_LABEL.findall(text))
+    return labels >= 2 or labels >= 1 and bool(DATE_TIME.search(text)) or (
+        bool(DATE_TIME.search(text)) and visible_length(text) <= 40 and punctuation_count(text) <= 2
+    )
+
+
+def meta_lines(lines: list[Line], title_index: int) -> list[int]:
+    """Indices of the meta lines right around the title."""
+    if title_index < 0:
+        return []
+    window = range(max(0, title_index - 2), min(len(lines), title_index + 6))
+    return [i for i in window if i != title_index and is_meta_line(lines[i].text)]
+
+
+def source_and_author(texts: list[str]) -> tuple[str | None, str | None]:
+    """The 来源 and 作者 values from meta lines, as written."""
+    source = author = None
+    for text in texts:
+        if source is None and (match := SOURCE_VALUE.search(text)):
+            source = match.group(1).strip(" :：,，") or None
+        if author is None and (match := AUTHOR_VALUE.search(text)):
+            author = match.group(1).strip(" :：,，") or None
+    return source, author
+
+
+def breadcrumb(lines: list[Line], before: int) -> list[str]:
+    """The breadcrumb crumbs (home … category [… title]) from the row above the title."""
+    stop = before if before >= 0 else min(len(lines), 60)
+    for line in reversed(lines[max(0, stop - 40):stop]):
+        text = line.text
+        labelled = BREADCRUMB_LABEL.match(text)
+        if len(line.anchors) < 1 or visible_length(text) > 200:
+            continue
+        if not labelled and not any(ch in BREADCRUMB_CHARS for ch in text):
+            continue
+        body = text[labelled.end():] if labelled else text
+        crumbs = [c.strip() for c in BREADCRUMB_SEPARATOR.split(body) if c.strip()]
+        if len(crumbs) >= 2 or labelled and crumbs:
+            return crumbs
+    return []
+
+
+def category_from_crumbs(crumbs: list[str], title: str | None) -> str | None:
+    """The last crumb that is neither the article title nor a generic '正文' crumb."""
+    for crumb in reversed(crumbs[1:] if len(crumbs) > 1 else crumbs):
+        if crumb in GENERIC_CRUMBS or (title and titles_match(crumb, title)):
+            continue
+        return crumb
+    return None
+
+
+def _prose_chars(lines: list[Line]) -> int:
+    return sum(len(ln.text) for ln in lines
+               if ln.link_ratio < 0.5 and punctuation_count(ln.text) >= 2)
+
+
+def body_paragraphs(
+    content: list[Line], title: str | None, skip: set[int]
+) -> list[tuple[str, Line]]:
+    """The article's own paragraphs (with their source line) from the content block."""
+    paragraphs: list[tuple[str, Line]] = []
+    chars = 0
+    for n, line in enumerate(content):
+        text = line.text
+        if chars >= END_MIN_BODY_CHARS:
+            follower = content[n + 1] if n + 1 < len(content) else None
+            links_follow = bool(line.anchors) or follower is None or follower.link_ratio >= 0.5
+            if is_end_marker(text, links_follow and _prose_chars(content[n + 1:]) < chars * 0.2):
+                break
+        if id(line) in skip or line.link_ratio >= 0.5:
+            continue
+        if is_chrome_line(text):
+            continue
+        if len(paragraphs) < TITLE_REPEAT_WINDOW and title and titles_match(text, title) \
+                and visible_length(text) <= visible_length(title) + 12:
+            continue
+        if len(paragraphs) < LEAD_IN_WINDOW and is_lead_in(text):
+            continue
+        if len(paragraphs) < LEAD_IN_WINDOW and is_meta_line(text) and parse_date(text):
+            continue
+        text = remove_watermarks(text).strip()
+        if text:
+            paragraphs.append((text, line))
+            chars += len(text)
+    return paragraphs

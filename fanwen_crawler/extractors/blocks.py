@@ -1,0 +1,145 @@
+"""Linearising the DOM into text lines and locating the main content block.
+
+`linearise` walks the pruned tree once and emits one `Line` per visual line: block
+elements and `<br>` break lines, inline text (including link text) joins. Each line
+remembers the innermost block element that owns it and how much of it is link text.
+
+`best_run` scores lines by what article prose looks like (long, punctuated, little
+link text; chrome scores negative) and returns the contiguous run of lines with the
+largest total (Kadane, linear). A run in document order tolerates link boxes
+floated inside an article and does not care how deep the layout tables nest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lxml import html
+
+from fanwen_crawler.extractors.text import clean_text, punctuation_count, visible_length
+
+BLOCK_TAGS = frozenset({
+    "p", "div", "br", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6",
+    "table", "tbody", "thead", "tfoot", "tr", "td", "th", "section", "article", "aside",
+    "header", "footer", "nav", "main", "blockquote", "pre", "hr", "center", "body",
+    "address", "figure", "figcaption", "caption", "fieldset", "details", "summary", "html",
+})
+HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+LINK_LINE_RATIO = 0.5
+SHORT_PLAIN_PENALTY = 0.25
+LINK_PENALTY = 1.0
+LINE_COST = 5.0
+
+
+@dataclass(slots=True)
+class Line:
+    """One visual line of text and where it came from."""
+
+    text: str
+    owner: html.HtmlElement
+    link_chars: int
+    heading: str | None = None
+    strong: bool = False
+    anchors: list[html.HtmlElement] = field(default_factory=list)
+
+    @property
+    def link_ratio(self) -> float:
+        return self.link_chars / max(visible_length(self.text), 1)
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.lines: list[Line] = []
+        self.parts: list[str] = []
+        self.link_chars = 0
+        self.owner: html.HtmlElement | None = None
+        self.heading: str | None = None
+        self.strong_chars = 0
+        self.anchors: list[html.HtmlElement] = []
+
+    def add(self, text: str | None, owner: html.HtmlElement, in_link: bool,
+            heading: str | None, strong: bool) -> None:
+        if not text:
+            return
+        if self.owner is None:
+            if not text.strip():
+                return
+            self.owner = owner
+        self.parts.append(text)
+        if in_link or strong:
+            size = visible_length(clean_text(text))
+            if in_link:
+                self.link_chars += size
+            if strong:
+                self.strong_chars += size
+        if heading and self.heading is None:
+            self.heading = heading
+
+    def flush(self) -> None:
+        if self.owner is not None:
+            text = clean_text("".join(self.parts))
+            if text:
+                self.lines.append(Line(
+                    text, self.owner, min(self.link_chars, visible_length(text)), self.heading,
+                    self.strong_chars >= visible_length(text) * 0.8, self.anchors,
+                ))
+        self.parts, self.link_chars, self.owner, self.heading = [], 0, None, None
+        self.strong_chars = 0
+        self.anchors = []
+
+
+def linearise(root: html.HtmlElement) -> list[Line]:
+    """All text of the (pruned) tree as lines, in document order."""
+    builder = _Builder()
+    # Explicit stack instead of recursion: deep table layouts exceed Python's limit.
+    stack: list[tuple[html.HtmlElement, bool, bool, str | None, bool, html.HtmlElement]] = [
+        (root, False, False, None, False, root)
+    ]
+    while stack:
+        el, closing, in_link, heading, strong, owner = stack.pop()
+        tag = el.tag if isinstance(el.tag, str) else ""
+        is_block = tag in BLOCK_TAGS
+        if closing:
+            if is_block:
+                builder.flush()
+            builder.add(el.tail, owner, in_link, heading, strong)
+            continue
+        if is_block:
+            builder.flush()
+        own = el if is_block else owner
+        child_link = in_link or tag == "a"
+        child_heading = tag if tag in HEADING_TAGS else heading
+        child_strong = strong or tag in ("strong", "b")
+        if tag == "a":
+            builder.anchors.append(el)
+        builder.add(el.text, own, child_link, child_heading, child_strong)
+        # The closing marker carries the *parent's* context for the tail text.
+        stack.append((el, True, in_link, heading, strong, owner))
+        for child in reversed(el):
+            stack.append((child, False, child_link, child_heading, child_strong, own))
+    builder.flush()
+    return builder.lines
+
+
+def line_score(line: Line) -> float:
+    """How much a line looks like article prose (positive) or chrome (negative)."""
+    size = visible_length(line.text)
+    if line.link_ratio >= LINK_LINE_RATIO:
+        return -LINK_PENALTY * line.link_chars - LINE_COST
+    plain = size - line.link_chars
+    if punctuation_count(line.text) == 0:
+        return plain * SHORT_PLAIN_PENALTY - LINE_COST - line.link_chars
+    return plain - LINK_PENALTY * line.link_chars
+
+
+def best_run(lines: list[Line]) -> tuple[int, int]:
+    """[start, end) of the contiguous run of lines with the largest total score (Kadane)."""
+    best, best_span = 0.0, (0, 0)
+    total, start = 0.0, 0
+    for i, line in enumerate(lines):
+        if total <= 0:
+            total, start = 0.0, i
+        total += line_score(line)
+        if total > best:
+            best, best_span = total, (start, i + 1)
+    return best_span

@@ -1,0 +1,144 @@
+"""Boilerplate: markup that is never content, hidden text, and chrome lines.
+
+`prune_tree` removes scripts, styles, frames, forms and hidden elements (inline
+style, the `hidden` attribute, or a class/id hidden by a `<style>` rule) in one pass.
+The named phrase patterns below recognise the generic Chinese portal chrome that
+survives inside a content block: share rows, prev/next links, copyright lines,
+editorial lead-ins, reader counters and article pager rows.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import html
+
+# Elements whose text is never article text.
+DROP_TAGS = frozenset({"script", "style", "noscript", "iframe", "frame", "frameset", "object",
+                       "embed", "svg", "canvas", "template", "select", "option", "button",
+                       "textarea", "input", "audio", "video", "head"})
+HIDDEN_STYLE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:\.0*)?(?:px|pt|em|rem)?\s*(?:;|$|!)",
+    re.IGNORECASE,
+)
+CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+SIMPLE_SELECTOR = re.compile(r"^[a-zA-Z0-9]*([.#])([\w-]+)$")
+
+# Lines that are chrome wherever they appear.
+CHROME_LINE = re.compile(
+    r"上一篇|下一篇|上一章|下一章|打印本文|打印此文|关闭窗口|收藏本文|加入收藏|收藏本站|分享到|"
+    r"一键分享|扫码关注|扫一扫|版权所有|版权声明|版权归|ICP\s*备|ICP证|备案号|公网安备|"
+    r"本文已影响|相关热词搜索|相关推荐|推荐访问|猜你喜欢|相关文章|相关阅读|热门推荐|"
+    r"返回顶部|返回首页|责任编辑|点击查看|点击下载|免费下载|下载文档|复制链接|"
+    r"Copyright|All\s+Rights\s+Reserved|©",
+    re.IGNORECASE,
+)
+# Chrome phrases that only disqualify a *short* line (they can occur in real prose).
+SHORT_CHROME_LINE = re.compile(
+    r"^(?:当前位置|您的位置|您现在的位置|位置)[:：]|阅读\s*[:：(（]?\s*\d+|浏览\s*[:：]?\s*\d+|"
+    r"点击\s*[:：]?\s*\d+|评论\s*[:：(（]?\s*\d+|^(?:分享|收藏|点赞|评论|举报|打印|字号)|"
+    r"【(?:大|中|小)】|^标签[:：]|^关键词[:：]|^tags?\s*[:：]",
+    re.IGNORECASE,
+)
+SHORT_LINE_CHARS = 40
+# Editorial lead-ins: "下面是小编为大家整理的…，供大家参考。"
+LEAD_IN = re.compile(
+    r"^(?:下面|以下|本文|这篇|这是|如下).{0,80}?(?:小编|为大家|为您|帮大家|给大家|我们)"
+    r".{0,80}?(?:整理|收集|精选|分享|带来|准备|搜集|编辑|提供)"
+    r"|(?:供大家参考|仅供参考|欢迎阅读|欢迎大家阅读|希望对(?:你|您|大家)有(?:所)?帮助|欢迎借鉴)"
+    r"[。！!，,]?(?:[^，。]{0,20}[。！!])?$"
+)
+# "第1页 第2页 下一页", "1 2 3 下一页 尾页", "共3页"
+PAGER_ROW = re.compile(
+    r"^(?:\s*(?:第?\s*\d+\s*页|\d+|上一页|下一页|首页|尾页|末页|全文|共\s*\d+\s*页|"
+    r"[<>«»‹›]+|\.\.\.|…|前一页|后一页|上页|下页)\s*)+$"
+)
+# Short lines that open the comments after an article: the body ends there.
+COMMENT_MARKER = re.compile(
+    r"^(?:[【\[]?\s*(?:发表评论|网友评论|相关评论|最新评论|精彩评论|热门评论|评论区|我要评论|查看评论|"
+    r"全部评论|读者评论|用户评论|文章评论|评论列表|发表留言|网友留言)"
+    r"|.{0,20}已有\s*\d+\s*(?:件|条|个|篇)?评论|共\s*\d+\s*条评论)"
+)
+# Labels of link lists after an article; they end the body only when links follow.
+LIST_MARKER = re.compile(
+    r"^[【\[]?\s*(?:相关文章|相关推荐|相关阅读|相关范文|相关报道|相关链接|相关新闻|推荐访问|推荐阅读|"
+    r"推荐文章|猜你喜欢|延伸阅读|热门文章|热门推荐|相关热词搜索|上一篇|下一篇)"
+)
+END_MARKER_MAX_CHARS = 30
+# Rule lines: "------分隔线------", "＊＊＊＊", "——————".
+DECORATION_LINE = re.compile(r"^[\W_]*(?:分隔线|分割线)?[\W_]*$")
+NEXT_PAGE_TEXT = re.compile(r"^(?:下一页|下页|后一页|next|›|»|>|>>)$", re.IGNORECASE)
+
+
+def hidden_css_names(root: html.HtmlElement) -> tuple[set[str], set[str]]:
+    """Class and id names that a `<style>` rule in the page hides."""
+    classes: set[str] = set()
+    ids: set[str] = set()
+    for style in root.iter("style"):
+        css = style.text or ""
+        if not HIDDEN_STYLE.search(css):
+            continue
+        for selectors, declarations in CSS_RULE.findall(css):
+            if not HIDDEN_STYLE.search(declarations):
+                continue
+            for selector in selectors.split(","):
+                match = SIMPLE_SELECTOR.match(selector.strip().split("@")[-1].strip())
+                if match:
+                    (classes if match.group(1) == "." else ids).add(match.group(2))
+    return classes, ids
+
+
+def _is_hidden(el: html.HtmlElement, classes: set[str], ids: set[str]) -> bool:
+    style = el.get("style")
+    if style and HIDDEN_STYLE.search(style):
+        return True
+    if el.get("hidden") is not None:
+        return True
+    if classes:
+        cls = el.get("class")
+        if cls and not classes.isdisjoint(cls.split()):
+            return True
+    return bool(ids) and el.get("id") in ids
+
+
+def prune_tree(root: html.HtmlElement) -> None:
+    """Remove never-content and hidden elements from the tree, in place."""
+    classes, ids = hidden_css_names(root)
+    doomed = []
+    for el in root.iter():
+        tag = el.tag
+        if not isinstance(tag, str):
+            doomed.append(el)  # comments and processing instructions
+        elif tag in DROP_TAGS or _is_hidden(el, classes, ids):
+            doomed.append(el)
+    for el in doomed:
+        parent = el.getparent()
+        if parent is None:
+            continue
+        tail = el.tail
+        if tail and tail.strip():
+            prev = el.getprevious()
+            if prev is not None:
+                prev.tail = (prev.tail or "") + tail
+            else:
+                parent.text = (parent.text or "") + tail
+        parent.remove(el)
+
+
+def is_chrome_line(text: str) -> bool:
+    """True for a line that is portal chrome, not article text."""
+    if CHROME_LINE.search(text) or PAGER_ROW.match(text) or DECORATION_LINE.match(text):
+        return True
+    return len(text) <= SHORT_LINE_CHARS and bool(SHORT_CHROME_LINE.search(text))
+
+
+def is_end_marker(text: str, next_is_links: bool) -> bool:
+    """True for a short line that opens comments, or a link list, after an article."""
+    if len(text) > END_MARKER_MAX_CHARS:
+        return False
+    return bool(COMMENT_MARKER.match(text)) or next_is_links and bool(LIST_MARKER.match(text))
+
+
+def is_lead_in(text: str) -> bool:
+    """True for an editorial lead-in such as "下面是小编为大家整理的…，供大家参考。"."""
+    return len(text) <= 200 and bool(LEAD_IN.search(text))

@@ -1,0 +1,80 @@
+"""Page-type classification: "article", "list" or "other", from structure.
+
+Signals: how much punctuated prose the content block holds, whether a title
+heading and a date/meta line frame it, how many article-shaped links the content
+block and the page's main link group hold, and the URL shape as a weak hint.
+Profile URL patterns, when given, decide first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from fanwen_crawler.extractors.links import DENY_URL, is_article_url, is_list_url, is_root_url, url_path
+from fanwen_crawler.items import PageType
+from fanwen_crawler.profiles import Profile
+
+SOFT_404 = re.compile(
+    r"404|not\s*found|页面不存在|页面未找到|找不到(?:该|此|您要的)?(?:页面|文章|网页)|"
+    r"文章不存在|内容不存在|已被删除|已删除|无法找到|访问的页面|出错了|错误提示",
+    re.IGNORECASE,
+)
+ARTICLE_MIN_CHARS = 200
+SHORT_ARTICLE_MIN_CHARS = 60
+LIST_MIN_LINKS = 5
+CONTENT_LIST_LINKS = 5
+
+
+@dataclass(slots=True)
+class Evidence:
+    """What the extractor measured on the page."""
+
+    url: str
+    body_chars: int
+    paragraphs: int
+    has_title_line: bool
+    has_date: bool
+    content_article_links: int
+    listed_links: int
+    title: str
+
+
+def is_soft_404(ev: Evidence) -> bool:
+    return ev.body_chars < 300 and bool(SOFT_404.search(ev.title or ""))
+
+
+def classify(ev: Evidence, profile: Profile | None = None) -> PageType:
+    """The page type from measured evidence."""
+    if profile is not None:
+        if profile.is_article_url(ev.url):
+            return "article"
+        if profile.is_list_url(ev.url):
+            return "list"
+    if is_soft_404(ev) or ev.body_chars == 0 and ev.listed_links == 0:
+        return "other"
+    path = url_path(ev.url)
+    if is_root_url(ev.url) or DENY_URL.search(path):
+        return "other"
+    article_shaped = is_article_url(ev.url)
+    list_shaped = is_list_url(ev.url)
+    framed = ev.has_title_line or ev.has_date
+    prose_is_list = ev.content_article_links >= CONTENT_LIST_LINKS and (
+        ev.body_chars < 150 * ev.content_article_links
+    )
+    if ev.body_chars >= ARTICLE_MIN_CHARS and not prose_is_list:
+        if not (list_shaped and ev.listed_links >= 2 * LIST_MIN_LINKS and not framed):
+            return "article"
+    # A short text under its own title heading with a date line is still an article.
+    if ev.body_chars >= SHORT_ARTICLE_MIN_CHARS and ev.has_title_line and ev.has_date \
+            and not prose_is_list and not list_shaped:
+        return "article"
+    if ev.listed_links >= LIST_MIN_LINKS and not article_shaped:
+        return "list"
+    if ev.body_chars >= SHORT_ARTICLE_MIN_CHARS and framed and not prose_is_list:
+        return "article"
+    if ev.listed_links >= LIST_MIN_LINKS and (list_shaped or prose_is_list):
+        return "list"
+    if ev.listed_links >= 2 * LIST_MIN_LINKS:
+        return "list"
+    return "other"

@@ -1,0 +1,126 @@
+"""Links of list and home pages: the listed articles and the portal's category links.
+
+Listed articles are found as the largest group of same-site links that share one
+markup path (same tags and classes from the root), weighted by link-text length
+and by how many of them have an article-shaped URL. Category links are same-site
+links with a list-shaped URL, or short links in a navigation row.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from lxml import html
+
+from fanwen_crawler.extractors.blocks import Line
+from fanwen_crawler.extractors.links import (
+    DENY_URL,
+    PageLink,
+    is_article_url,
+    is_list_url,
+    is_root_url,
+    url_path,
+)
+from fanwen_crawler.extractors.text import visible_length
+from fanwen_crawler.items import Link
+from fanwen_crawler.urls import same_site
+
+MIN_ARTICLE_TEXT = 4
+MAX_COUNTED_TEXT = 40
+MIN_GROUP = 3
+NAV_TEXT_MAX = 10
+NAV_ROW_MIN_LINKS = 3
+PATH_DEPTH = 6
+
+
+def _markup_path(el: html.HtmlElement) -> str:
+    """Tags and classes of the element and its ancestors (no positions)."""
+    parts = []
+    node: html.HtmlElement | None = el
+    depth = 0
+    while node is not None and depth < PATH_DEPTH:
+        cls = (node.get("class") or "").strip()
+        parts.append(f"{node.tag}.{cls}" if cls else str(node.tag))
+        node = node.getparent()
+        depth += 1
+    if node is not None:
+        parts.append(str(id(node)))  # separate lists living under different containers
+    return "/".join(parts)
+
+
+def _candidates(links: list[PageLink], page_url: str) -> list[PageLink]:
+    return [
+        link for link in links
+        if visible_length(link.text) >= MIN_ARTICLE_TEXT and link.url != page_url
+        and same_site(link.url, page_url) and not DENY_URL.search(url_path(link.url))
+        and not is_root_url(link.url)
+    ]
+
+
+def _unique(links: list[PageLink]) -> list[Link]:
+    seen: set[str] = set()
+    result = []
+    for link in links:
+        if link.url not in seen:
+            seen.add(link.url)
+            result.append(Link(url=link.url, title=link.text))
+    return result
+
+
+def listed_articles(links: list[PageLink], page_url: str) -> list[Link]:
+    """The main repeated group of article links of a list page, in order."""
+    groups: dict[str, list[PageLink]] = defaultdict(list)
+    for link in _candidates(links, page_url):
+        groups[_markup_path(link.el)].append(link)
+    best: list[PageLink] = []
+    best_score = 0.0
+    for members in groups.values():
+        unique_urls = {m.url for m in members}
+        if len(unique_urls) < MIN_GROUP:
+            continue
+        shaped = sum(1 for m in members if is_article_url(m.url)) / len(members)
+        listy = sum(1 for m in members if is_list_url(m.url)) / len(members)
+        text = sum(min(visible_length(m.text), MAX_COUNTED_TEXT) for m in members)
+        score = text * (0.3 + shaped) * (1.0 - 0.8 * listy)
+        if score > best_score:
+            best, best_score = members, score
+    return _unique(best)
+
+
+def likely_articles(links: list[PageLink], page_url: str) -> list[Link]:
+    """Every same-site link with an article-shaped URL (home and other pages)."""
+    return _unique([link for link in _candidates(links, page_url) if is_article_url(link.url)])
+
+
+def category_links(links: list[PageLink], lines: list[Line], page_url: str,
+                   by_el: dict[object, PageLink]) -> list[str]:
+    """Same-site links that look like category/list pages, in order, unique."""
+    nav_anchors: set[object] = set()
+    for line in lines:
+        if len(line.anchors) >= NAV_ROW_MIN_LINKS and line.link_ratio >= 0.6:
+            nav_anchors.update(line.anchors)
+    result: list[str] = []
+    seen = {page_url}
+    for link in links:
+        if link.url in seen or not same_site(link.url, page_url):
+            continue
+        path = url_path(link.url)
+        if DENY_URL.search(path) or is_root_url(link.url) or is_article_url(link.url):
+            continue
+        in_nav = link.el in nav_anchors and 2 <= visible_length(link.text) <= NAV_TEXT_MAX
+        if is_list_url(link.url) or in_nav:
+            seen.add(link.url)
+            result.append(link.url)
+    return result
+
+
+def article_links_in(lines: list[Line], by_el: dict[object, PageLink], page_url: str) -> int:
+    """How many distinct article-shaped same-site links these lines contain."""
+    urls = set()
+    for line in lines:
+        for el in line.anchors:
+            link = by_el.get(el)
+            if link and visible_length(link.text) >= MIN_ARTICLE_TEXT and link.url != page_url \
+                    and same_site(link.url, page_url) and is_article_url(link.url):
+                urls.add(link.url)
+    return len(urls)

@@ -1,0 +1,115 @@
+"""Pagination: an article's own pager (123.html, 123_2.html …) and list next pages.
+
+A link belongs to this page's pager when it has the same "page key" as the page:
+the URL with its page number (`_N` before the extension, or a page= parameter)
+taken out. That keeps prev/next-*article* links (上一篇/下一篇), which point to
+other articles, out of `next_page`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from fanwen_crawler.extractors.blocks import Line
+from fanwen_crawler.extractors.boilerplate import NEXT_PAGE_TEXT, PAGER_ROW
+from fanwen_crawler.extractors.links import PageLink
+from fanwen_crawler.urls import same_site
+
+PATH_PAGE = re.compile(r"^(.*\d)_(\d{1,3})(\.[a-zA-Z]{2,5})$")
+LIST_PATH_PAGE = re.compile(r"^(.*/(?:list|index|page)[-_]?\d*?)[-_](\d{1,4})(\.[a-zA-Z]{2,5})$")
+PAGE_PARAMS = frozenset({"page", "p", "pn", "pg", "paged", "pageno", "pagenum", "pageindex"})
+PAGE_NUMBER_TEXT = re.compile(r"^(?:第\s*)?(\d{1,4})(?:\s*页)?$|^\[(\d{1,4})\]$")
+FIRST_PAGE_TEXT = re.compile(r"^(?:首页|第一页|第1页)$")
+
+
+@dataclass(slots=True)
+class Pager:
+    """An article's pagination."""
+
+    next_page: str | None = None
+    first_page: str | None = None
+    page_links: list[str] = field(default_factory=list)
+
+
+def page_key(url: str) -> tuple[str, int]:
+    """(URL without its page number, page number); page 1 when no number is present."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    for i, (name, value) in enumerate(query):
+        if name.lower() in PAGE_PARAMS and value.isdigit():
+            rest = query[:i] + query[i + 1:]
+            return urlunsplit(parts._replace(query=urlencode(rest))), int(value)
+    match = PATH_PAGE.match(parts.path)
+    if match and not parts.query:
+        path = match.group(1) + match.group(3)
+        return urlunsplit(parts._replace(path=path)), int(match.group(2))
+    return url, 1
+
+
+def article_pager(url: str, links: list[PageLink], pager_lines: list[Line],
+                  by_el: dict[object, PageLink]) -> Pager:
+    """The article's own pager: next page, first page, all page URLs in order."""
+    key, current = page_key(url)
+    pages: dict[int, str] = {current: url}
+    next_url = None
+    for link in links:
+        link_key, number = page_key(link.url)
+        if link_key != key:
+            continue
+        if PAGE_NUMBER_TEXT.match(link.text) or FIRST_PAGE_TEXT.match(link.text):
+            pages.setdefault(number, link.url)
+        elif NEXT_PAGE_TEXT.match(link.text) and number > current:
+            next_url = next_url or link.url
+            pages.setdefault(number, link.url)
+    if next_url is None and current + 1 in pages:
+        next_url = pages[current + 1]
+    if next_url is None:
+        # Unrecognised URL scheme: trust a 下一页 link inside a pager row of the article.
+        for line in pager_lines:
+            if not PAGER_ROW.match(line.text):
+                continue
+            for el in line.anchors:
+                link = by_el.get(el)
+                if link and NEXT_PAGE_TEXT.match(link.text) and link.url != url \
+                        and same_site(link.url, url):
+                    next_url = link.url
+                    break
+    if len(pages) == 1 and next_url is None and current == 1:
+        return Pager()
+    if 1 not in pages and current > 1:
+        pages[1] = key
+    ordered = [pages[n] for n in sorted(pages)]
+    first_page = pages[1] if current > 1 else None
+    if next_url and next_url not in ordered:
+        ordered.append(next_url)
+    return Pager(next_page=next_url, first_page=first_page, page_links=ordered)
+
+
+def list_next_page(url: str, links: list[PageLink], lines: list[Line],
+                   by_el: dict[object, PageLink]) -> str | None:
+    """The next page of a list: a 下一页 link, else the link numbered current+1."""
+    key, current = page_key(url)
+    match = LIST_PATH_PAGE.match(urlsplit(url).path)
+    if match:
+        current = int(match.group(2))
+    numbered: str | None = None
+    for line in lines:
+        if not line.anchors or not PAGER_ROW.match(line.text):
+            continue
+        for el in line.anchors:
+            link = by_el.get(el)
+            if link is None or link.url == url or not same_site(link.url, url):
+                continue
+            if NEXT_PAGE_TEXT.match(link.text):
+                return link.url
+            number = PAGE_NUMBER_TEXT.match(link.text)
+            if number and int(number.group(1) or number.group(2)) == current + 1:
+                numbered = numbered or link.url
+    if numbered:
+        return numbered
+    for link in links:
+        if NEXT_PAGE_TEXT.match(link.text) and link.url != url and same_site(link.url, url):
+            return link.url
+    return None

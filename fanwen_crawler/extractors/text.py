@@ -1,0 +1,63 @@
+"""Small pure text clean-up helpers shared by every extractor module.
+
+Whitespace is unified (U+3000, NBSP, tabs collapse to one space), zero-width
+characters go, entities left double-escaped in the markup are decoded, and text is
+NFC-normalised. Never NFKC: full-width Chinese punctuation (，：（！？) is kept.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+ZERO_WIDTH = re.compile("[\u200b-\u200d\u2060\ufeff\u00ad]")
+WHITESPACE_RUN = re.compile(r"[\s\u00a0\u3000\u2002-\u200a\u202f\u205f]+")
+LEFTOVER_ENTITY = re.compile(r"&(?:#\d{2,6}|#x[0-9a-fA-F]{2,5}|[a-zA-Z]{2,8});")
+CJK_CHAR = r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff01-\uff5e]"
+# A bare domain (optionally with scheme/path) injected between Chinese characters:
+# "做 m.example.com 好各项" is a watermark, never part of the author's sentence.
+WATERMARK_DOMAIN = re.compile(
+    rf"(?<={CJK_CHAR})\s*(?:https?://)?(?:[a-zA-Z0-9-]+\.)+"
+    r"(?:com|cn|net|org|cc|info|top|vip|xyz|site|wang|club|me|tv|la|co|so|biz)"
+    rf"(?:/[\w./-]*)?\s*(?={CJK_CHAR})"
+)
+CHINESE_PUNCTUATION = frozenset("，。；：！？、“”‘’（）《》…—")
+SENTENCE_PUNCTUATION = frozenset("，。；：！？、,.;!?")
+TITLE_KEY_DROP = re.compile(r"[\s\W_]+")
+
+
+def clean_text(text: str) -> str:
+    """Normalise one paragraph: entities, zero-width chars, whitespace, NFC."""
+    if "&" in text and LEFTOVER_ENTITY.search(text):
+        text = html.unescape(text)
+    text = ZERO_WIDTH.sub("", text)
+    text = WHITESPACE_RUN.sub(" ", text).strip()
+    return unicodedata.normalize("NFC", text)
+
+
+def remove_watermarks(text: str) -> str:
+    """Drop domain fragments injected inside Chinese sentences."""
+    if "." not in text:
+        return text
+    return WATERMARK_DOMAIN.sub("", text)
+
+
+def visible_length(text: str) -> int:
+    """Length without whitespace, the unit all density measures use."""
+    return len(text) - text.count(" ")
+
+
+def punctuation_count(text: str) -> int:
+    """Number of sentence punctuation marks, Chinese or ASCII."""
+    return sum(1 for ch in text if ch in SENTENCE_PUNCTUATION)
+
+
+def cjk_count(text: str) -> int:
+    """Number of CJK ideographs."""
+    return sum(1 for ch in text if "\u3400" <= ch <= "\u9fff")
+
+
+def title_key(text: str) -> str:
+    """A comparison key for titles: letters, digits and ideographs only, lower-cased."""
+    return TITLE_KEY_DROP.sub("", text).lower()
