@@ -238,6 +238,6 @@ def render_markdown(
                 seen.add(r.extractor)
                 count = sum(e.extractor == r.extractor for e in errors)
                 lines.append(
-                    f"- {r.extractor}: {count} pages, e.g. {r.case.name}: `{(r.error or "")[:120]}`"
+                    f"- {r.extractor}: {count} pages, e.g. {r.case.name}: `{(r.error or '')[:120]}`"
                 )
     return "\n".join(lines) + "\n"
