@@ -47,8 +47,11 @@ def write_report(path: Path, report: str) -> None:
     help="Comma-separated extractors; ones not installed are skipped.",
 )
 @click.option("--check", is_flag=True, help="Exit 1 when ours misses an issue #3 target.")
+@click.option("--per-page", is_flag=True, help="Add a table of body F1 per article page.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def main(fixtures: Path, out: Path | None, extractors: str, check: bool, quiet: bool) -> None:
+def main(
+    fixtures: Path, out: Path | None, extractors: str, check: bool, per_page: bool, quiet: bool
+) -> None:
     """Score our extractor and its competitors on the labelled evaluation set."""
     names = [n.strip() for n in extractors.split(",") if n.strip()]
     unknown = [n for n in names if n not in ADAPTERS]
@@ -66,7 +69,7 @@ def main(fixtures: Path, out: Path | None, extractors: str, check: bool, quiet: 
     if not cases:
         raise click.UsageError(f"no cases under {fixtures}")
     results = run(cases, adapters, progress=not quiet)
-    report = render_markdown(results, adapters, skipped)
+    report = render_markdown(results, adapters, skipped, per_page=per_page)
     click.echo(report)
     if out is not None:
         write_report(out, report)

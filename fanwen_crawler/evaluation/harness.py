@@ -198,7 +198,11 @@ def machine_line() -> str:
 
 
 def render_markdown(
-    results: Sequence[PageResult], adapters: Sequence[Adapter], skipped: Sequence[str] = ()
+    results: Sequence[PageResult],
+    adapters: Sequence[Adapter],
+    skipped: Sequence[str] = (),
+    *,
+    per_page: bool = False,
 ) -> str:
     """The report: metadata lines, the metrics table, body F1 per family, error notes."""
     summary = summarise(results)
@@ -229,6 +233,22 @@ def render_markdown(
     ]
     for fam, vals in family_f1(results).items():
         lines.append(f"| {fam} | " + " | ".join(f"{vals.get(n, 0.0):.3f}" for n in names) + " |")
+    if per_page:
+        lines += [
+            "",
+            "Body F1 per article page:",
+            "",
+            "| Page | " + " | ".join(names) + " |",
+            "|---|" + "---:|" * len(names),
+        ]
+        table: dict[str, dict[str, float]] = defaultdict(dict)
+        for r in results:
+            if "body_f1" in r.scores:
+                table[r.case.name][r.extractor] = r.scores["body_f1"]
+        for page, vals in sorted(table.items()):
+            lines.append(
+                f"| {page} | " + " | ".join(f"{vals.get(n, 0.0):.2f}" for n in names) + " |"
+            )
     errors = [r for r in results if r.error]
     if errors:
         lines += ["", "Errors (first per extractor):", ""]
