@@ -136,9 +136,14 @@ def category_from_crumbs(crumbs: list[str], title: str | None) -> str | None:
     return None
 
 
-def _prose_chars(lines: list[Line]) -> int:
-    return sum(len(ln.text) for ln in lines
-               if ln.link_ratio < 0.5 and punctuation_count(ln.text) >= 2)
+def _prose_suffix(lines: list[Line]) -> list[int]:
+    """suffix[i]: characters of punctuated prose in lines[i:]."""
+    suffix = [0] * (len(lines) + 1)
+    for i in range(len(lines) - 1, -1, -1):
+        line = lines[i]
+        prose = line.link_ratio < 0.5 and punctuation_count(line.text) >= 2
+        suffix[i] = suffix[i + 1] + (len(line.text) if prose else 0)
+    return suffix
 
 
 def body_paragraphs(
@@ -147,12 +152,13 @@ def body_paragraphs(
     """The article's own paragraphs (with their source line) from the content block."""
     paragraphs: list[tuple[str, Line]] = []
     chars = 0
+    prose_after = _prose_suffix(content)
     for n, line in enumerate(content):
         text = line.text
         if chars >= END_MIN_BODY_CHARS:
             follower = content[n + 1] if n + 1 < len(content) else None
             links_follow = bool(line.anchors) or follower is None or follower.link_ratio >= 0.5
-            if is_end_marker(text, links_follow and _prose_chars(content[n + 1:]) < chars * 0.2):
+            if is_end_marker(text, links_follow and prose_after[n + 1] < chars * 0.2):
                 break
         if id(line) in skip or line.link_ratio >= 0.5:
             continue

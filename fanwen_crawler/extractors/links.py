@@ -14,7 +14,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import html
 
 from fanwen_crawler.extractors.text import clean_text
-from fanwen_crawler.urls import canonical_url
+from fanwen_crawler.urls import canonical_url, same_site
 
 ARTICLE_URL = re.compile(
     r"/[a-zA-Z]{0,12}[-_]?\d{3,}(?:[-_]\d+){0,3}\.(?:s?html?|php|aspx?|jsp)$"  # /123.html, show-1-2.html
@@ -51,27 +51,61 @@ class PageLink:
     el: html.HtmlElement
     url: str
     text: str
+    internal: bool = False
+    """Same site as the page."""
 
 
 def collect_links(root: html.HtmlElement, base_url: str) -> list[PageLink]:
     """Every http(s) link of the tree, absolute and canonical, in document order."""
     found = []
+    resolved: dict[str, str | None] = {}  # portals repeat the same hrefs many times
+    internal_hosts: dict[str, bool] = {}
     for el in root.iter("a"):
         href = (el.get("href") or "").strip()
         if not href or href.lower().startswith(SKIP_SCHEMES):
             continue
-        try:
-            url = urljoin(base_url, href)
-        except ValueError:
+        if href not in resolved:
+            resolved[href] = _resolve(base_url, href)
+        url = resolved[href]
+        if url is None:
             continue
-        if not url.startswith(("http://", "https://")):
-            continue
-        try:
-            url = canonical_url(url)
-        except ValueError:
-            continue
-        found.append(PageLink(el, url, clean_text(el.text_content())))
+        host = url.split("/", 3)[2]
+        if host not in internal_hosts:
+            internal_hosts[host] = same_site(url, base_url)
+        found.append(PageLink(el, url, clean_text(el.text_content()), internal_hosts[host]))
     return found
+
+
+def _origin(url: str) -> str | None:
+    """scheme://host of an already-canonical URL."""
+    parts = url.split("/", 3)
+    return f"{parts[0]}//{parts[2]}" if len(parts) >= 3 else None
+
+
+def _is_plain(url: str) -> bool:
+    """Canonical as it stands: no query, fragment, port, user or upper-case host."""
+    if "?" in url or "#" in url or "/." in url or "\\" in url or " " in url:
+        return False
+    netloc = url.split("/", 3)[2] if url.count("/") >= 3 else ""
+    return bool(netloc) and netloc.islower() and ":" not in netloc and "@" not in netloc
+
+
+def _resolve(base_url: str, href: str) -> str | None:
+    # Fast paths for the common absolute and root-relative hrefs; everything else
+    # goes through urljoin + canonical_url.
+    if href.startswith("/") and not href.startswith("//"):
+        origin = _origin(base_url)
+        if origin and _is_plain(origin + href):
+            return origin + href
+    elif href.startswith(("http://", "https://")) and _is_plain(href):
+        return href
+    try:
+        url = urljoin(base_url, href)
+        if not url.startswith(("http://", "https://")):
+            return None
+        return canonical_url(url)
+    except ValueError:
+        return None
 
 
 def url_path(url: str) -> str:

@@ -23,7 +23,6 @@ from fanwen_crawler.extractors.links import (
 )
 from fanwen_crawler.extractors.text import visible_length
 from fanwen_crawler.items import Link
-from fanwen_crawler.urls import same_site
 
 MIN_ARTICLE_TEXT = 4
 MAX_COUNTED_TEXT = 40
@@ -52,7 +51,7 @@ def _candidates(links: list[PageLink], page_url: str) -> list[PageLink]:
     return [
         link for link in links
         if visible_length(link.text) >= MIN_ARTICLE_TEXT and link.url != page_url
-        and same_site(link.url, page_url) and not DENY_URL.search(url_path(link.url))
+        and link.internal and not DENY_URL.search(url_path(link.url))
         and not is_root_url(link.url)
     ]
 
@@ -102,7 +101,7 @@ def category_links(links: list[PageLink], lines: list[Line], page_url: str,
     result: list[str] = []
     seen = {page_url}
     for link in links:
-        if link.url in seen or not same_site(link.url, page_url):
+        if link.url in seen or not link.internal:
             continue
         path = url_path(link.url)
         if DENY_URL.search(path) or is_root_url(link.url) or is_article_url(link.url):
@@ -121,6 +120,6 @@ def article_links_in(lines: list[Line], by_el: dict[object, PageLink], page_url:
         for el in line.anchors:
             link = by_el.get(el)
             if link and visible_length(link.text) >= MIN_ARTICLE_TEXT and link.url != page_url \
-                    and same_site(link.url, page_url) and is_article_url(link.url):
+                    and link.internal and is_article_url(link.url):
                 urls.add(link.url)
     return len(urls)

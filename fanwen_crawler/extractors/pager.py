@@ -55,10 +55,13 @@ def article_pager(url: str, links: list[PageLink], pager_lines: list[Line],
     pages: dict[int, str] = {current: url}
     next_url = None
     for link in links:
+        numbered = PAGE_NUMBER_TEXT.match(link.text) or FIRST_PAGE_TEXT.match(link.text)
+        if not numbered and not NEXT_PAGE_TEXT.match(link.text):
+            continue
         link_key, number = page_key(link.url)
         if link_key != key:
             continue
-        if PAGE_NUMBER_TEXT.match(link.text) or FIRST_PAGE_TEXT.match(link.text):
+        if numbered:
             pages.setdefault(number, link.url)
         elif NEXT_PAGE_TEXT.match(link.text) and number > current:
             next_url = next_url or link.url

@@ -23,7 +23,8 @@ WATERMARK_DOMAIN = re.compile(
     rf"(?:/[\w./-]*)?\s*(?={CJK_CHAR})"
 )
 CHINESE_PUNCTUATION = frozenset("，。；：！？、“”‘’（）《》…—")
-SENTENCE_PUNCTUATION = frozenset("，。；：！？、,.;!?")
+SENTENCE_PUNCTUATION = re.compile("[，。；：！？、,.;!?]")
+CJK_IDEOGRAPH = re.compile("[\u3400-\u9fff]")
 TITLE_KEY_DROP = re.compile(r"[\s\W_]+")
 
 
@@ -50,12 +51,12 @@ def visible_length(text: str) -> int:
 
 def punctuation_count(text: str) -> int:
     """Number of sentence punctuation marks, Chinese or ASCII."""
-    return sum(1 for ch in text if ch in SENTENCE_PUNCTUATION)
+    return len(SENTENCE_PUNCTUATION.findall(text))
 
 
 def cjk_count(text: str) -> int:
     """Number of CJK ideographs."""
-    return sum(1 for ch in text if "\u3400" <= ch <= "\u9fff")
+    return len(CJK_IDEOGRAPH.findall(text))
 
 
 def title_key(text: str) -> str:
