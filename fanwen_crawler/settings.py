@@ -37,8 +37,13 @@ SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 
 # --- Safety: no code-execution consoles unless explicitly asked for -------------
 TELNETCONSOLE_ENABLED = False
+# Scrapy >= 2.19 also starts a token-protected HTTP server that executes Python code
+# (RemoteControl, for its MCP server) on a random loopback port: never for a crawler of
+# untrusted sites. tests/test_safety.py checks no crawl listens on any port.
+REMOTE_CONTROL_ENABLED = False
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.remote_control.RemoteControl": None,
     "fanwen_crawler.progress.ProgressBar": 500,
 }
 
