@@ -290,3 +290,21 @@ def test_cli_check_exit_code_reflects_targets() -> None:
     result = CliRunner().invoke(main, ["--extractors", "ours", "--quiet", "--check"])
     assert result.exit_code in (0, 1), result.output
     assert (result.exit_code == 1) == ("target missed" in result.output)
+
+
+def test_links_are_compared_in_canonical_form() -> None:
+    from fanwen_crawler.evaluation.adapters import ALL_FIELDS, Prediction
+    from fanwen_crawler.evaluation.harness import score_page
+
+    case = next(c for c in load_cases() if c.name == "discuz/dz_list")
+    reordered = [
+        u.replace("portal.php?mod=view&aid=", "portal.php?from=x&aid=") + "&mod=view#c"
+        for u in case.expected["article_links"]
+    ]
+    pred = Prediction(
+        page_type="list",
+        article_links=reordered,
+        next_page="http://WWW.fanwenbbs.com/portal.php?page=2&catid=3&mod=list&utm_source=x",
+    )
+    scores = score_page(case, pred, ALL_FIELDS)
+    assert scores == {"page_type_accuracy": 1.0, "list_link_recall": 1.0, "next_page_exact": 1.0}

@@ -12,7 +12,7 @@ import platform
 import statistics
 import sys
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -21,6 +21,7 @@ from tqdm import tqdm
 from fanwen_crawler.evaluation import metrics as m
 from fanwen_crawler.evaluation.adapters import Adapter, Prediction
 from fanwen_crawler.evaluation.fixtures import Case, decode_page
+from fanwen_crawler.urls import canonical_url
 
 # Issue #3's targets for our extractor (`--check`).
 TARGETS = {
@@ -66,6 +67,11 @@ class PageResult:
     scores: dict[str, float] = field(default_factory=dict)
 
 
+def _canonical(urls: Iterable[str | None] | None) -> list[str]:
+    """URLs in canonical form (query order, tracking parameters, fragments don't count)."""
+    return [canonical_url(u) for u in urls or () if u]
+
+
 def score_page(case: Case, pred: Prediction, fields: frozenset[str]) -> dict[str, float]:
     """Per-page scores; a metric absent from the dict does not apply to this page."""
     exp = case.expected
@@ -89,14 +95,15 @@ def score_page(case: Case, pred: Prediction, fields: frozenset[str]) -> dict[str
         if exp.get("tags"):
             s["tags_f1"] = m.set_f1(pred.tags, exp["tags"]) if has("tags") else 0.0
         if exp.get("related"):
-            gold = [link["url"] for link in exp["related"]]
-            s["related_f1"] = m.set_f1(pred.related, gold) if has("related") else 0.0
+            gold = _canonical(link["url"] for link in exp["related"])
+            s["related_f1"] = m.set_f1(_canonical(pred.related), gold) if has("related") else 0.0
     else:
-        gold_links = exp.get("article_links", [])
+        gold_links = _canonical(exp.get("article_links", []))
         s["list_link_recall"] = (
-            m.recall(pred.article_links, gold_links) if has("article_links") else 0.0
+            m.recall(_canonical(pred.article_links), gold_links) if has("article_links") else 0.0
         )
-        s["next_page_exact"] = float(has("next_page") and pred.next_page == exp.get("next_page"))
+        same = _canonical([pred.next_page]) == _canonical([exp.get("next_page")])
+        s["next_page_exact"] = float(has("next_page") and same)
     return s
 
 
