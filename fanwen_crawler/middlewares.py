@@ -20,7 +20,9 @@ from fanwen_crawler.urls import canonical_url
 from pipelines.storage import open_corpus
 
 logger = logging.getLogger(__name__)
-SKIPPABLE_KINDS = frozenset({"article"})
+# Start URLs are always fetched (they are hubs); continuation pages belong to an article
+# being assembled right now. Any other request for a stored article URL is skipped.
+ALWAYS_FETCH_KINDS = frozenset({"start", "continuation"})
 
 
 class SkipStoredMiddleware:
@@ -46,7 +48,7 @@ class SkipStoredMiddleware:
         return mw
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        if request.meta.get("fanwen_kind") in SKIPPABLE_KINDS and (
+        if request.meta.get("fanwen_kind") not in ALWAYS_FETCH_KINDS and (
             canonical_url(request.url) in self.stored
         ):
             self.stats.inc_value("fanwen/skipped/stored")

@@ -14,6 +14,7 @@ from typing import Any
 
 import scrapy
 from scrapy.http import Response
+from scrapy.linkextractors import LinkExtractor
 
 from fanwen_crawler.extractors import extract_page
 from fanwen_crawler.failures import describe_failure
@@ -25,6 +26,7 @@ from fanwen_crawler.urls import canonical_url, site_of
 DRAFT = "fanwen_draft"  # request meta key: the article being stitched
 KIND = "fanwen_kind"  # request meta key: "article" | "list" | "page" | "start"
 HTML_TYPES = (b"text/html", b"application/xhtml", b"text/plain")
+HUB_LINKS = LinkExtractor(canonicalize=False, unique=True)
 
 
 class PortalSpider(scrapy.Spider):
@@ -76,6 +78,10 @@ class PortalSpider(scrapy.Spider):
         else:
             yield from self._follow((link.url for link in page.article_links), "article")
             yield from self._follow([page.next_page], "list")
+        if page.page_type == "other":
+            # Hubs (home, tag and column pages) may link pages of any shape; follow them all
+            # and let the extractor classify what comes back.
+            yield from self._follow((link.url for link in HUB_LINKS.extract_links(response)), "page")
         yield from self._follow(page.list_links, "list")
 
     def parse_continuation(self, response: Response) -> Iterator[Any]:
