@@ -26,11 +26,21 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
-eval: $(STAMP)
-	$(BIN)/python -m fanwen_crawler.evaluation
+# The competitors (trafilatura, GNE, readability-lxml) pin their own versions of lxml's
+# helpers, so they live in a second virtualenv; ours runs there too, in the same process.
+EVAL_VENV := .venv-eval
+$(EVAL_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(EVAL_VENV)
+	$(EVAL_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(EVAL_VENV)/bin/python -m pip install --quiet -e .
+	$(EVAL_VENV)/bin/python -m pip install --quiet trafilatura gne readability-lxml lxml_html_clean
+	touch $@
+
+eval: $(EVAL_VENV)/.installed
+	$(EVAL_VENV)/bin/python -m fanwen_crawler.evaluation --out docs/extraction-eval.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check fanwen_crawler pipelines tests
 
 clean:
-	rm -rf $(VENV) data/*.db .pytest_cache
+	rm -rf $(VENV) $(EVAL_VENV) data/*.db .pytest_cache
