@@ -24,6 +24,7 @@ from fanwen_crawler.extractors.head import read_head
 from fanwen_crawler.extractors.head import meta_title as head_meta_title
 from fanwen_crawler.extractors.links import collect_links
 from fanwen_crawler.extractors.overrides import apply_selectors
+from fanwen_crawler.extractors.records import find_records
 from fanwen_crawler.extractors.sections import split_sections
 from fanwen_crawler.items import Page
 from fanwen_crawler.profiles import Profile
@@ -82,7 +83,7 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None) -> Pa
     body_el = root.find("body")
     if body_el is None:
         body_el = root
-    lines = linearise(body_el)
+    lines = linearise(body_el, find_records(body_el))
     links = collect_links(body_el, page_url)
     by_el: dict[object, object] = {link.el: link for link in links}
     over = apply_selectors(root, profile.selectors if profile else {}, by_el, page_url)
@@ -140,7 +141,7 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None) -> Pa
         page.paragraphs = texts
         page.sections = split_sections(paragraphs, page.title)
         page.tags = over.tags or related.find_tags(lines, by_el)
-        page.related = over.related or related.find_related(lines, by_el)
+        page.related = over.related or related.find_related(lines, by_el, content_end + 1)
         page.next_page = over.next_page or pages.next_page
         page.first_page = pages.first_page
         page.page_links = pages.page_links

@@ -28,7 +28,7 @@ BREADCRUMB_CHARS = frozenset(">＞»›→")
 GENERIC_CRUMBS = frozenset({"正文", "内容", "阅读文章", "文章", "详情", "正文内容", "浏览文章"})
 META_LABEL = re.compile(r"(?:来源|出处|作者|发布|时间|日期|点击|浏览|阅读|编辑|字号|人气|稿源)")
 META_LINE_MAX = 120
-STOP_LABELS = (r"作者|作\s*者|编辑|责任编辑|责编|点击|浏览|阅读|本文已影响|已影响|发布|更新|"
+STOP_LABELS = (r"[·•]|作者|作\s*者|编辑|责任编辑|责编|点击|浏览|阅读|本文已影响|已影响|发布|更新|"
                r"时间|日期|来源|出处|字号|人气|评论|分享|收藏|打印|关键词|标签|栏目|分类|摄影|审核")
 SOURCE_VALUE = re.compile(
     rf"(?:来源|出处|稿源|来自)\s*[:：]\s*(.+?)(?=\s*(?:{STOP_LABELS})|\s{{2,}}|[|丨｜]|\s*(?:19|20)\d\d[-/年]|$)"
@@ -37,6 +37,13 @@ AUTHOR_VALUE = re.compile(
     rf"(?:作\s*者|撰\s*稿|撰\s*文|文\s*/)\s*[:：]?\s*(.+?)(?=\s*(?:{STOP_LABELS})|\s{{2,}}|[|丨｜]|\s*(?:19|20)\d\d[-/年]|$)"
 )
 LEAD_IN_WINDOW = 4
+# "三、活动时间：2022年1月15日" is a numbered item of the text, not the page's meta line.
+NUMBERED_ITEM = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}\s*[、.．]|[(（][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}\s*[、.．](?!\d))")
+# A teaser that repeats the start of the text and breaks off: "摘要：今年上半年…有序推..."
+TEASER_LABEL = re.compile(r"^(?:摘\s*要|导\s*读|简\s*介|内容提要|提要)\s*[:：]\s*")
+TEASER_END = re.compile(r"(?:\.{2,}|…+|。{3})\s*$")
+TEASER_MIN_CHARS = 10
+PROSE_MIN_CHARS = 30
 TITLE_REPEAT_WINDOW = 6
 # Body text needed before a comment/related header may end the body.
 END_MIN_BODY_CHARS = 100
@@ -95,8 +102,14 @@ def meta_lines(lines: list[Line], title_index: int) -> list[int]:
     """Indices of the meta lines right around the title."""
     if title_index < 0:
         return []
-    window = range(max(0, title_index - 2), min(len(lines), title_index + 6))
-    return [i for i in window if i != title_index and is_meta_line(lines[i].text)]
+    found = [i for i in range(max(0, title_index - 2), title_index) if is_meta_line(lines[i].text)]
+    for i in range(title_index + 1, min(len(lines), title_index + 6)):
+        text = lines[i].text
+        if is_meta_line(text) and not NUMBERED_ITEM.match(text):
+            found.append(i)
+        elif visible_length(text) >= PROSE_MIN_CHARS and punctuation_count(text) >= 2:
+            break  # the text has begun; its own dates are not the page's meta line
+    return found
 
 
 def source_and_author(texts: list[str]) -> tuple[str | None, str | None]:
@@ -160,7 +173,7 @@ def body_paragraphs(
             links_follow = bool(line.anchors) or follower is None or follower.link_ratio >= 0.5
             if is_end_marker(text, links_follow and prose_after[n + 1] < chars * 0.2):
                 break
-        if id(line) in skip or line.link_ratio >= 0.5:
+        if id(line) in skip or line.link_ratio >= 0.5 or line.record:
             continue
         if is_chrome_line(text):
             continue
@@ -169,10 +182,25 @@ def body_paragraphs(
             continue
         if len(paragraphs) < LEAD_IN_WINDOW and is_lead_in(text):
             continue
-        if len(paragraphs) < LEAD_IN_WINDOW and is_meta_line(text) and parse_date(text):
+        if len(paragraphs) < LEAD_IN_WINDOW and is_meta_line(text) and parse_date(text) \
+                and not NUMBERED_ITEM.match(text):
             continue
         text = remove_watermarks(text).strip()
         if text:
             paragraphs.append((text, line))
             chars += len(text)
+    return _drop_teasers(paragraphs)
+
+
+def _drop_teasers(paragraphs: list[tuple[str, Line]]) -> list[tuple[str, Line]]:
+    """Drop a leading summary that repeats the opening of the text and breaks off ('…')."""
+    for n, (text, _line) in enumerate(paragraphs[:LEAD_IN_WINDOW]):
+        if not TEASER_END.search(text):
+            continue
+        stem = title_key(TEASER_END.sub("", TEASER_LABEL.sub("", text)))
+        if len(stem) < TEASER_MIN_CHARS:
+            continue
+        rest = title_key("".join(t for t, _ in paragraphs[n + 1: n + 4]))
+        if stem in rest:
+            return paragraphs[:n] + paragraphs[n + 1:]
     return paragraphs

@@ -41,6 +41,8 @@ class Line:
     heading: str | None = None
     strong: bool = False
     anchors: list[html.HtmlElement] = field(default_factory=list)
+    record: bool = False
+    """Inside a repeated, time-stamped record (a comment, a dated list item)."""
 
     @property
     def link_ratio(self) -> float:
@@ -56,15 +58,17 @@ class _Builder:
         self.heading: str | None = None
         self.strong_chars = 0
         self.anchors: list[html.HtmlElement] = []
+        self.record = False
 
     def add(self, text: str | None, owner: html.HtmlElement, in_link: bool,
-            heading: str | None, strong: bool) -> None:
+            heading: str | None, strong: bool, record: bool) -> None:
         if not text:
             return
         if self.owner is None:
             if not text.strip():
                 return
             self.owner = owner
+            self.record = record
         self.parts.append(text)
         if in_link or strong:
             size = visible_length(clean_text(text))
@@ -81,28 +85,30 @@ class _Builder:
             if text:
                 self.lines.append(Line(
                     text, self.owner, min(self.link_chars, visible_length(text)), self.heading,
-                    self.strong_chars >= visible_length(text) * 0.8, self.anchors,
+                    self.strong_chars >= visible_length(text) * 0.8, self.anchors, self.record,
                 ))
         self.parts, self.link_chars, self.owner, self.heading = [], 0, None, None
         self.strong_chars = 0
         self.anchors = []
+        self.record = False
 
 
-def linearise(root: html.HtmlElement) -> list[Line]:
+def linearise(root: html.HtmlElement, records: set[html.HtmlElement] | None = None) -> list[Line]:
     """All text of the (pruned) tree as lines, in document order."""
     builder = _Builder()
+    records = records or set()
     # Explicit stack instead of recursion: deep table layouts exceed Python's limit.
-    stack: list[tuple[html.HtmlElement, bool, bool, str | None, bool, html.HtmlElement]] = [
-        (root, False, False, None, False, root)
+    stack: list[tuple[html.HtmlElement, bool, bool, str | None, bool, html.HtmlElement, bool]] = [
+        (root, False, False, None, False, root, False)
     ]
     while stack:
-        el, closing, in_link, heading, strong, owner = stack.pop()
+        el, closing, in_link, heading, strong, owner, record = stack.pop()
         tag = el.tag if isinstance(el.tag, str) else ""
         is_block = tag in BLOCK_TAGS
         if closing:
             if is_block:
                 builder.flush()
-            builder.add(el.tail, owner, in_link, heading, strong)
+            builder.add(el.tail, owner, in_link, heading, strong, record)
             continue
         if is_block:
             builder.flush()
@@ -110,13 +116,14 @@ def linearise(root: html.HtmlElement) -> list[Line]:
         child_link = in_link or tag == "a"
         child_heading = tag if tag in HEADING_TAGS else heading
         child_strong = strong or tag in ("strong", "b")
+        child_record = record or el in records
         if tag == "a":
             builder.anchors.append(el)
-        builder.add(el.text, own, child_link, child_heading, child_strong)
+        builder.add(el.text, own, child_link, child_heading, child_strong, child_record)
         # The closing marker carries the *parent's* context for the tail text.
-        stack.append((el, True, in_link, heading, strong, owner))
+        stack.append((el, True, in_link, heading, strong, owner, record))
         for child in reversed(el):
-            stack.append((child, False, child_link, child_heading, child_strong, own))
+            stack.append((child, False, child_link, child_heading, child_strong, own, child_record))
     builder.flush()
     return builder.lines
 
@@ -124,6 +131,8 @@ def linearise(root: html.HtmlElement) -> list[Line]:
 def line_score(line: Line) -> float:
     """How much a line looks like article prose (positive) or chrome (negative)."""
     size = visible_length(line.text)
+    if line.record:
+        return -size - LINE_COST
     if line.link_ratio >= LINK_LINE_RATIO:
         return -LINK_PENALTY * line.link_chars - LINE_COST
     plain = size - line.link_chars

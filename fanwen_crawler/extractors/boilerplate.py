@@ -21,6 +21,14 @@ HIDDEN_STYLE = re.compile(
     r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:\.0*)?(?:px|pt|em|rem)?\s*(?:;|$|!)",
     re.IGNORECASE,
 )
+# White text (white-on-white anti-copy watermarks); `background-color` is not text colour.
+WHITE_TEXT_STYLE = re.compile(
+    r"(?<![-\w])color\s*:\s*(?:#f{3}(?:f{3})?\b|white\b|rgb\(\s*255\s*,\s*255\s*,\s*255\s*\))",
+    re.IGNORECASE,
+)
+WHITE_FONT_COLOR = re.compile(r"^\s*(?:#f{3}(?:f{3})?|white)\s*$", re.IGNORECASE)
+WHITE_WATERMARK_MAX_CHARS = 40
+INLINE_TAGS = frozenset({"span", "font", "i", "em", "b", "strong", "small", "u", "a", "s"})
 CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
 SIMPLE_SELECTOR = re.compile(r"^[a-zA-Z0-9]*([.#])([\w-]+)$")
 
@@ -29,7 +37,7 @@ CHROME_LINE = re.compile(
     r"上一篇|下一篇|上一章|下一章|打印本文|打印此文|关闭窗口|收藏本文|加入收藏|收藏本站|分享到|"
     r"一键分享|扫码关注|扫一扫|版权所有|版权声明|版权归|ICP\s*备|ICP证|备案号|公网安备|"
     r"本文已影响|相关热词搜索|相关推荐|推荐访问|猜你喜欢|相关文章|相关阅读|热门推荐|"
-    r"返回顶部|返回首页|责任编辑|点击查看|点击下载|免费下载|下载文档|复制链接|"
+    r"返回顶部|返回首页|^更多.{0,20}(?:请关注|请访问|请点击|尽在|敬请关注)|责任编辑|点击查看|点击下载|免费下载|下载文档|复制链接|"
     r"Copyright|All\s+Rights\s+Reserved|©",
     re.IGNORECASE,
 )
@@ -92,6 +100,13 @@ def _is_hidden(el: html.HtmlElement, classes: set[str], ids: set[str]) -> bool:
     style = el.get("style")
     if style and HIDDEN_STYLE.search(style):
         return True
+    if el.tag in INLINE_TAGS and (
+        style and WHITE_TEXT_STYLE.search(style) and "background" not in style.lower()
+        or el.tag == "font" and WHITE_FONT_COLOR.match(el.get("color") or "")
+    ):
+        # A short white fragment inside a sentence is an anti-copy watermark; long white
+        # passages are content shown on a dark box or revealed on selection (answers).
+        return len(el.text_content()) <= WHITE_WATERMARK_MAX_CHARS and _inside_sentence(el)
     if el.get("hidden") is not None:
         return True
     if classes:
@@ -99,6 +114,15 @@ def _is_hidden(el: html.HtmlElement, classes: set[str], ids: set[str]) -> bool:
         if cls and not classes.isdisjoint(cls.split()):
             return True
     return bool(ids) and el.get("id") in ids
+
+
+def _inside_sentence(el: html.HtmlElement) -> bool:
+    """Text runs on both sides of the element (a box title in white stands alone)."""
+    if not (el.tail or "").strip():
+        return False
+    prev = el.getprevious()
+    before = prev.tail if prev is not None else el.getparent().text
+    return bool((before or "").strip())
 
 
 def prune_tree(root: html.HtmlElement) -> None:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 
+from lxml import html
+
 from fanwen_crawler.extractors.blocks import Line
-from fanwen_crawler.extractors.links import PageLink
+from fanwen_crawler.extractors.links import PageLink, is_root_url
 from fanwen_crawler.extractors.text import clean_text, visible_length
 from fanwen_crawler.items import Link
 
@@ -20,13 +22,14 @@ TAG_LABEL = re.compile(
 )
 RELATED_LABEL = re.compile(
     r"(?:相关文章|相关推荐|相关阅读|相关范文|相关内容|相关链接|推荐访问|推荐阅读|推荐文章|猜你喜欢|"
-    r"延伸阅读|(?:你|您)可能(?:也)?(?:喜欢|感兴趣)|精彩推荐|热门推荐|相关资讯|相关新闻|同类文章)"
+    r"相关信息|相关资料|相关文档|同类推荐|延伸阅读|(?:你|您)可能(?:也)?(?:喜欢|感兴趣)|精彩推荐|热门推荐|相关资讯|相关新闻|同类文章)"
 )
 LABEL_MAX_CHARS = 16
 LINK_LINE_RATIO = 0.5
 MAX_BLOCK_LINES = 80
 
 
+MORE_LINK = re.compile(r"^(?:更多|查看更多|more)", re.IGNORECASE)
 NON_WORD = re.compile(r"[\W\d_]+")
 
 
@@ -62,26 +65,67 @@ def find_tags(lines: list[Line], by_el: dict[object, PageLink]) -> list[str]:
     return tags
 
 
-def find_related(lines: list[Line], by_el: dict[object, PageLink]) -> list[Link]:
-    """Links of the related-article blocks, in order, unique by URL."""
+def _common_ancestor(a: html.HtmlElement, b: html.HtmlElement) -> html.HtmlElement | None:
+    above = set()
+    node: html.HtmlElement | None = a
+    while node is not None:
+        above.add(node)
+        node = node.getparent()
+    node = b
+    while node is not None and node not in above:
+        node = node.getparent()
+    return node
+
+
+def _inside(el: html.HtmlElement, container: html.HtmlElement | None) -> bool:
+    node: html.HtmlElement | None = el
+    while node is not None:
+        if node is container:
+            return True
+        node = node.getparent()
+    return False
+
+
+def _related_block(lines: list[Line], i: int, by_el: dict[object, PageLink]) -> list[Link]:
+    """The links of the block labelled by lines[i]: following link items up to the next label."""
+    block = [lines[i]]
+    container = None
+    for follower in lines[i + 1: i + 1 + MAX_BLOCK_LINES]:
+        if not is_link_item(follower) or not follower.anchors and (
+                follower.heading or visible_length(follower.text) <= LABEL_MAX_CHARS):
+            break
+        if container is None:
+            container = _common_ancestor(lines[i].owner, follower.owner)
+        elif not _inside(follower.owner, container):
+            break  # the box ended: a footer or the next box's links follow
+        block.append(follower)
     related: list[Link] = []
     seen: set[str] = set()
-    for i, line in enumerate(lines):
-        label = line.text
-        if visible_length(label) > LABEL_MAX_CHARS or not RELATED_LABEL.search(label):
-            continue
-        block = [line]
-        for follower in lines[i + 1: i + 1 + MAX_BLOCK_LINES]:
-            if not is_link_item(follower) or RELATED_LABEL.search(follower.text) \
-                    and visible_length(follower.text) <= LABEL_MAX_CHARS and not follower.anchors:
-                break
-            block.append(follower)
-        for member in block:
-            for el in member.anchors:
-                link = by_el.get(el)
-                if link is None or not link.text or link.url in seen \
-                        or RELATED_LABEL.fullmatch(link.text) or link.text in ("更多", "更多>>"):
-                    continue
-                seen.add(link.url)
-                related.append(Link(url=link.url, title=link.text))
+    for member in block:
+        for el in member.anchors:
+            link = by_el.get(el)
+            if link is None or not link.text or link.url in seen \
+                    or RELATED_LABEL.fullmatch(link.text) or MORE_LINK.match(link.text) \
+                    or is_root_url(link.url):
+                continue
+            seen.add(link.url)
+            related.append(Link(url=link.url, title=link.text))
     return related
+
+
+def find_related(lines: list[Line], by_el: dict[object, PageLink], after: int = 0) -> list[Link]:
+    """Links of the related-article block that follows the article (from line `after` on).
+
+    Only the nearest labelled block counts: sidebars further down (猜你喜欢, 热门文章)
+    are the portal's, not this article's. Without one after the text, the first anywhere.
+    """
+    for start in (after, 0) if after > 0 else (0,):
+        for i in range(start, len(lines)):
+            label = lines[i].text
+            if visible_length(label) > LABEL_MAX_CHARS or not RELATED_LABEL.search(label) \
+                    or TAG_LABEL.match(label):
+                continue
+            related = _related_block(lines, i, by_el)
+            if related:
+                return related
+    return []

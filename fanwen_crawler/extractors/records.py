@@ -1,0 +1,89 @@
+"""Repeated dated records: comment threads, reply lists and dated link lists.
+
+A comment thread is a run of sibling blocks that share one markup signature (tag
+and first class) and each carry a small element holding only a time stamp with a
+clock or relative time (2023-05-08 10:10, 3天前, 昨天 12:30) next to a user name
+and a short text. Such
+records are never the article's own prose, however much text they add up to, so
+`find_records` returns them and line scoring treats their lines as chrome. The
+test is structural: no class names or labels of any CMS are involved.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from lxml import html
+
+# A date with a clock time: data tables and dated lists show days, comments show minutes.
+DATE_STAMP = re.compile(
+    r"(?<!\d)(?:(?:19|20)\d\d\s*[-/.年]\s*)?\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?"
+    r"\s*\d{1,2}:\d{2}(?::\d{2})?(?!\d)"
+)
+# Relative times count only as (almost) the element's whole text.
+BARE_TIME = re.compile(
+    r"^\s*(?:(?:今天|昨天|前天)\s*\d{1,2}:\d{2}|\d+\s*(?:秒|分钟|小时|天|周|个月|年)前|刚刚)\s*$"
+)
+# Characters besides the date a time element may hold ("发表于", "·", "楼").
+TIME_LABEL_MAX_CHARS = 8
+TIME_LEAF_MAX_CHARS = 40
+# Text after the time inside the same parent: comments keep their text in a sibling element.
+TIME_TAIL_MAX_CHARS = 4
+MIN_RECORDS = 3
+MIN_DATED_SHARE = 0.6
+MAX_RECORD_CHARS = 1000
+ANCESTOR_DEPTH = 6
+
+
+def _signature(el: html.HtmlElement) -> str:
+    cls = el.get("class")
+    return f"{el.tag}.{cls.split()[0]}" if cls and cls.split() else str(el.tag)
+
+
+def _time_leaves(root: html.HtmlElement) -> list[html.HtmlElement]:
+    leaves = []
+    for el in root.iter():
+        if len(el) or not isinstance(el.tag, str):
+            continue
+        text = el.text
+        if not text or len(text) > TIME_LEAF_MAX_CHARS:
+            continue
+        if not BARE_TIME.match(text):
+            match = DATE_STAMP.search(text)
+            if match is None or len(text.strip()) - len(match.group(0)) > TIME_LABEL_MAX_CHARS:
+                continue
+        tail = (el.tail or "").strip()
+        if len(tail) > TIME_TAIL_MAX_CHARS:
+            continue  # a date opening a sentence ("2023年5月1日，召开…") is prose
+        leaves.append(el)
+    return leaves
+
+
+def find_records(root: html.HtmlElement) -> set[html.HtmlElement]:
+    """Elements that are one record of a repeated, time-stamped sibling group."""
+    groups: dict[tuple[int, str], set[html.HtmlElement]] = defaultdict(set)
+    parents: dict[int, html.HtmlElement] = {}
+    for leaf in _time_leaves(root):
+        node = leaf
+        for _ in range(ANCESTOR_DEPTH):
+            parent = node.getparent()
+            if parent is None or parent.tag in ("body", "html"):
+                break
+            key = (id(parent), _signature(node))
+            groups[key].add(node)
+            parents[id(parent)] = parent
+            node = parent
+    records: set[html.HtmlElement] = set()
+    for (parent_id, sig), dated in groups.items():
+        if len(dated) < MIN_RECORDS:
+            continue
+        siblings = sum(1 for child in parents[parent_id] if isinstance(child.tag, str)
+                       and _signature(child) == sig)
+        if len(dated) < MIN_DATED_SHARE * siblings:
+            continue
+        short = [el for el in dated if len(el.text_content()) <= MAX_RECORD_CHARS
+                 and next(el.iter("h1"), None) is None]
+        if len(short) >= MIN_RECORDS:
+            records.update(short)
+    return records
