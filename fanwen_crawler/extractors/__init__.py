@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from lxml import etree, html
 
 from fanwen_crawler.extractors import article, listing, pager, related
-from fanwen_crawler.extractors.blocks import best_run, linearise
+from fanwen_crawler.extractors.blocks import best_run, extend_run, linearise
 from fanwen_crawler.extractors.boilerplate import prune_tree
 from fanwen_crawler.extractors.classify import Evidence, classify
 from fanwen_crawler.extractors.dates import find_labelled_date, parse_date, parse_year_month
@@ -91,6 +91,7 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None) -> Pa
     title, title_index = article.choose_title(head.title, head_meta_title(head), lines)
     meta_indices = article.meta_lines(lines, title_index)
     run_start, run_end = best_run(lines)
+    run_end = extend_run(lines, run_start, run_end)
     content = lines[run_start:run_end]
     position = {id(line): i for i, line in enumerate(lines)}
     if title_index >= 0 and any(position[id(ln)] > title_index for ln in content):
@@ -116,7 +117,7 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None) -> Pa
     source, author = article.source_and_author([lines[i].text for i in meta_indices] or
                                                [ln.text for ln in lines[title_index + 1:
                                                                         title_index + 4]])
-    listed = listing.listed_articles(links, page_url)
+    listed = listing.listed_articles(links, page_url, lines)
     evidence = Evidence(
         url=page_url, body_chars=body_chars, paragraphs=len(texts),
         has_title_line=title_index >= 0, has_date=date is not None,

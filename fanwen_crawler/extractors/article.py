@@ -28,14 +28,20 @@ BREADCRUMB_CHARS = frozenset(">＞»›→")
 GENERIC_CRUMBS = frozenset({"正文", "内容", "阅读文章", "文章", "详情", "正文内容", "浏览文章"})
 META_LABEL = re.compile(r"(?:来源|出处|作者|发布|时间|日期|点击|浏览|阅读|编辑|字号|人气|稿源)")
 META_LINE_MAX = 120
-STOP_LABELS = (r"[·•]|作者|作\s*者|编辑|责任编辑|责编|点击|浏览|阅读|本文已影响|已影响|发布|更新|"
-               r"时间|日期|来源|出处|字号|人气|评论|分享|收藏|打印|关键词|标签|栏目|分类|摄影|审核")
-SOURCE_VALUE = re.compile(
-    rf"(?:来源|出处|稿源|来自)\s*[:：]\s*(.+?)(?=\s*(?:{STOP_LABELS})|\s{{2,}}|[|丨｜]|\s*(?:19|20)\d\d[-/年]|$)"
-)
-AUTHOR_VALUE = re.compile(
-    rf"(?:作\s*者|撰\s*稿|撰\s*文|文\s*/)\s*[:：]?\s*(.+?)(?=\s*(?:{STOP_LABELS})|\s{{2,}}|[|丨｜]|\s*(?:19|20)\d\d[-/年]|$)"
-)
+META_FIELD = re.compile(r"^(?:来源|出处|稿源|作者|作\s*者|编辑|责任编辑|发布者|点击|浏览|阅读|人气)\s*[:：]")
+SINGLE_META_MAX = 30
+STOP_LABELS = (r"作者|作\s*者|编辑|责任编辑|责编|点击|浏览|阅读|本文已影响|已影响|发布|更新|"
+               r"时间|日期|来源|出处|字号|人气|热度|评论|分享|收藏|打印|关键词|标签|栏目|分类|摄影|审核")
+# A value ends at the next label: "编辑：" anywhere, a bare label or any "xx：" after a space,
+# a separator, or a date.
+# Labels that never occur inside a name end a value even without a colon or space.
+ALWAYS_STOP = r"本文已影响|已影响|点击|浏览|人气|热度|评论|字号|分享|收藏|打印|责任编辑|责编"
+VALUE_END = (rf"(?=\s*(?:{STOP_LABELS})\s*[:：]|\s*(?:{ALWAYS_STOP})|\s+(?:{STOP_LABELS})|\s+[^\s:：]{{1,5}}[:：]|\s{{2,}}"
+             r"|\s*[|丨｜·•]|\s*(?:19|20)\d\d[-/年]|$)")
+SOURCE_VALUE = re.compile(rf"(?:来源|出处|稿源|来自)\s*[:：]\s*(.+?){VALUE_END}")
+AUTHOR_VALUE = re.compile(rf"(?:作\s*者|撰\s*稿|撰\s*文|文\s*/)\s*[:：]?\s*(.+?){VALUE_END}")
+# Who put the page up: the author when the page names no 作者.
+EDITOR_VALUE = re.compile(rf"(?<!责任)(?:编辑|发布者|发布人)\s*[:：]\s*(.+?){VALUE_END}")
 LEAD_IN_WINDOW = 4
 # "三、活动时间：2022年1月15日" is a numbered item of the text, not the page's meta line.
 NUMBERED_ITEM = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}\s*[、.．]|[(（][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}\s*[、.．](?!\d))")
@@ -93,6 +99,8 @@ def is_meta_line(text: str) -> bool:
     if visible_length(text) > META_LINE_MAX:
         return False
     labels = len(META_LABEL.findall(text))
+    if labels == 1 and visible_length(text) <= SINGLE_META_MAX and META_FIELD.match(text):
+        return True  # one "来源：县农业农村局" row of a label/value table
     return labels >= 2 or labels >= 1 and bool(DATE_TIME.search(text)) or (
         bool(DATE_TIME.search(text)) and visible_length(text) <= 40 and punctuation_count(text) <= 2
     )
@@ -120,6 +128,11 @@ def source_and_author(texts: list[str]) -> tuple[str | None, str | None]:
             source = match.group(1).strip(" :：,，") or None
         if author is None and (match := AUTHOR_VALUE.search(text)):
             author = match.group(1).strip(" :：,，") or None
+    if author is None:
+        for text in texts:
+            if match := EDITOR_VALUE.search(text):
+                author = match.group(1).strip(" :：,，") or None
+                break
     return source, author
 
 

@@ -12,6 +12,7 @@ floated inside an article and does not care how deep the layout tables nest.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from lxml import html
@@ -25,10 +26,14 @@ BLOCK_TAGS = frozenset({
     "address", "figure", "figcaption", "caption", "fieldset", "details", "summary", "html",
 })
 HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+# A cell that only labels the next one: "来源：", "发布时间:".
+LABEL_CELL = re.compile(r"^[^\s:：]{1,6}\s*[:：]$")
+LABEL_CELL_TAGS = frozenset({"td", "th", "dt"})
 LINK_LINE_RATIO = 0.5
 SHORT_PLAIN_PENALTY = 0.25
 LINK_PENALTY = 1.0
 LINE_COST = 5.0
+TRAILING_LINE_MAX_CHARS = 30
 
 
 @dataclass(slots=True)
@@ -125,7 +130,27 @@ def linearise(root: html.HtmlElement, records: set[html.HtmlElement] | None = No
         for child in reversed(el):
             stack.append((child, False, child_link, child_heading, child_strong, own, child_record))
     builder.flush()
-    return builder.lines
+    return _join_label_cells(builder.lines)
+
+
+def _join_label_cells(lines: list[Line]) -> list[Line]:
+    """Join "来源：" | "县农业农村局" table cells (and dt/dd pairs) into one line."""
+    joined: list[Line] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        nxt = lines[i + 1] if i + 1 < len(lines) else None
+        if nxt is not None and line.owner.tag in LABEL_CELL_TAGS and LABEL_CELL.match(line.text) \
+                and nxt.heading is None and nxt.owner is line.owner.getnext():
+            joined.append(Line(
+                line.text + nxt.text, line.owner, line.link_chars + nxt.link_chars, None,
+                line.strong and nxt.strong, line.anchors + nxt.anchors, line.record or nxt.record,
+            ))
+            i += 2
+            continue
+        joined.append(line)
+        i += 1
+    return joined
 
 
 def line_score(line: Line) -> float:
@@ -152,3 +177,22 @@ def best_run(lines: list[Line]) -> tuple[int, int]:
         if total > best:
             best, best_span = total, (start, i + 1)
     return best_span
+
+
+def extend_run(lines: list[Line], start: int, end: int) -> int:
+    """Extend [start, end) over trailing plain lines in the same container as the run's end.
+
+    Unpunctuated closing lines (a letter's date and signature) score below zero, so
+    Kadane stops before them; they belong to the text when they are siblings of its
+    last paragraph and carry no links.
+    """
+    if end <= start:
+        return end
+    parent = lines[end - 1].owner.getparent()
+    while end < len(lines):
+        line = lines[end]
+        if line.record or line.anchors or line.heading or line.owner.getparent() is not parent \
+                or visible_length(line.text) > TRAILING_LINE_MAX_CHARS:
+            break
+        end += 1
+    return end

@@ -13,6 +13,7 @@ from collections import defaultdict
 from lxml import html
 
 from fanwen_crawler.extractors.blocks import Line
+from fanwen_crawler.extractors.boilerplate import PAGER_ROW
 from fanwen_crawler.extractors.links import (
     DENY_URL,
     PageLink,
@@ -30,6 +31,8 @@ MIN_GROUP = 3
 NAV_TEXT_MAX = 10
 NAV_ROW_MIN_LINKS = 3
 PATH_DEPTH = 6
+PAGER_GAP_LINES = 4
+PAGER_BONUS = 10.0
 
 
 def _markup_path(el: html.HtmlElement) -> str:
@@ -38,7 +41,9 @@ def _markup_path(el: html.HtmlElement) -> str:
     node: html.HtmlElement | None = el
     depth = 0
     while node is not None and depth < PATH_DEPTH:
-        cls = (node.get("class") or "").strip()
+        cls = node.get("class")
+        if cls:  # "post-231 post hentry": per-item tokens carry digits, the shared ones don't
+            cls = " ".join(c for c in cls.split() if not any(ch.isdigit() for ch in c))
         parts.append(f"{node.tag}.{cls}" if cls else str(node.tag))
         node = node.getparent()
         depth += 1
@@ -66,11 +71,28 @@ def _unique(links: list[PageLink]) -> list[Link]:
     return result
 
 
-def listed_articles(links: list[PageLink], page_url: str) -> list[Link]:
-    """The main repeated group of article links of a list page, in order."""
+def _pager_lines(lines: list[Line]) -> tuple[dict[object, int], list[int]]:
+    """Line index of every anchor, and the indices of pager rows (1 2 3 下一页)."""
+    where: dict[object, int] = {}
+    pagers = []
+    for i, line in enumerate(lines):
+        for el in line.anchors:
+            where[el] = i
+        if line.anchors and PAGER_ROW.match(line.text):
+            pagers.append(i)
+    return where, pagers
+
+
+def listed_articles(links: list[PageLink], page_url: str, lines: list[Line] | None = None) -> list[Link]:
+    """The main repeated group of article links of a list page, in order.
+
+    A group that the page's pager row follows is the list the pager pages through;
+    sidebars of longer titles elsewhere on the page are not.
+    """
     groups: dict[str, list[PageLink]] = defaultdict(list)
     for link in _candidates(links, page_url):
         groups[_markup_path(link.el)].append(link)
+    where, pagers = _pager_lines(lines) if lines else ({}, [])
     best: list[PageLink] = []
     best_score = 0.0
     for members in groups.values():
@@ -81,6 +103,9 @@ def listed_articles(links: list[PageLink], page_url: str) -> list[Link]:
         listy = sum(1 for m in members if is_list_url(m.url)) / len(members)
         text = sum(min(visible_length(m.text), MAX_COUNTED_TEXT) for m in members)
         score = text * (0.3 + shaped) * (1.0 - 0.8 * listy)
+        last = where.get(members[-1].el)
+        if last is not None and any(0 < p - last <= PAGER_GAP_LINES for p in pagers):
+            score *= PAGER_BONUS
         if score > best_score:
             best, best_score = members, score
     return _unique(best)
