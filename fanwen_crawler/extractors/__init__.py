@@ -118,11 +118,14 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None) -> Pa
                                                [ln.text for ln in lines[title_index + 1:
                                                                         title_index + 4]])
     listed = listing.listed_articles(links, page_url, lines)
+    list_next = pager.list_next_page(page_url, links, lines, by_el) if listed else None
     evidence = Evidence(
         url=page_url, body_chars=body_chars, paragraphs=len(texts),
         has_title_line=title_index >= 0, has_date=date is not None,
         content_article_links=listing.article_links_in(content, by_el, page_url),
         listed_links=len(listed), title=title or head.title,
+        teasers=sum(1 for t in texts if article.TEASER_END.search(t)),
+        list_pager=list_next is not None,
     )
     page_type = classify(evidence, profile)
     list_links = listing.category_links(links, lines, page_url, by_el)
@@ -149,8 +152,10 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None) -> Pa
     elif page_type == "list":
         page.title = over.texts.get("title") or (crumbs[-1] if crumbs else None) or (
             article.strip_site_suffix(head.title) if head.title else None)
+        page.category = over.texts.get("category") or article.category_from_crumbs(crumbs, None) \
+            or page.title
         page.article_links = over.article_links or listed
-        page.next_page = over.next_page or pager.list_next_page(page_url, links, lines, by_el)
+        page.next_page = over.next_page or list_next
         if page.next_page and page.next_page not in page.list_links:
             page.list_links.append(page.next_page)
     else:

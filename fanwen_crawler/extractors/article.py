@@ -25,7 +25,8 @@ TITLE_SEPARATOR = re.compile(r"\s*(?:_|\||｜|\s-\s|-{2,}|——|–|—|::)\s*"
 BREADCRUMB_SEPARATOR = re.compile(r"\s*(?:>|＞|»|›|→|>>|/|\\)\s*")
 BREADCRUMB_LABEL = re.compile(r"^[^:：>]{0,10}(?:位置|导航|所在)[^:：]{0,4}[:：]\s*")
 BREADCRUMB_CHARS = frozenset(">＞»›→")
-GENERIC_CRUMBS = frozenset({"正文", "内容", "阅读文章", "文章", "详情", "正文内容", "浏览文章"})
+GENERIC_CRUMBS = frozenset({"正文", "内容", "阅读文章", "文章", "详情", "正文内容", "浏览文章",
+                            "列表", "文章列表", "列表页"})
 META_LABEL = re.compile(r"(?:来源|出处|作者|发布|时间|日期|点击|浏览|阅读|编辑|字号|人气|稿源)")
 META_LINE_MAX = 120
 META_FIELD = re.compile(r"^(?:来源|出处|稿源|作者|作\s*者|编辑|责任编辑|发布者|点击|浏览|阅读|人气)\s*[:：]")
@@ -214,6 +215,16 @@ def _drop_teasers(paragraphs: list[tuple[str, Line]]) -> list[tuple[str, Line]]:
         if len(stem) < TEASER_MIN_CHARS:
             continue
         rest = title_key("".join(t for t, _ in paragraphs[n + 1: n + 4]))
-        if stem in rest:
+        if stem in rest or n == 0 and len(paragraphs) > 1 and _apart(_line, paragraphs[1][1]):
+            # Repeats the text's opening, or (on page 2 of an article, whose text starts
+            # elsewhere) opens the page in a box of its own, outside the text's container.
             return paragraphs[:n] + paragraphs[n + 1:]
     return paragraphs
+
+
+def _apart(a: Line, b: Line) -> bool:
+    """The two lines live in different containers (neither owns the other's parent)."""
+    if a.owner is b.owner:
+        return False
+    pa, pb = a.owner.getparent(), b.owner.getparent()
+    return pa is not pb and pa is not b.owner and pb is not a.owner

@@ -59,6 +59,7 @@ LEAD_IN = re.compile(
 # "第1页 第2页 下一页", "1 2 3 下一页 尾页", "共3页"
 PAGER_ROW = re.compile(
     r"^(?:\s*(?:第?\s*\d+\s*页|\d+|上一页|下一页|首页|尾页|末页|全文|共\s*\d+\s*页|"
+    r"共?\s*\d+\s*(?:条|篇|项)(?:记录)?|\d+\s*/\s*\d+\s*页?|"
     r"[<>«»‹›]+|\.\.\.|…|前一页|后一页|上页|下页)\s*)+$"
 )
 # Short lines that open the comments after an article: the body ends there.

@@ -24,6 +24,7 @@ ARTICLE_MIN_CHARS = 200
 SHORT_ARTICLE_MIN_CHARS = 60
 LIST_MIN_LINKS = 5
 CONTENT_LIST_LINKS = 5
+MIN_TEASER_ITEMS = 3
 
 
 @dataclass(slots=True)
@@ -38,6 +39,10 @@ class Evidence:
     content_article_links: int
     listed_links: int
     title: str
+    teasers: int = 0
+    """Body paragraphs that break off with an ellipsis (excerpts of other pages)."""
+    list_pager: bool = False
+    """A list pager (1 2 3 下一页) pages through the page's main link group."""
 
 
 def is_soft_404(ev: Evidence) -> bool:
@@ -61,7 +66,8 @@ def classify(ev: Evidence, profile: Profile | None = None) -> PageType:
     framed = ev.has_title_line or ev.has_date
     prose_is_list = ev.content_article_links >= CONTENT_LIST_LINKS and (
         ev.body_chars < 150 * ev.content_article_links
-    )
+    ) or ev.content_article_links >= MIN_TEASER_ITEMS and ev.teasers >= MIN_TEASER_ITEMS - 1 \
+        and 2 * ev.teasers >= ev.paragraphs
     if ev.body_chars >= ARTICLE_MIN_CHARS and not prose_is_list:
         if not (list_shaped and ev.listed_links >= 2 * LIST_MIN_LINKS and not framed):
             return "article"
@@ -76,5 +82,8 @@ def classify(ev: Evidence, profile: Profile | None = None) -> PageType:
     if ev.listed_links >= LIST_MIN_LINKS and (list_shaped or prose_is_list):
         return "list"
     if ev.listed_links >= 2 * LIST_MIN_LINKS:
+        return "list"
+    if ev.listed_links >= MIN_TEASER_ITEMS and (ev.list_pager or prose_is_list) \
+            and not article_shaped and (ev.body_chars < ARTICLE_MIN_CHARS or prose_is_list):
         return "list"
     return "other"

@@ -35,8 +35,13 @@ PAGER_GAP_LINES = 4
 PAGER_BONUS = 10.0
 
 
-def _markup_path(el: html.HtmlElement) -> str:
-    """Tags and classes of the element and its ancestors (no positions)."""
+def _markup_path(el: html.HtmlElement) -> tuple[str, object]:
+    """Tags and classes of the element and its ancestors (no positions), and the ancestor
+    above them, so that lists living under different containers stay apart.
+
+    The ancestor element itself is the key, not `id()` of it: lxml proxies are created on
+    demand, so the id of a node can change between two lookups.
+    """
     parts = []
     node: html.HtmlElement | None = el
     depth = 0
@@ -47,9 +52,7 @@ def _markup_path(el: html.HtmlElement) -> str:
         parts.append(f"{node.tag}.{cls}" if cls else str(node.tag))
         node = node.getparent()
         depth += 1
-    if node is not None:
-        parts.append(str(id(node)))  # separate lists living under different containers
-    return "/".join(parts)
+    return "/".join(parts), node
 
 
 def _candidates(links: list[PageLink], page_url: str) -> list[PageLink]:
@@ -89,7 +92,7 @@ def listed_articles(links: list[PageLink], page_url: str, lines: list[Line] | No
     A group that the page's pager row follows is the list the pager pages through;
     sidebars of longer titles elsewhere on the page are not.
     """
-    groups: dict[str, list[PageLink]] = defaultdict(list)
+    groups: dict[tuple[str, object], list[PageLink]] = defaultdict(list)
     for link in _candidates(links, page_url):
         groups[_markup_path(link.el)].append(link)
     where, pagers = _pager_lines(lines) if lines else ({}, [])

@@ -62,23 +62,20 @@ def _time_leaves(root: html.HtmlElement) -> list[html.HtmlElement]:
 
 def find_records(root: html.HtmlElement) -> set[html.HtmlElement]:
     """Elements that are one record of a repeated, time-stamped sibling group."""
-    groups: dict[tuple[int, str], set[html.HtmlElement]] = defaultdict(set)
-    parents: dict[int, html.HtmlElement] = {}
+    groups: dict[tuple[html.HtmlElement, str], set[html.HtmlElement]] = defaultdict(set)
     for leaf in _time_leaves(root):
         node = leaf
         for _ in range(ANCESTOR_DEPTH):
             parent = node.getparent()
             if parent is None or parent.tag in ("body", "html"):
                 break
-            key = (id(parent), _signature(node))
-            groups[key].add(node)
-            parents[id(parent)] = parent
+            groups[(parent, _signature(node))].add(node)
             node = parent
     records: set[html.HtmlElement] = set()
-    for (parent_id, sig), dated in groups.items():
+    for (parent, sig), dated in groups.items():
         if len(dated) < MIN_RECORDS:
             continue
-        siblings = sum(1 for child in parents[parent_id] if isinstance(child.tag, str)
+        siblings = sum(1 for child in parent if isinstance(child.tag, str)
                        and _signature(child) == sig)
         if len(dated) < MIN_DATED_SHARE * siblings:
             continue
