@@ -1,0 +1,236 @@
+"""Content de-duplication: exact re-posts by hash, near-duplicates by MinHash LSH.
+
+Bodies are compared with all whitespace removed. Near-duplicates use MinHash over
+character 5-shingles (whitespace tokens do not work for Chinese) and a datasketch
+`MinHashLSH` with explicit bands × rows (`LSH_PARAMS`): P(candidate) = 1 − (1 − J^r)^b is
+0.991 at Jaccard 0.8, 0.97 at 0.75, 0.41 at 0.5. Candidates are then verified with the
+MinHash estimate. That estimate has a standard error of √(J(1−J)/128) ≈ 0.035 at J = 0.8,
+so a cut at exactly 0.8 would miss half the pairs whose true Jaccard is 0.8; the verify
+cut is therefore two standard errors lower (`VERIFY_THRESHOLD` ≈ 0.73) and the reported
+similarity is the estimate itself.
+
+A duplicate is kept, not dropped: it gets `duplicate_of_url` (the first-stored article
+of its chain) and `similarity`, and storage turns that into `articles.duplicate_of`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+from datasketch import LeanMinHash, MinHash, MinHashLSH
+from scrapy.crawler import Crawler
+
+from fanwen_crawler.items import ArticleItem
+
+logger = logging.getLogger(__name__)
+
+NUM_PERM = 128
+SEED = 1
+SCHEME = "affine32"
+SHINGLE_K = 5
+THRESHOLD = 0.8
+LSH_PARAMS = (9, 4)
+"""(bands, rows): only 36 of the 128 values are banded; all 128 verify a candidate."""
+
+
+def verify_threshold_for(threshold: float, num_perm: int) -> float:
+    """The MinHash-estimate cut that keeps ~97.7% of pairs whose true Jaccard is `threshold`."""
+    return threshold - 2 * math.sqrt(threshold * (1 - threshold) / num_perm)
+
+
+VERIFY_THRESHOLD = verify_threshold_for(THRESHOLD, NUM_PERM)
+SIGNATURE_DTYPE = np.dtype("<u4")
+WHITESPACE = re.compile(r"\s+")
+
+
+def _squeeze(text: str) -> str:
+    return WHITESPACE.sub("", text)
+
+
+def content_hash(body: str) -> str:
+    """SHA-256 hex digest of `body` with all whitespace removed."""
+    return hashlib.sha256(_squeeze(body).encode("utf-8")).hexdigest()
+
+
+def shingles(text: str, k: int = SHINGLE_K) -> set[str]:
+    """Character k-shingles of `text` with whitespace removed (the whole text if shorter)."""
+    s = _squeeze(text)
+    if len(s) <= k:
+        return {s} if s else set()
+    return {s[i : i + k] for i in range(len(s) - k + 1)}
+
+
+def minhash_of(text: str, num_perm: int = NUM_PERM) -> MinHash:
+    """MinHash signature of the text's character shingles."""
+    m = MinHash(num_perm=num_perm, seed=SEED, scheme=SCHEME)
+    m.update_batch([s.encode("utf-8") for s in shingles(text)])
+    return m
+
+
+def serialise_minhash(m: MinHash) -> bytes:
+    """Signature as little-endian uint32 bytes (4 × num_perm bytes)."""
+    return np.asarray(m.hashvalues, dtype=SIGNATURE_DTYPE).tobytes()
+
+
+def deserialise_minhash(data: bytes) -> LeanMinHash:
+    """Inverse of `serialise_minhash`."""
+    values = np.frombuffer(data, dtype=SIGNATURE_DTYPE).astype(np.uint32)
+    return LeanMinHash(seed=SEED, hashvalues=values, scheme=SCHEME)
+
+
+def _band_key(data: bytes) -> int:
+    # A Python int per band bucket instead of the raw bytes keeps the index small.
+    return hash(data)
+
+
+class DuplicateIndex:
+    """In-memory index of seen articles: exact hashes plus MinHash LSH over signatures.
+
+    Each added article remembers the root of its duplicate chain, so `find` always
+    answers with the first-stored article. Memory is ~4 KB per article (390 MB measured
+    for 100k): a 512-byte signature row, the URL and hash maps, and ~3 KB of datasketch's
+    bucket storage (one Python set per band bucket) — the part to replace if it must shrink.
+    """
+
+    def __init__(
+        self,
+        *,
+        threshold: float = THRESHOLD,
+        num_perm: int = NUM_PERM,
+        params: tuple[int, int] = LSH_PARAMS,
+        verify_threshold: float | None = None,
+    ) -> None:
+        self.num_perm = num_perm
+        self.verify_threshold = (
+            verify_threshold
+            if verify_threshold is not None
+            else verify_threshold_for(threshold, num_perm)
+        )
+        self.lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, params=params,
+                              hashfunc=_band_key)
+        self._urls: list[str] = []
+        self._roots: list[int] = []
+        self._signatures = np.empty((1024, num_perm), dtype=np.uint32)
+        self._by_url: dict[str, int] = {}
+        self._by_hash: dict[bytes, int] = {}
+
+    def __len__(self) -> int:
+        return len(self._urls)
+
+    def add(self, url: str, body_hash: str, minhash: MinHash, duplicate_of: str | None = None) -> None:
+        """Remember an article; `duplicate_of` (a URL) links it into an existing chain."""
+        row = len(self._urls)
+        root = row
+        if duplicate_of is not None and duplicate_of in self._by_url:
+            root = self._roots[self._by_url[duplicate_of]]
+        if row == len(self._signatures):
+            self._signatures = np.concatenate([self._signatures, np.empty_like(self._signatures)])
+        self._signatures[row] = minhash.hashvalues
+        self._urls.append(url)
+        self._roots.append(root)
+        self._by_url[url] = row
+        self._by_hash.setdefault(bytes.fromhex(body_hash), row)
+        self.lsh.insert(row, minhash, check_duplication=False)
+
+    def link(self, url: str, duplicate_of: str) -> None:
+        """Record that the indexed `url` duplicates the indexed `duplicate_of` (a chain root)."""
+        if url in self._by_url and duplicate_of in self._by_url:
+            self._roots[self._by_url[url]] = self._roots[self._by_url[duplicate_of]]
+
+    def find(self, url: str, body_hash: str, minhash: MinHash) -> tuple[str, float] | None:
+        """The first-stored article this one duplicates, with the similarity; None if new.
+
+        An entry with the same URL never counts: a re-crawl is not a duplicate of itself.
+        """
+        match = self.match(url, body_hash, minhash)
+        return None if match is None else (match[0], match[1])
+
+    def match(self, url: str, body_hash: str, minhash: MinHash) -> tuple[str, float, bool] | None:
+        """Like `find`, plus whether the match is exact (same content hash)."""
+        row = self._by_hash.get(bytes.fromhex(body_hash))
+        if row is not None:
+            root_url = self._urls[self._roots[row]]
+            if self._urls[row] != url and root_url != url:
+                return root_url, 1.0, True
+        candidates = [r for r in self.lsh.query(minhash) if self._urls[r] != url]
+        if not candidates:
+            return None
+        rows = np.fromiter(candidates, dtype=np.int64, count=len(candidates))
+        hv = np.asarray(minhash.hashvalues, dtype=np.uint32)
+        estimates = (self._signatures[rows] == hv).mean(axis=1)
+        best = int(np.argmax(estimates))
+        similarity = float(estimates[best])
+        if similarity < self.verify_threshold:
+            return None
+        root_url = self._urls[self._roots[int(rows[best])]]
+        if root_url == url:
+            return None
+        return root_url, round(similarity, 4), False
+
+
+class DedupePipeline:
+    """Scrapy adapter: mark exact and near duplicates (kept, not dropped).
+
+    Sets `content_hash`, `minhash` and, for duplicates, `duplicate_of_url` + `similarity`;
+    counts `fanwen/dedupe/exact` and `fanwen/dedupe/near`. When FANWEN_DB_PATH is set,
+    articles stored by earlier runs are loaded at open_spider so later re-posts are marked.
+    """
+
+    def __init__(self, crawler: Crawler | None = None, db_path: str | None = None) -> None:
+        self.crawler = crawler
+        self.db_path = db_path
+        self.index = DuplicateIndex()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DedupePipeline:
+        return cls(crawler, crawler.settings.get("FANWEN_DB_PATH"))
+
+    def open_spider(self, spider: Any = None) -> None:
+        if not self.db_path:
+            return
+        from pipelines.storage import load_dedupe_state
+
+        loaded = self.load(load_dedupe_state(self.db_path))
+        logger.info("dedupe: loaded %d stored articles from %s", loaded, self.db_path)
+
+    def load(self, rows: Iterable[tuple[Any, ...]]) -> int:
+        """Index already-stored articles: (url, content_hash, signature[, duplicate_of_url])."""
+        n = 0
+        links = []
+        for url, body_hash, signature, *rest in rows:
+            if body_hash is None or signature is None:
+                continue
+            self.index.add(url, body_hash, deserialise_minhash(signature))
+            if rest and rest[0] is not None:
+                links.append((url, rest[0]))
+            n += 1
+        # Afterwards: a re-crawled article may now duplicate one stored after it.
+        for url, original in links:
+            self.index.link(url, original)
+        return n
+
+    def _inc(self, key: str) -> None:
+        if self.crawler is not None and self.crawler.stats is not None:
+            self.crawler.stats.inc_value(key)
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, ArticleItem):
+            return item
+        body_hash = content_hash(item.body)
+        m = minhash_of(item.body)
+        item.content_hash = body_hash
+        item.minhash = serialise_minhash(m)
+        match = self.index.match(item.url, body_hash, m)
+        if match is not None:
+            item.duplicate_of_url, item.similarity, exact = match
+            self._inc("fanwen/dedupe/exact" if exact else "fanwen/dedupe/near")
+        else:
+            item.duplicate_of_url, item.similarity = None, None
+        self.index.add(item.url, body_hash, m, duplicate_of=item.duplicate_of_url)
+        return item
