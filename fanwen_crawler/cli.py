@@ -51,10 +51,30 @@ def main() -> None:
               help="Write the crawl log to this file instead of stderr.")
 @click.option("--set", "set_options", multiple=True, metavar="NAME=VALUE",
               help="Override a Scrapy or FANWEN_* setting (repeatable).")
+@click.option("--max-articles", type=click.IntRange(min=1),
+              help="Stop after storing this many new articles.")
+@click.option("--until", metavar="YYYY-MM-DD",
+              help="Skip articles published before this date; stop paging into lists whose "
+                   "articles are all older.")
+@click.option("--retry-failed", is_flag=True,
+              help="Also re-request URLs whose recorded error was transient (timeout, 5xx …).")
+@click.option("--user-agent", help="User-Agent header (default: the polite one in settings.py).")
+@click.option("--stats-json", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a JSON run summary (pages, articles, errors, exit code) here.")
+@click.option("--redis", "redis_url", metavar="redis://HOST:PORT/DB",
+              help="Share one frontier and duplicate filter with other workers via Redis.")
+@click.option("--redis-key", metavar="PREFIX",
+              help="Redis key prefix of this distributed crawl (default fanwen:portal).")
+@click.option("--idle-exit", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="With --redis: exit once the shared frontier stayed empty this long "
+                   "(default 10).")
 def crawl(start_urls: tuple[str, ...], db_path: Path, state_dir: Path | None,
           profile: str | None, max_pages: int | None, delay: float | None,
           concurrency: int | None, refresh: bool, no_keywords: bool, quiet: bool,
-          log_level: str | None, log_file: Path | None, set_options: tuple[str, ...]) -> None:
+          log_level: str | None, log_file: Path | None, set_options: tuple[str, ...],
+          max_articles: int | None, until: str | None, retry_failed: bool,
+          user_agent: str | None, stats_json: Path | None, redis_url: str | None,
+          redis_key: str | None, idle_exit: float | None) -> None:
     """Crawl the portal(s) at START_URLS into the corpus.
 
     Works on portals it has never seen: finds list pages and their pagination,
@@ -80,7 +100,9 @@ def crawl(start_urls: tuple[str, ...], db_path: Path, state_dir: Path | None,
         start_urls=list(start_urls), db_path=db_path, state_dir=state_dir, profile=profile,
         max_pages=max_pages, delay=delay, concurrency=concurrency, refresh=refresh,
         progress=progress, keywords=not no_keywords, log_level=level, log_file=log_file,
-        extra_settings=extra,
+        max_articles=max_articles, until=until, retry_failed=retry_failed,
+        user_agent=user_agent, stats_json=stats_json, redis_url=redis_url,
+        redis_key=redis_key, idle_exit=idle_exit, extra_settings=extra,
     )
     try:
         result = run_crawl(options)
@@ -152,8 +174,11 @@ def extract(inputs: tuple[str, ...], url: str | None, content_type: str | None,
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True,
               type=click.Path(dir_okay=False, path_type=Path), help="SQLite corpus to read.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def stats(db_path: Path, as_json: bool) -> None:
-    """Summarise a corpus: articles, duplicates, sites, errors, top keywords."""
+@click.option("--plot", "plot_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Also write PNG charts (articles per month, body lengths, keywords) here.")
+def stats(db_path: Path, as_json: bool, plot_dir: Path | None) -> None:
+    """Summarise a corpus: articles, duplicates, sites, categories, dates, errors, keywords."""
+    from fanwen_crawler.overview import corpus_overview, format_overview
     from fanwen_crawler.report import format_corpus_summary
     from pipelines.storage import open_corpus
 
@@ -164,24 +189,132 @@ def stats(db_path: Path, as_json: bool) -> None:
         summary = corpus.summary()
     finally:
         corpus.close()
+    overview = corpus_overview(db_path)
     if as_json:
-        click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+        click.echo(json.dumps({**summary, "overview": overview}, ensure_ascii=False, indent=2))
     else:
-        click.echo("\n".join(format_corpus_summary(summary)))
+        click.echo("\n".join([*format_overview(overview), "", *format_corpus_summary(summary)]))
+    if plot_dir is not None:
+        from fanwen_crawler.charts import plot_corpus
+
+        for path in plot_corpus(db_path, plot_dir):
+            click.echo(f"wrote {path}", err=as_json)
 
 
 @main.command()
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True,
               type=click.Path(dir_okay=False, path_type=Path), help="SQLite corpus to update.")
 @click.option("--all", "recompute", is_flag=True, help="Recompute for every article.")
-def keywords(db_path: Path, recompute: bool) -> None:
-    """Compute jieba TF-IDF keywords for articles that have none (post-crawl stage)."""
+@click.option("--rebuild", is_flag=True,
+              help="Recompute every article's keywords for each --method, learning the "
+                   "corpus IDF (tfidf-corpus) from the corpus as it is now.")
+@click.option("--method", "methods", multiple=True,
+              type=click.Choice(["tfidf", "tfidf-corpus", "textrank"]),
+              help="With --rebuild: method(s) to compute (default tfidf and tfidf-corpus).")
+@click.option("--stop-words", "stop_words", type=click.Path(dir_okay=False, exists=True,
+              path_type=Path), help="With --rebuild: extra stop words, one per line.")
+def keywords(db_path: Path, recompute: bool, rebuild: bool, methods: tuple[str, ...],
+             stop_words: Path | None) -> None:
+    """Compute jieba TF-IDF keywords for articles that have none (post-crawl stage).
+
+    --rebuild recomputes all articles: tfidf (jieba's general IDF), tfidf-corpus (IDF
+    learned from this corpus) and, with --method textrank, TextRank.
+    """
+    if not db_path.exists():
+        _fail(f"no database at {db_path}", 3)
+    if rebuild:
+        from pipelines.corpus_idf import DEFAULT_METHODS, rebuild_keywords
+
+        done_by = rebuild_keywords(db_path, methods=methods or DEFAULT_METHODS,
+                                   stop_words_file=stop_words)
+        for method, n in done_by.items():
+            click.echo(f"keywords ({method}) computed for {n} articles in {db_path}")
+        return
+    if methods or stop_words:
+        _fail("--method and --stop-words need --rebuild", 2)
     from pipelines.keywords import compute_keywords
+
+    done = compute_keywords(db_path, only_missing=not recompute, progress=sys.stderr.isatty())
+    click.echo(f"keywords computed for {done} articles in {db_path}")
+
+
+@main.command()
+@click.argument("query")
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="SQLite corpus to search.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1),
+              help="Show at most this many results.")
+@click.option("--site", help="Only articles of this site (host[:port]).")
+@click.option("--since", metavar="YYYY-MM-DD", help="Only articles published on or after this date.")
+@click.option("--unique", is_flag=True, help="Leave out duplicates.")
+@click.option("--json", "as_json", is_flag=True,
+              help="JSON lines: id, url, title, snippet (<mark>…</mark>), rank, ….")
+def search(query: str, db_path: Path, limit: int, site: str | None, since: str | None,
+           unique: bool, as_json: bool) -> None:
+    """Full-text search by words (jieba-segmented): 教育 also finds 职业教育.
+
+    Every whitespace-separated term must occur. Results are ranked by bm25, title
+    matches first; articles stored since the last search are indexed first.
+    """
+    from fanwen_crawler.search import MARK, SearchError
+    from fanwen_crawler.search import search as run_search
 
     if not db_path.exists():
         _fail(f"no database at {db_path}", 3)
-    done = compute_keywords(db_path, only_missing=not recompute, progress=sys.stderr.isatty())
-    click.echo(f"keywords computed for {done} articles in {db_path}")
+    color = not as_json and sys.stdout.isatty()
+    mark = ("\x1b[1;31m", "\x1b[0m") if color else (MARK if as_json else ("[", "]"))
+    try:
+        hits = run_search(db_path, query, limit=limit, site=site, since=since, unique=unique,
+                          mark=mark)
+    except SearchError as exc:
+        _fail(str(exc), 2)
+    for i, hit in enumerate(hits, 1):
+        if as_json:
+            click.echo(json.dumps(hit.to_dict(), ensure_ascii=False))
+        else:
+            click.echo(f"{i}. {hit.title}  [{hit.category or '-'} {hit.published_at or '-'}]"
+                       f"  #{hit.id}\n   {hit.url}\n   {hit.snippet}")
+    if not as_json:
+        click.echo(f"{len(hits)} result(s)", err=True)
+
+
+@main.command()
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="SQLite corpus to read.")
+@click.option("--format", "fmt", required=True, type=click.Choice(["jsonl", "parquet", "csv"]),
+              help="Output format (CSV holds lists as JSON text).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write.")
+@click.option("--unique-only", is_flag=True, help="Leave out duplicates.")
+@click.option("--where", metavar="SQL",
+              help="SQL condition on articles columns, run read-only, e.g. \"category = '合同范本'\".")
+def export(db_path: Path, fmt: str, out: Path, unique_only: bool, where: str | None) -> None:
+    """Export articles (with tags, related links, sections, keywords) as JSONL, Parquet or CSV.
+
+    Streams in chunks, so memory stays flat on any corpus size. JSONL fields match
+    `fanwen extract` where they exist.
+    """
+    from fanwen_crawler.export import ExportError, export_corpus
+
+    try:
+        n = export_corpus(db_path, out, fmt, unique_only=unique_only, where=where)
+    except ExportError as exc:
+        _fail(str(exc), 2 if db_path.exists() else 3)
+    click.echo(f"exported {n} articles to {out}")
+
+
+@main.command()
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="SQLite corpus to serve.")
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535),
+              help="Port on 127.0.0.1.")
+def serve(db_path: Path, port: int) -> None:
+    """Browse the corpus in Datasette on 127.0.0.1: facets, canned queries, jieba search."""
+    from fanwen_crawler.serve import serve_corpus
+
+    if not db_path.exists():
+        _fail(f"no database at {db_path}", 3)
+    serve_corpus(db_path, port)
 
 
 @main.command("sample-portal")

@@ -7,6 +7,7 @@ process), then the post-crawl keyword stage, then reads the corpus summary.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -61,6 +62,14 @@ class CrawlOptions:
     keywords: bool = True
     log_level: str = "INFO"
     log_file: Path | None = None
+    max_articles: int | None = None
+    until: str | None = None
+    retry_failed: bool = False
+    user_agent: str | None = None
+    stats_json: Path | None = None
+    redis_url: str | None = None
+    redis_key: str | None = None
+    idle_exit: float | None = None
     extra_settings: dict[str, Any] = field(default_factory=dict)
 
 
@@ -85,6 +94,40 @@ class CrawlResult:
         """Pages per second of crawling (spider open to close; start-up excluded)."""
         crawl_time = float(self.stats.get("elapsed_time_seconds") or self.elapsed)
         return self.pages / crawl_time if crawl_time > 0 else 0.0
+
+    @property
+    def articles(self) -> dict[str, int]:
+        """This run's articles: new, changed (text or fields), unchanged (incl. 304s)."""
+        get = lambda key: int(self.stats.get(key, 0))  # noqa: E731
+        return {
+            "new": get("fanwen/store/inserted"),
+            "changed": get("fanwen/store/updated"),
+            "unchanged": get("fanwen/store/unchanged") + get("fanwen/refresh/not_modified"),
+            "versions_kept": get("fanwen/store/versioned"),
+            "not_modified": get("fanwen/refresh/not_modified"),
+            "skipped_stored": get("fanwen/skipped/stored"),
+            "older_than_until": get("fanwen/until/older"),
+        }
+
+    def report(self) -> dict[str, Any]:
+        """The machine-readable run summary written by --stats-json."""
+        stats = self.stats
+        return {
+            "exit_code": self.exit_code,
+            "exit_reason": self.finish_reason,
+            "duration_seconds": round(self.elapsed, 3),
+            "crawl_seconds": float(stats.get("elapsed_time_seconds") or 0.0),
+            "pages": self.pages,
+            "pages_per_second": round(self.pages_per_second, 2),
+            "articles": self.articles,
+            "duplicates": {"exact": int(stats.get("fanwen/dedupe/exact", 0)),
+                           "near": int(stats.get("fanwen/dedupe/near", 0))},
+            "errors": int(stats.get("fanwen/store/errors", 0)),
+            "retry_failed": {"requested": int(stats.get("fanwen/retry_failed/requested", 0)),
+                             "resolved": int(stats.get("fanwen/retry_failed/resolved", 0))},
+            "keywords_computed": self.keywords_computed,
+            "corpus": {k: self.summary.get(k) for k in ("articles", "unique", "duplicates")},
+        }
 
 
 def check_database(db_path: Path) -> None:
@@ -157,6 +200,20 @@ def build_settings(options: CrawlOptions, profile: Profile | None) -> Settings:
         over["CONCURRENT_REQUESTS"] = max(int(concurrency), 16)
     if options.max_pages:
         over["CLOSESPIDER_PAGECOUNT"] = int(options.max_pages)
+    if options.max_articles:
+        over["FANWEN_MAX_ARTICLES"] = int(options.max_articles)
+    if options.until:
+        over["FANWEN_UNTIL"] = options.until
+    if options.retry_failed:
+        over["FANWEN_RETRY_FAILED"] = True
+    if options.user_agent:
+        over["USER_AGENT"] = options.user_agent
+    if options.redis_url:
+        over["FANWEN_REDIS_URL"] = options.redis_url
+        if options.redis_key:
+            over["FANWEN_REDIS_KEY"] = options.redis_key
+        if options.idle_exit is not None:
+            over["FANWEN_IDLE_EXIT"] = float(options.idle_exit)
     over.update(options.extra_settings)
     settings.setdict(over, priority="cmdline")
     return settings
@@ -167,6 +224,18 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
     if not options.start_urls and not options.profile:
         raise CrawlSetupError("give at least one start URL (or a profile with start_urls)",
                               EXIT_USAGE)
+    if options.redis_url and options.state_dir:
+        raise CrawlSetupError("--redis and --state-dir exclude each other: with --redis the "
+                              "frontier lives in Redis", EXIT_USAGE)
+    if options.until:
+        from fanwen_crawler.until import parse_until
+
+        try:
+            options.until = parse_until(options.until)
+        except ValueError as exc:
+            raise CrawlSetupError(f"--until expects YYYY-MM-DD: {exc}", EXIT_USAGE) from exc
+    if options.redis_url:
+        check_redis(options.redis_url)
     profile = load_profile(options.profile) if options.profile else None
     check_database(options.db_path)
     jobdir = prepare_state_dir(options.state_dir) if options.state_dir else None
@@ -206,6 +275,35 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
                          stats=stats, summary=summary, keywords_computed=computed)
     if finish_reason == "shutdown":
         result.exit_code = EXIT_INTERRUPTED
-    elif result.pages == 0 and not stats.get("fanwen/skipped/stored"):
+    elif result.pages == 0 and not stats.get("fanwen/skipped/stored") and not (
+        options.redis_url and stats.get("dupefilter/filtered")
+    ):
+        # (A Redis worker that joined after the frontier was drained fetched nothing: fine.)
         result.exit_code = EXIT_FAILED
+    if options.stats_json is not None:
+        write_stats_json(result, options.stats_json)
     return result
+
+
+def write_stats_json(result: CrawlResult, path: Path) -> None:
+    """Write `result.report()` as JSON (atomically: a scheduler never reads half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(result.report(), ensure_ascii=False, indent=2) + "\n",
+                   encoding="utf-8")
+    tmp.replace(path)
+
+
+def check_redis(url: str) -> None:
+    """Fail early, with a clear message, when the Redis frontier is unreachable."""
+    try:
+        import redis
+    except ImportError as exc:
+        raise CrawlSetupError("--redis needs the redis and scrapy-redis packages", EXIT_USAGE) \
+            from exc
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=5)
+        client.ping()
+        client.close()
+    except (redis.RedisError, ValueError) as exc:
+        raise CrawlSetupError(f"cannot reach Redis at {url}: {exc}", EXIT_FAILED) from exc

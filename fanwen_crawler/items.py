@@ -128,6 +128,10 @@ class ArticleItem:
     """1.0 for exact duplicates, the MinHash Jaccard estimate for near duplicates."""
     minhash: bytes | None = None
     """Serialised MinHash signature of the body (set by dedupe, stored for later runs)."""
+    etag: str | None = None
+    """The first page's ETag response header, sent back as If-None-Match on --refresh."""
+    last_modified: str | None = None
+    """The first page's Last-Modified header, sent back as If-Modified-Since on --refresh."""
 
 
 @dataclass(kw_only=True, slots=True)

@@ -28,13 +28,13 @@ def format_corpus_summary(summary: dict[str, Any]) -> list[str]:
 def format_crawl_summary(result: Any, db_path: str) -> str:
     """The end-of-crawl report: what was fetched, stored, skipped and how fast."""
     stats = result.stats
-    store_new = stats.get("fanwen/store/inserted", 0)
-    store_upd = stats.get("fanwen/store/updated", 0)
-    store_same = stats.get("fanwen/store/unchanged", 0)
+    arts = result.articles
     lines = [
         f"crawl finished: {result.finish_reason} in {result.elapsed:.1f}s",
         f"pages fetched:      {result.pages}  ({result.pages_per_second:.1f} pages/s)",
-        f"articles this run:  {store_new} new, {store_upd} updated, {store_same} unchanged",
+        f"articles this run:  {arts['new']} new, {arts['changed']} changed,"
+        f" {arts['unchanged']} unchanged"
+        + (f" ({arts['not_modified']} answered 304)" if arts["not_modified"] else ""),
         f"duplicates marked:  exact {stats.get('fanwen/dedupe/exact', 0)},"
         f" near {stats.get('fanwen/dedupe/near', 0)}",
         f"skipped (stored):   {stats.get('fanwen/skipped/stored', 0)}",

@@ -51,10 +51,20 @@ EXTENSIONS = {
 DOWNLOADER_MIDDLEWARES = {
     # Before the robots.txt middleware (100) so stored articles cost no request at all.
     "fanwen_crawler.middlewares.SkipStoredMiddleware": 50,
+    # --refresh: conditional requests for stored articles; a 304 is "unchanged".
+    "fanwen_crawler.middlewares.ConditionalRefreshMiddleware": 60,
 }
+SPIDER_MIDDLEWARES = {
+    # --retry-failed: re-request URLs whose recorded error was transient.
+    "fanwen_crawler.controls.RetryFailedMiddleware": 100,
+}
+# --redis: the shared scrapy-redis frontier, configured only when FANWEN_REDIS_URL is set.
+ADDONS = {"fanwen_crawler.distributed.RedisFrontierAddon": 0}
 ITEM_PIPELINES = {
     "pipelines.normalise.NormalisePipeline": 100,
     "pipelines.validate.ValidatePipeline": 200,
+    # Before dedupe, so an article over the --max-articles limit is never indexed.
+    "fanwen_crawler.controls.ArticleLimitPipeline": 250,
     "pipelines.dedupe.DedupePipeline": 300,
     "pipelines.storage.StoragePipeline": 800,
 }
@@ -75,3 +85,12 @@ FANWEN_FLUSH_SECONDS = 5.0
 FANWEN_SKIP_STORED = True
 FANWEN_MAX_ARTICLE_PAGES = 50
 FANWEN_PROGRESS = False
+# Crawl controls (fanwen crawl --max-articles / --until / --retry-failed / --refresh).
+FANWEN_MAX_ARTICLES = 0
+FANWEN_UNTIL = None
+FANWEN_RETRY_FAILED = False
+FANWEN_CONDITIONAL = True
+# Distributed crawling (fanwen crawl --redis / --redis-key / --idle-exit).
+FANWEN_REDIS_URL = None
+FANWEN_REDIS_KEY = None
+FANWEN_IDLE_EXIT = 10.0

@@ -7,6 +7,7 @@ Both log every request path (with its query) in arrival order.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import logging
 import threading
@@ -52,6 +53,7 @@ class _Server(ThreadingHTTPServer):
         self.pages: dict[str, Resource] = {}
         self.fallback = fallback
         self.log = RequestLog()
+        self.conditional = False
 
     def handle_error(self, request: object, client_address: object) -> None:
         # Clients hanging up mid-response are normal for a crawler test server.
@@ -76,9 +78,20 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.log.append(self.path)
         path = urlsplit(self.path).path
         res = self.server.pages.get(path) or self.server.fallback or NOT_FOUND
+        etag = None
+        if self.server.conditional and res.status == 200:
+            # Optional (serve_portal(conditional=True)): an ETag per body, 304 when it matches.
+            etag = '"' + hashlib.sha1(res.body).hexdigest()[:16] + '"'  # noqa: S324
+            if self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.end_headers()
+                return
         self.send_response(res.status)
         for name, value in res.headers.items():
             self.send_header(name, value)
+        if etag:
+            self.send_header("ETag", etag)
         self.send_header("Content-Length", str(len(res.body)))
         self.end_headers()
         if send_body:
@@ -127,8 +140,12 @@ def _start(server: _Server) -> threading.Thread:
 
 
 @contextmanager
-def serve_portal(host: str = "127.0.0.1", port: int = 0) -> Iterator[ServedPortal]:
-    """Serve the portal (and its off-site neighbour) until the block exits."""
+def serve_portal(host: str = "127.0.0.1", port: int = 0,
+                 conditional: bool = False) -> Iterator[ServedPortal]:
+    """Serve the portal (and its off-site neighbour) until the block exits.
+
+    `conditional=True` adds an ETag to 200 responses and answers If-None-Match with 304.
+    """
     _check_loopback(host)
     offsite = _Server(host, 0, fallback=OFFSITE_PAGE)
     try:
@@ -141,6 +158,7 @@ def serve_portal(host: str = "127.0.0.1", port: int = 0) -> Iterator[ServedPorta
     url = f"http://{host}:{portal.server_address[1]}/"
     site = build_site(base_url=url, offsite_url=offsite_url)
     portal.pages = site.pages
+    portal.conditional = conditional
     threads = [_start(s) for s in servers]
     try:
         yield ServedPortal(url=url, offsite_url=offsite_url, site=site, _log=portal.log,

@@ -13,6 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from scrapy.linkextractors import LinkExtractor
 
@@ -21,6 +24,7 @@ from fanwen_crawler.failures import describe_failure
 from fanwen_crawler.items import ArticleItem, CrawlError, Page
 from fanwen_crawler.linkfilter import LinkFilter
 from fanwen_crawler.profiles import load_profile
+from fanwen_crawler.until import PaginationGate
 from fanwen_crawler.urls import canonical_url, site_of
 
 DRAFT = "fanwen_draft"  # request meta key: the article being stitched
@@ -41,19 +45,29 @@ class PortalSpider(scrapy.Spider):
             raise ValueError("no start URL: pass -a start_url=URL[,URL…] or a profile with start_urls")
         self.start_urls = [canonical_url(u) for u in urls]
         self.links = LinkFilter(self.start_urls, self.profile)
+        self.gate: PaginationGate | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> PortalSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        if until := crawler.settings.get("FANWEN_UNTIL"):
+            spider.gate = PaginationGate(str(until))
+            crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
+        return spider
 
     async def start(self) -> Any:
         for url in self.start_urls:
-            yield self._request(url, "start")
+            yield self.request_for(url, "start")
 
-    def _request(self, url: str, kind: str, **kw: Any) -> scrapy.Request:
+    def request_for(self, url: str, kind: str, **kw: Any) -> scrapy.Request:
+        """A request for `url` handled by `parse_page`; `kind` says why it was made."""
         return scrapy.Request(url, callback=self.parse_page, errback=self.on_error,
                               meta={KIND: kind, **kw.pop("meta", {})}, **kw)
 
     def _follow(self, urls: Any, kind: str) -> Iterator[scrapy.Request]:
         for url in urls:
             if canon := self.links.accept(url):
-                yield self._request(canon, kind)
+                yield self.request_for(canon, kind)
 
     def _extract(self, response: Response) -> Page | CrawlError:
         ctype = response.headers.get(b"Content-Type", b"text/html") or b"text/html"
@@ -67,22 +81,61 @@ class PortalSpider(scrapy.Spider):
         page = self._extract(response)
         if isinstance(page, CrawlError):
             yield page
+            yield from self._resolve(response.request, fresh=True)
             return
         self.crawler.stats.inc_value(f"fanwen/pages/{page.page_type}")
         if page.page_type == "article":
+            fresh = self.gate is None or self.gate.is_fresh(page.published_at)
             if page.first_page and canonical_url(page.first_page) != page.url:
                 yield from self._follow([page.first_page], "article")
-            else:
+            elif fresh:
                 yield from self._continue(page, self._draft(page, response))
+            else:
+                self.crawler.stats.inc_value("fanwen/until/older")
+            yield from self._resolve(response.request, fresh)
             yield from self._follow((link.url for link in page.related), "article")
+            yield from self._follow(page.list_links, "list")
         else:
-            yield from self._follow((link.url for link in page.article_links), "article")
-            yield from self._follow([page.next_page], "list")
+            yield from self._resolve(response.request, fresh=True)
+            articles = list(self._follow((link.url for link in page.article_links), "article"))
+            yield from articles
+            if self.gate is not None and page.page_type == "list":
+                yield from self._hold_pagination(page, articles)
+            else:
+                yield from self._follow([page.next_page], "list")
+                yield from self._follow(page.list_links, "list")
         if page.page_type == "other":
             # Hubs (home, tag and column pages) may link pages of any shape; follow them all
             # and let the extractor classify what comes back.
             yield from self._follow((link.url for link in HUB_LINKS.extract_links(response)), "page")
-        yield from self._follow(page.list_links, "list")
+
+    def _hold_pagination(self, page: Page, articles: list[scrapy.Request]) -> Iterator[Any]:
+        """--until: the pager of this list is followed only if one of its articles is new."""
+        assert self.gate is not None
+        folder = page.url.rsplit("/", 1)[0]
+        pager = [u for u in page.list_links if u.rsplit("/", 1)[0] == folder and u != page.url]
+        pagination = [canonical_url(r.url) for r in self._follow([page.next_page, *pager], "list")]
+        others = [u for u in page.list_links if u not in pager]
+        yield from self._follow(others, "list")
+        follow = self.gate.hold(page.url, [canonical_url(r.url) for r in articles],
+                                list(dict.fromkeys(pagination)))
+        yield from self._follow(follow, "list")
+
+    def _resolve(self, request: Any, fresh: bool) -> Iterator[scrapy.Request]:
+        """Tell the --until gate an article request came back (fresh: new enough)."""
+        if self.gate is None or request is None or request.meta.get(KIND) != "article":
+            return
+        first = (request.meta.get("redirect_urls") or [request.url])[0]
+        yield from self._follow(self.gate.resolve(canonical_url(first), fresh), "list")
+
+    def on_idle(self) -> None:
+        """--until: lists still waiting for articles that never came back are followed."""
+        if self.gate is None:
+            return
+        if urls := self.gate.release_all():
+            for request in self._follow(urls, "list"):
+                self.crawler.engine.crawl(request)
+            raise DontCloseSpider
 
     def parse_continuation(self, response: Response) -> Iterator[Any]:
         draft: ArticleItem = response.meta[DRAFT]
@@ -122,12 +175,19 @@ class PortalSpider(scrapy.Spider):
             related=list(page.related), sections=list(page.sections), pages=1,
             page_urls=[page.url], encoding=page.encoding,
             crawled_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
+            etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"),
         )
 
     def on_error(self, failure: Any) -> Iterator[Any]:
         if error := describe_failure(failure):
             yield error
+        yield from self._resolve(failure.request, fresh=True)
         # A failed continuation page still leaves the pages fetched so far.
         if draft := failure.request.meta.get(DRAFT):
             draft.body = "\n".join(draft.paragraphs)
             yield draft
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None

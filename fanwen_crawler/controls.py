@@ -1,0 +1,137 @@
+"""Crawl controls driven by settings: stop after N new articles, re-request failed URLs.
+
+All of them are plain settings (FANWEN_MAX_ARTICLES, FANWEN_RETRY_FAILED), so the CLI,
+`scrapy crawl -s …` and scrapyd's `-d setting=…` drive them the same way.
+
+- `ArticleLimitPipeline` (before dedupe) counts articles not yet in the corpus; the Nth
+  closes the spider (reason "max_articles"). Pages already downloading when it closes
+  still produce articles: those are dropped with reason "max_articles" (recorded in
+  crawl_errors, fetched again by the next run), so exactly N new articles are stored.
+- `RetryFailedMiddleware` (spider middleware) appends the URLs whose recorded error is
+  transient (timeout, connection, truncated, 5xx, 429) to the start requests, and marks
+  their crawl_errors rows resolved once a response for them is parsed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.http import Response
+from scrapy.utils.defer import deferred_from_coro
+
+from fanwen_crawler.items import ArticleItem
+from fanwen_crawler.urls import canonical_url
+from pipelines.storage import open_corpus
+
+logger = logging.getLogger(__name__)
+
+TRANSIENT_REASONS = ("timeout", "connection_refused", "connection_lost", "truncated", "dns",
+                     "http_429", "http_408")
+TRANSIENT_REASON_PATTERNS = ("http_5%",)
+RETRY_KIND = "retry"
+RETRY_META = "fanwen_retry"
+
+
+def _stored_urls(db_path: str | None) -> set[str]:
+    if not db_path or not Path(db_path).exists():
+        return set()
+    with open_corpus(db_path) as corpus:
+        return corpus.stored_urls()
+
+
+class ArticleLimitPipeline:
+    """Store at most FANWEN_MAX_ARTICLES new articles, then close the spider."""
+
+    def __init__(self, crawler: Crawler, limit: int, db_path: str | None) -> None:
+        self.crawler = crawler
+        self.limit = limit
+        self.db_path = db_path
+        self.seen: set[str] = set()
+        self.count = 0
+        self._closing: Any = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArticleLimitPipeline:
+        limit = crawler.settings.getint("FANWEN_MAX_ARTICLES", 0)
+        if limit <= 0:
+            raise NotConfigured
+        return cls(crawler, limit, crawler.settings.get("FANWEN_DB_PATH"))
+
+    def open_spider(self, spider: Any = None) -> None:
+        # With --refresh stored articles are fetched again; they are not "new".
+        self.seen = _stored_urls(self.db_path)
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, ArticleItem) or item.url in self.seen:
+            return item
+        if self.count >= self.limit:
+            raise DropItem("max_articles")
+        self.count += 1
+        self.seen.add(item.url)
+        if self.count == self.limit and self.crawler.engine is not None:
+            logger.info("max articles (%d) reached: closing the spider", self.limit)
+            self._closing = deferred_from_coro(
+                self.crawler.engine.close_spider_async(reason="max_articles"))
+        return item
+
+
+class RetryFailedMiddleware:
+    """Re-request URLs whose last error was transient; mark the errors resolved on success."""
+
+    def __init__(self, crawler: Crawler, db_path: str) -> None:
+        self.crawler = crawler
+        self.db_path = db_path
+        self.urls: list[str] = []
+        self.succeeded: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RetryFailedMiddleware:
+        db_path = crawler.settings.get("FANWEN_DB_PATH")
+        if not crawler.settings.getbool("FANWEN_RETRY_FAILED") or not db_path:
+            raise NotConfigured
+        mw = cls(crawler, str(db_path))
+        mw.urls = failed_urls(db_path)
+        logger.info("retrying %d URLs whose last error was transient", len(mw.urls))
+        crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
+        return mw
+
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        async for item_or_request in start:
+            yield item_or_request
+        spider = self.crawler.spider
+        assert spider is not None
+        for url in self.urls:
+            self._inc("fanwen/retry_failed/requested")
+            yield spider.request_for(url, RETRY_KIND, meta={RETRY_META: url})
+
+    def process_spider_input(self, response: Response) -> None:
+        if url := response.meta.get(RETRY_META):
+            self.succeeded.add(url)
+
+    def _inc(self, key: str, count: int = 1) -> None:
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(key, count)
+
+    def spider_closed(self, spider: Any = None, reason: str = "") -> None:
+        if not self.succeeded:
+            return
+        with open_corpus(self.db_path) as corpus:
+            n = corpus.resolve_errors(sorted(self.succeeded))
+        self._inc("fanwen/retry_failed/resolved", len(self.succeeded))
+        logger.info("retry-failed: %d URLs succeeded, %d error rows resolved",
+                    len(self.succeeded), n)
+
+
+def failed_urls(db_path: str | Path) -> list[str]:
+    """URLs in crawl_errors with an unresolved transient reason and no stored article."""
+    if not Path(db_path).exists():
+        return []
+    with open_corpus(db_path) as corpus:
+        return [canonical_url(u) for u in
+                corpus.unresolved_errors(TRANSIENT_REASONS, TRANSIENT_REASON_PATTERNS)]
