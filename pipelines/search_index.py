@@ -1,0 +1,219 @@
+"""The word-level Chinese full-text index: schema, triggers and the batch segmentation stage.
+
+SQLite's FTS5 tokenizers cannot split Chinese into words (`unicode61` keeps a run of Han
+characters as one token; `trigram` misses one- and two-character words such as 教育), so
+the index holds a *segmented copy* of each article: jieba's search-mode segmentation
+(`cut_for_search`, so 职业教育 is indexed as 职业 / 教育 / 职业教育) with words joined by
+spaces, which `unicode61` then tokenizes. `articles_fts(title, body)` is an ordinary
+(content-storing) FTS5 table with rowid = `articles.id`: it stores the segmented text so
+that `snippet()` and `highlight()` work from any SQL client. (A contentless table cannot
+produce snippets, and deleting from one needs SQLite 3.43.)
+
+Segmentation is jieba, so it cannot run inside SQL. Pure-SQL triggers on `articles` keep
+the index honest from any client: an insert, or an update that changes title or body,
+queues the id in `fts_pending` (an update also drops the stale index row at once); a
+delete removes the index row. `sync_search_index` segments the queued articles in
+batches — the post-crawl stage and `fanwen search` call it. Queries are segmented the
+same way (`fts_query`).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Protocol
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 200
+
+SCHEMA = """
+CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
+    title, body, tokenize = 'unicode61 remove_diacritics 0'
+);
+CREATE TABLE IF NOT EXISTS fts_pending (article_id INTEGER PRIMARY KEY);
+CREATE TRIGGER IF NOT EXISTS articles_fts_insert AFTER INSERT ON articles BEGIN
+    INSERT OR IGNORE INTO fts_pending (article_id) VALUES (new.id);
+END;
+CREATE TRIGGER IF NOT EXISTS articles_fts_update AFTER UPDATE OF id, title, body ON articles
+WHEN old.id IS NOT new.id OR old.title IS NOT new.title OR old.body IS NOT new.body BEGIN
+    DELETE FROM articles_fts WHERE rowid = old.id;
+    DELETE FROM fts_pending WHERE article_id = old.id;
+    INSERT OR IGNORE INTO fts_pending (article_id) VALUES (new.id);
+END;
+CREATE TRIGGER IF NOT EXISTS articles_fts_delete AFTER DELETE ON articles BEGIN
+    DELETE FROM articles_fts WHERE rowid = old.id;
+    DELETE FROM fts_pending WHERE article_id = old.id;
+END;
+CREATE VIEW IF NOT EXISTS articles_overview AS
+SELECT id, title, site, category, substr(published_at, 1, 4) AS year,
+       substr(published_at, 1, 7) AS month, published_at, author, source, char_count,
+       duplicate_of, url
+FROM articles;
+"""
+"""Idempotent. `articles_overview` adds year/month columns for Datasette facets."""
+
+
+class Segmenter(Protocol):
+    """What the index needs from a tokenizer: search-mode and precise segmentation."""
+
+    def cut_for_search(self, text: str) -> Iterable[str]: ...
+
+    def cut(self, text: str) -> Iterable[str]: ...
+
+
+class JiebaSegmenter:
+    """Segmentation with `pipelines.keywords`' own tokenizer (dictionary + user words)."""
+
+    def __init__(self) -> None:
+        from pipelines.keywords import KeywordExtractor
+
+        self._extractor = KeywordExtractor()
+        # `cut` loads the tokenizer and our user dictionary; search mode then reuses them.
+        self._extractor.cut("")
+
+    def cut(self, text: str) -> list[str]:
+        return self._extractor.cut(text)
+
+    def cut_for_search(self, text: str) -> list[str]:
+        return list(self._extractor.tokenizer.cut_for_search(text))
+
+
+_segmenter: JiebaSegmenter | None = None
+
+
+def default_segmenter() -> JiebaSegmenter:
+    """One segmenter per process (jieba takes ~1 s to load its dictionary)."""
+    global _segmenter
+    if _segmenter is None:
+        _segmenter = JiebaSegmenter()
+    return _segmenter
+
+
+def segment(text: str, segmenter: Segmenter | None = None) -> str:
+    """Search-mode words of `text` joined by single spaces (what the index stores)."""
+    seg = segmenter or default_segmenter()
+    return " ".join(w for word in seg.cut_for_search(text or "") if (w := word.strip()))
+
+
+def _fts_phrase(words: list[str]) -> str:
+    return '"' + " ".join(w.replace('"', '""') for w in words) + '"'
+
+
+def fts_query(query: str, segmenter: Segmenter | None = None) -> str:
+    """An FTS5 MATCH expression for a user's query: every whitespace-separated term must occur.
+
+    A term is segmented in precise mode and matched as a phrase: the index already holds
+    the search-mode sub-words, so 教育 finds 职业教育 and 职业教育 finds itself, not
+    every text with 职业 and 教育 apart. Returns "" when the query has no words.
+    """
+    seg = segmenter or default_segmenter()
+    phrases = []
+    for term in query.split():
+        words = [w for word in seg.cut(term) if (w := word.strip()) and any(c.isalnum() for c in w)]
+        if words:
+            phrases.append(_fts_phrase(words))
+    return " AND ".join(phrases)
+
+
+def ensure_search_schema(conn: sqlite3.Connection) -> bool:
+    """Create the index tables, triggers and view if missing; True if the index was new.
+
+    A new index queues every stored article, so a corpus crawled before the index
+    existed is indexed completely by the next `sync_search_index`.
+    """
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'articles_fts'"
+    ).fetchone()
+    if exists and conn.execute(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'articles_fts_%'"
+    ).fetchone()[0] == 3:
+        return False
+    with conn:
+        for statement in _statements(SCHEMA):
+            conn.execute(statement)
+        if not exists:
+            conn.execute("INSERT OR IGNORE INTO fts_pending (article_id) SELECT id FROM articles")
+    return not exists
+
+
+def _statements(script: str) -> Iterator[str]:
+    buf = ""
+    for line in script.strip().splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            yield buf.strip()
+            buf = ""
+
+
+def pending_count(conn: sqlite3.Connection) -> int:
+    """Articles waiting to be (re)indexed."""
+    return int(conn.execute("SELECT count(*) FROM fts_pending").fetchone()[0])
+
+
+def sync_search_index(
+    db: sqlite3.Connection | str | Path,
+    *,
+    segmenter: Segmenter | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> int:
+    """Segment and index the queued articles, one transaction per batch; return how many."""
+    conn = db if isinstance(db, sqlite3.Connection) else sqlite3.connect(db, timeout=10)
+    try:
+        ensure_search_schema(conn)
+        if not pending_count(conn):
+            return 0
+        seg = segmenter or default_segmenter()
+        done = 0
+        while True:
+            rows = conn.execute(
+                "SELECT p.article_id, a.title, a.body FROM fts_pending p "
+                "LEFT JOIN articles a ON a.id = p.article_id ORDER BY p.article_id LIMIT ?",
+                [batch_size],
+            ).fetchall()
+            if not rows:
+                break
+            # Segment outside the write transaction: a crawl may be writing meanwhile, so a
+            # row that changed since it was read stays queued for the next round.
+            docs = [(i, t, b, segment(t or "", seg), segment(b or "", seg)) for i, t, b in rows]
+            written = 0
+            with conn:
+                conn.execute("BEGIN IMMEDIATE")
+                for article_id, title, body, seg_title, seg_body in docs:
+                    now = conn.execute("SELECT title, body FROM articles WHERE id = ?",
+                                       [article_id]).fetchone()
+                    if (now is None) != (title is None and body is None) or (
+                            now is not None and tuple(now) != (title, body)):
+                        continue
+                    conn.execute("DELETE FROM articles_fts WHERE rowid = ?", [article_id])
+                    if now is not None:
+                        conn.execute(
+                            "INSERT INTO articles_fts (rowid, title, body) VALUES (?, ?, ?)",
+                            [article_id, seg_title, seg_body],
+                        )
+                    conn.execute("DELETE FROM fts_pending WHERE article_id = ?", [article_id])
+                    written += 1
+            if not written:
+                break  # everything read changed meanwhile: leave it for the next sync
+            done += written
+        logger.info("search index: %d articles indexed", done)
+        return done
+    finally:
+        if conn is not db:
+            conn.close()
+
+
+def rebuild_search_index(db: sqlite3.Connection | str | Path, **kwargs: object) -> int:
+    """Queue every article and index it again (after a dictionary change, say)."""
+    conn = db if isinstance(db, sqlite3.Connection) else sqlite3.connect(db, timeout=10)
+    try:
+        ensure_search_schema(conn)
+        with conn:
+            conn.execute("DELETE FROM articles_fts")
+            conn.execute("INSERT OR IGNORE INTO fts_pending (article_id) SELECT id FROM articles")
+        return sync_search_index(conn, **kwargs)  # type: ignore[arg-type]
+    finally:
+        if conn is not db:
+            conn.close()
