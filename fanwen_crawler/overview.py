@@ -1,0 +1,132 @@
+"""Read-only corpus figures for analysts: the overview table and the series behind charts.
+
+Every function takes a database path (or an open connection) and returns plain Python
+data — lists of tuples and dicts — so the CLI prints them, `charts` plots them and a
+notebook turns them into DataFrames. Counts are over unique articles (duplicates left
+out) unless a function says otherwise.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import statistics
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+DbLike = str | Path | sqlite3.Connection
+TOP_N = 20
+
+
+@contextmanager
+def _connection(db: DbLike) -> Iterator[sqlite3.Connection]:
+    if isinstance(db, sqlite3.Connection):
+        yield db
+        return
+    path = Path(db).resolve()
+    if not path.exists():
+        raise FileNotFoundError(f"no database at {db}")
+    conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def corpus_overview(db: DbLike) -> dict[str, Any]:
+    """Articles, unique, duplicate rate, sites, categories, date range and characters."""
+    with _connection(db) as conn:
+        one = lambda sql: conn.execute(sql).fetchone()  # noqa: E731
+        articles, unique = one("SELECT count(*), sum(duplicate_of IS NULL) FROM articles")
+        unique = unique or 0
+        first, last = one("SELECT min(published_at), max(published_at) FROM unique_articles")
+        chars = [r[0] or 0 for r in conn.execute("SELECT char_count FROM unique_articles")]
+        sites = dict(conn.execute("SELECT site, count(*) FROM unique_articles GROUP BY site "
+                                  "ORDER BY 2 DESC, 1").fetchall())
+        categories = dict(conn.execute(
+            "SELECT coalesce(category, '(none)'), count(*) FROM unique_articles "
+            "GROUP BY 1 ORDER BY 2 DESC, 1").fetchall())
+    return {
+        "articles": articles,
+        "unique": unique,
+        "duplicates": articles - unique,
+        "duplicate_rate": round((articles - unique) / articles, 4) if articles else 0.0,
+        "sites": sites,
+        "categories": categories,
+        "first_published": first,
+        "last_published": last,
+        "characters": sum(chars),
+        "mean_characters": round(statistics.mean(chars)) if chars else 0,
+        "median_characters": round(statistics.median(chars)) if chars else 0,
+    }
+
+
+def format_overview(ov: dict[str, Any]) -> list[str]:
+    """The overview as an aligned two-column table."""
+    def counts(d: dict[str, int]) -> str:
+        return ", ".join(f"{k} {v}" for k, v in d.items()) or "-"
+
+    rows = [
+        ("articles", str(ov["articles"])),
+        ("unique", str(ov["unique"])),
+        ("duplicates", f"{ov['duplicates']} ({ov['duplicate_rate']:.1%})"),
+        ("sites", f"{len(ov['sites'])}: {counts(ov['sites'])}"),
+        ("categories", f"{len(ov['categories'])}: {counts(ov['categories'])}"),
+        ("published", f"{ov['first_published'] or '-'} … {ov['last_published'] or '-'}"),
+        ("characters", f"{ov['characters']:,} (mean {ov['mean_characters']:,}, "
+                       f"median {ov['median_characters']:,} per article)"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    return [f"{k.ljust(width)}  {v}" for k, v in rows]
+
+
+def articles_per_month(db: DbLike) -> list[tuple[str, int]]:
+    """(YYYY-MM, unique articles published that month), months without articles left out."""
+    with _connection(db) as conn:
+        return [tuple(r) for r in conn.execute(  # type: ignore[misc]
+            "SELECT substr(published_at, 1, 7) AS month, count(*) FROM unique_articles "
+            "WHERE published_at IS NOT NULL GROUP BY month ORDER BY month")]
+
+
+def body_lengths(db: DbLike) -> list[int]:
+    """Body length (non-whitespace characters) of every unique article."""
+    with _connection(db) as conn:
+        return [r[0] or 0 for r in conn.execute("SELECT char_count FROM unique_articles")]
+
+
+def top_keywords(db: DbLike, n: int = TOP_N, method: str = "tfidf") -> list[tuple[str, int]]:
+    """(keyword, unique articles having it) for the `n` most frequent keywords."""
+    with _connection(db) as conn:
+        return [tuple(r) for r in conn.execute(  # type: ignore[misc]
+            "SELECT k.keyword, count(*) FROM keywords k JOIN unique_articles a "
+            "ON a.id = k.article_id WHERE k.method = ? GROUP BY k.keyword "
+            "ORDER BY 2 DESC, 1 LIMIT ?", [method, n])]
+
+
+def keyword_trends(db: DbLike, n: int = 10, method: str = "tfidf") -> list[tuple[str, str, int]]:
+    """(year, keyword, articles) for the `n` most frequent keywords, per publication year."""
+    words = [k for k, _ in top_keywords(db, n, method)]
+    if not words:
+        return []
+    marks = ", ".join("?" * len(words))
+    with _connection(db) as conn:
+        return [tuple(r) for r in conn.execute(  # type: ignore[misc]
+            "SELECT substr(a.published_at, 1, 4) AS year, k.keyword, count(*) "
+            "FROM keywords k JOIN unique_articles a ON a.id = k.article_id "
+            f"WHERE k.method = ? AND k.keyword IN ({marks}) AND a.published_at IS NOT NULL "
+            "GROUP BY year, k.keyword ORDER BY year, 3 DESC, k.keyword", [method, *words])]
+
+
+def duplicate_clusters(db: DbLike) -> list[dict[str, Any]]:
+    """Each first-stored article with its duplicates: id, title, size, members (id, similarity)."""
+    with _connection(db) as conn:
+        rows = conn.execute(
+            "SELECT o.id, o.title, d.id, d.title, d.similarity FROM articles d "
+            "JOIN articles o ON o.id = d.duplicate_of ORDER BY o.id, d.id").fetchall()
+    clusters: dict[int, dict[str, Any]] = {}
+    for oid, otitle, did, dtitle, sim in rows:
+        c = clusters.setdefault(oid, {"id": oid, "title": otitle, "size": 1, "members": []})
+        c["members"].append({"id": did, "title": dtitle, "similarity": sim})
+        c["size"] += 1
+    return sorted(clusters.values(), key=lambda c: (-c["size"], c["id"]))
