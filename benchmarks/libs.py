@@ -1,0 +1,162 @@
+"""(d) Library choices: jieba vs rjieba, datasketch vs rensa MinHash, LSH bands × rows.
+
+- Segmentation speed (characters/s) of our jieba tokenizer vs rjieba, and how many of
+  our top-10 TF-IDF keywords rjieba's tokens reproduce with the same IDF table and
+  stop words (rjieba uses its own dictionary; our userdict is not loaded into it).
+- MinHash signature time per document: datasketch (our scheme) vs rensa's RMinHash,
+  and each one's mean absolute error against exact Jaccard on a pair sample.
+- LSH: for candidate (bands, rows), the share of pairs with exact Jaccard ≥ 0.8 that
+  become candidates (recall), and of pairs < 0.5 (false candidates); plus the end-to-end
+  recall of `DuplicateIndex` (LSH + verification) with the configured parameters.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Any
+
+import numpy as np
+
+LSH_CANDIDATES = [(9, 4), (12, 4), (16, 4), (8, 5), (12, 5), (16, 5), (20, 5), (10, 6),
+                  (16, 8), (32, 4)]
+TARGET_J = 0.8
+
+
+def _import(name: str) -> Any:
+    try:
+        return __import__(name)
+    except ImportError:
+        return None
+
+
+def _tfidf(words: list[str], idf: dict[str, float], median: float, stop: set[str],
+           topk: int = 10) -> list[str]:
+    """jieba.analyse.TFIDF.extract_tags's weighting, for any token list."""
+    freq: dict[str, float] = {}
+    for w in words:
+        w = w.strip()
+        if len(w) < 2 or w.lower() in stop:
+            continue
+        freq[w] = freq.get(w, 0.0) + 1.0
+    total = sum(freq.values()) or 1.0
+    ranked = sorted(freq, key=lambda w: freq[w] * idf.get(w, median) / total, reverse=True)
+    return ranked[:topk]
+
+
+def bench_segmentation(texts: list[str]) -> dict[str, Any]:
+    from pipelines.keywords import WORDLIKE, KeywordExtractor
+
+    chars = sum(len(t) for t in texts)
+    ours = KeywordExtractor()
+    ours.cut("预热")
+    started = time.perf_counter()
+    jieba_tokens = [ours.cut(t) for t in texts]
+    jieba_s = time.perf_counter() - started
+    result: dict[str, Any] = {"texts": len(texts), "chars": chars,
+                              "jieba_chars_per_s": chars / jieba_s}
+    rjieba = _import("rjieba")
+    if rjieba is None:
+        result["rjieba"] = "not installed"
+        return result
+    rjieba.cut("预热")
+    started = time.perf_counter()
+    r_tokens = [rjieba.cut(t) for t in texts]
+    r_s = time.perf_counter() - started
+    result["rjieba_chars_per_s"] = chars / r_s
+    idf, median = ours.tfidf.idf_freq, ours.tfidf.median_idf
+    stop = ours.tfidf.stop_words
+    overlaps, same_tokens = [], []
+    for text, jt, rt in zip(texts, jieba_tokens, r_tokens, strict=True):
+        ours_top = [w for w, _ in ours.extract(text)]
+        theirs = [w for w in _tfidf(rt, idf, median, stop, 30) if WORDLIKE.search(w)][:10]
+        if ours_top:
+            overlaps.append(len(set(ours_top) & set(theirs)) / len(ours_top))
+        same_tokens.append(len(set(jt) & set(rt)) / max(1, len(set(jt) | set(rt))))
+    result["top10_overlap"] = float(np.mean(overlaps))
+    result["token_set_jaccard"] = float(np.mean(same_tokens))
+    return result
+
+
+def _pairs(texts: list[str], n_pairs: int, seed: int = 5) -> list[tuple[str, str]]:
+    """Pairs spanning Jaccard ~0.3–1.0: a text and a copy with random character edits."""
+    from benchmarks.neardup import edit_chars
+
+    rng = random.Random(seed)
+    pairs = []
+    for _ in range(n_pairs):
+        a = rng.choice(texts)
+        share = rng.choice([0.005, 0.01, 0.015, 0.018, 0.02, 0.022, 0.025, 0.028, 0.04, 0.1])
+        pairs.append((a, edit_chars(rng, a, max(1, int(len(a) * share)))))
+    return pairs
+
+
+def bench_minhash_and_lsh(texts: list[str], n_pairs: int) -> dict[str, Any]:
+    from pipelines.dedupe import NUM_PERM, SEED, DuplicateIndex, content_hash, minhash_of, shingles
+
+    result: dict[str, Any] = {"docs": len(texts), "pairs": n_pairs}
+    started = time.perf_counter()
+    for t in texts:
+        minhash_of(t)
+    result["datasketch_ms"] = (time.perf_counter() - started) / len(texts) * 1000
+    rensa = _import("rensa")
+    if rensa is not None:
+        started = time.perf_counter()
+        for t in texts:  # shingling included, as in minhash_of
+            m = rensa.RMinHash(num_perm=NUM_PERM, seed=SEED)
+            m.update(list(shingles(t)))
+            m.digest()
+        result["rensa_ms"] = (time.perf_counter() - started) / len(texts) * 1000
+    else:
+        result["rensa"] = "not installed"
+    started = time.perf_counter()
+    for t in texts:
+        shingles(t)
+    result["shingling_ms"] = (time.perf_counter() - started) / len(texts) * 1000
+
+    pairs = _pairs(texts, n_pairs)
+    exact = np.array([_jaccard(shingles(a), shingles(b)) for a, b in pairs])
+    sig_a = np.array([minhash_of(a).hashvalues for a, _ in pairs], dtype=np.uint32)
+    sig_b = np.array([minhash_of(b).hashvalues for _, b in pairs], dtype=np.uint32)
+    est = (sig_a == sig_b).mean(axis=1)
+    result["datasketch_mae"] = float(np.abs(est - exact).mean())
+    if rensa is not None:
+        errs = []
+        for (a, b), j in zip(pairs, exact, strict=True):
+            ma, mb = rensa.RMinHash(num_perm=NUM_PERM, seed=SEED), rensa.RMinHash(num_perm=NUM_PERM, seed=SEED)
+            ma.update(list(shingles(a)))
+            mb.update(list(shingles(b)))
+            errs.append(abs(ma.jaccard(mb) - j))
+        result["rensa_mae"] = float(np.mean(errs))
+    high, low = exact >= TARGET_J, exact < 0.5
+    edge = (exact >= TARGET_J) & (exact < TARGET_J + 0.05)
+    result["pairs_ge_0.8"], result["pairs_lt_0.5"] = int(high.sum()), int(low.sum())
+    result["pairs_0.80_0.85"] = int(edge.sum())
+    table = []
+    for bands, rows in LSH_CANDIDATES:
+        eq = sig_a[:, : bands * rows] == sig_b[:, : bands * rows]
+        candidate = eq.reshape(len(pairs), bands, rows).all(axis=2).any(axis=1)
+        table.append({"bands": bands, "rows": rows,
+                      "theory_at_0.8": 1 - (1 - TARGET_J ** rows) ** bands,
+                      "recall": float(candidate[high].mean()) if high.any() else float("nan"),
+                      "recall_0.80_0.85": float(candidate[edge].mean()) if edge.any() else float("nan"),
+                      "false_candidates_lt_0.5": float(candidate[low].mean()) if low.any() else 0.0})
+    result["lsh"] = table
+    # End to end: index each pair's first text, ask for the second.
+    index = DuplicateIndex()
+    hits, edge_hits = [], []
+    for k, ((a, b), j) in enumerate(zip(pairs, exact, strict=True)):
+        if j < TARGET_J:
+            continue
+        index.add(f"a{k}", content_hash(a), minhash_of(a))
+        hit = index.find(f"b{k}", content_hash(b), minhash_of(b)) is not None
+        hits.append(hit)
+        if j < TARGET_J + 0.05:
+            edge_hits.append(hit)
+    result["index_recall_ge_0.8"] = float(np.mean(hits)) if hits else float("nan")
+    result["index_recall_0.80_0.85"] = float(np.mean(edge_hits)) if edge_hits else float("nan")
+    return result
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
