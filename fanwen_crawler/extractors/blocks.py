@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from lxml import html
+from lxml import etree
 
 from fanwen_crawler.extractors.text import clean_text, punctuation_count, visible_length
 
@@ -41,42 +41,53 @@ class Line:
     """One visual line of text and where it came from."""
 
     text: str
-    owner: html.HtmlElement
+    owner: etree._Element
     link_chars: int
     heading: str | None = None
     strong: bool = False
-    anchors: list[html.HtmlElement] = field(default_factory=list)
+    anchors: list[etree._Element] = field(default_factory=list)
     record: bool = False
     """Inside a repeated, time-stamped record (a comment, a dated list item)."""
+    size: int = -1
+    """Visible length of `text` (computed once; every density measure uses it)."""
+
+    def __post_init__(self) -> None:
+        if self.size < 0:
+            self.size = visible_length(self.text)
 
     @property
     def link_ratio(self) -> float:
-        return self.link_chars / max(visible_length(self.text), 1)
+        return self.link_chars / (self.size or 1)
+
+
+def _visible(text: str) -> int:
+    return len("".join(text.split()))
 
 
 class _Builder:
+    __slots__ = ("lines", "parts", "link_chars", "owner", "heading", "strong_chars", "anchors",
+                 "record")
+
     def __init__(self) -> None:
         self.lines: list[Line] = []
         self.parts: list[str] = []
         self.link_chars = 0
-        self.owner: html.HtmlElement | None = None
+        self.owner: etree._Element | None = None
         self.heading: str | None = None
         self.strong_chars = 0
-        self.anchors: list[html.HtmlElement] = []
+        self.anchors: list[etree._Element] = []
         self.record = False
 
-    def add(self, text: str | None, owner: html.HtmlElement, in_link: bool,
+    def add(self, text: str, owner: etree._Element, in_link: bool,
             heading: str | None, strong: bool, record: bool) -> None:
-        if not text:
-            return
         if self.owner is None:
-            if not text.strip():
+            if text.isspace():
                 return
             self.owner = owner
             self.record = record
         self.parts.append(text)
         if in_link or strong:
-            size = visible_length(clean_text(text))
+            size = _visible(text)
             if in_link:
                 self.link_chars += size
             if strong:
@@ -88,48 +99,65 @@ class _Builder:
         if self.owner is not None:
             text = clean_text("".join(self.parts))
             if text:
+                size = visible_length(text)
                 self.lines.append(Line(
-                    text, self.owner, min(self.link_chars, visible_length(text)), self.heading,
-                    self.strong_chars >= visible_length(text) * 0.8, self.anchors, self.record,
+                    text, self.owner, min(self.link_chars, size), self.heading,
+                    self.strong_chars >= size * 0.8, self.anchors, self.record, size,
                 ))
-        self.parts, self.link_chars, self.owner, self.heading = [], 0, None, None
-        self.strong_chars = 0
-        self.anchors = []
-        self.record = False
+            self.parts, self.link_chars, self.owner, self.heading = [], 0, None, None
+            self.strong_chars = 0
+            self.record = False
+            self.anchors = []  # a new list: the emitted line keeps the old one
+        elif self.anchors:
+            self.anchors = []
 
 
-def linearise(root: html.HtmlElement, records: set[html.HtmlElement] | None = None) -> list[Line]:
+def linearise(root: etree._Element, records: set[etree._Element] | None = None) -> list[Line]:
     """All text of the (pruned) tree as lines, in document order."""
     builder = _Builder()
+    add, flush = builder.add, builder.flush
     records = records or set()
-    # Explicit stack instead of recursion: deep table layouts exceed Python's limit.
-    stack: list[tuple[html.HtmlElement, bool, bool, str | None, bool, html.HtmlElement, bool]] = [
-        (root, False, False, None, False, root, False)
-    ]
-    while stack:
-        el, closing, in_link, heading, strong, owner, record = stack.pop()
-        tag = el.tag if isinstance(el.tag, str) else ""
-        is_block = tag in BLOCK_TAGS
-        if closing:
-            if is_block:
-                builder.flush()
-            builder.add(el.tail, owner, in_link, heading, strong, record)
-            continue
-        if is_block:
-            builder.flush()
-        own = el if is_block else owner
-        child_link = in_link or tag == "a"
-        child_heading = tag if tag in HEADING_TAGS else heading
-        child_strong = strong or tag in ("strong", "b")
-        child_record = record or el in records
-        if tag == "a":
-            builder.anchors.append(el)
-        builder.add(el.text, own, child_link, child_heading, child_strong, child_record)
-        # The closing marker carries the *parent's* context for the tail text.
-        stack.append((el, True, in_link, heading, strong, owner, record))
-        for child in reversed(el):
-            stack.append((child, False, child_link, child_heading, child_strong, own, child_record))
-    builder.flush()
+    owners = [root]
+    headings: list[str] = []
+    links = strong = record = 0
+    # iterwalk walks the tree in C (no recursion limit on deep table layouts); start/end
+    # events keep the inline context (inside a link, a heading, bold, a record) as counters.
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        tag = el.tag
+        if event == "start":
+            if tag in BLOCK_TAGS:
+                flush()
+                owners.append(el)
+            elif tag == "a":
+                links += 1
+                builder.anchors.append(el)
+            elif tag == "strong" or tag == "b":
+                strong += 1
+            if records and el in records:
+                record += 1
+            if tag in HEADING_TAGS:
+                headings.append(tag)
+            text = el.text
+            if text:
+                add(text, owners[-1], links > 0, headings[-1] if headings else None, strong > 0,
+                    record > 0)
+        else:
+            if tag in BLOCK_TAGS:
+                flush()
+                owners.pop()
+            elif tag == "a":
+                links -= 1
+            elif tag == "strong" or tag == "b":
+                strong -= 1
+            if tag in HEADING_TAGS:
+                headings.pop()
+            if records and el in records:
+                record -= 1
+            tail = el.tail
+            if tail and el is not root:
+                add(tail, owners[-1], links > 0, headings[-1] if headings else None, strong > 0,
+                    record > 0)
+    flush()
     return _join_label_cells(builder.lines)
 
 

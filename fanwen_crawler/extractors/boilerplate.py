@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 
-from lxml import html
+from lxml import etree
+
+from fanwen_crawler.extractors.text import node_text
 
 # Elements whose text is never article text.
 DROP_TAGS = frozenset({"script", "style", "noscript", "iframe", "frame", "frameset", "object",
@@ -29,6 +31,8 @@ WHITE_TEXT_STYLE = re.compile(
 WHITE_FONT_COLOR = re.compile(r"^\s*(?:#f{3}(?:f{3})?|white)\s*$", re.IGNORECASE)
 WHITE_WATERMARK_MAX_CHARS = 40
 INLINE_TAGS = frozenset({"span", "font", "i", "em", "b", "strong", "small", "u", "a", "s"})
+HIDDEN_CANDIDATES = etree.XPath("//*[@style or @hidden] | //font[@color]")
+HIDDEN_BY_CSS_CANDIDATES = etree.XPath("//*[@style or @hidden or @class or @id] | //font[@color]")
 CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
 SIMPLE_SELECTOR = re.compile(r"^[a-zA-Z0-9]*([.#])([\w-]+)$")
 
@@ -79,7 +83,7 @@ DECORATION_LINE = re.compile(r"^[\W_]*(?:分隔线|分割线)?[\W_]*$")
 NEXT_PAGE_TEXT = re.compile(r"^(?:下一页|下页|后一页|next|›|»|>|>>)$", re.IGNORECASE)
 
 
-def hidden_css_names(root: html.HtmlElement) -> tuple[set[str], set[str]]:
+def hidden_css_names(root: etree._Element) -> tuple[set[str], set[str]]:
     """Class and id names that a `<style>` rule in the page hides."""
     classes: set[str] = set()
     ids: set[str] = set()
@@ -97,7 +101,7 @@ def hidden_css_names(root: html.HtmlElement) -> tuple[set[str], set[str]]:
     return classes, ids
 
 
-def _is_hidden(el: html.HtmlElement, classes: set[str], ids: set[str]) -> bool:
+def _is_hidden(el: etree._Element, classes: set[str], ids: set[str]) -> bool:
     style = el.get("style")
     if style and HIDDEN_STYLE.search(style):
         return True
@@ -107,7 +111,7 @@ def _is_hidden(el: html.HtmlElement, classes: set[str], ids: set[str]) -> bool:
     ):
         # A short white fragment inside a sentence is an anti-copy watermark; long white
         # passages are content shown on a dark box or revealed on selection (answers).
-        return len(el.text_content()) <= WHITE_WATERMARK_MAX_CHARS and _inside_sentence(el)
+        return len(node_text(el)) <= WHITE_WATERMARK_MAX_CHARS and _inside_sentence(el)
     if el.get("hidden") is not None:
         return True
     if classes:
@@ -117,7 +121,7 @@ def _is_hidden(el: html.HtmlElement, classes: set[str], ids: set[str]) -> bool:
     return bool(ids) and el.get("id") in ids
 
 
-def _inside_sentence(el: html.HtmlElement) -> bool:
+def _inside_sentence(el: etree._Element) -> bool:
     """Text runs on both sides of the element (a box title in white stands alone)."""
     if not (el.tail or "").strip():
         return False
@@ -126,16 +130,13 @@ def _inside_sentence(el: html.HtmlElement) -> bool:
     return bool((before or "").strip())
 
 
-def prune_tree(root: html.HtmlElement) -> None:
+def prune_tree(root: etree._Element) -> None:
     """Remove never-content and hidden elements from the tree, in place."""
     classes, ids = hidden_css_names(root)
-    doomed = []
-    for el in root.iter():
-        tag = el.tag
-        if not isinstance(tag, str):
-            doomed.append(el)  # comments and processing instructions
-        elif tag in DROP_TAGS or _is_hidden(el, classes, ids):
-            doomed.append(el)
+    # Only elements with a style/hidden/color attribute (or a class/id that a <style>
+    # rule hides) can be hidden: let XPath find them instead of testing every node.
+    query = HIDDEN_BY_CSS_CANDIDATES if classes or ids else HIDDEN_CANDIDATES
+    doomed = [el for el in query(root) if _is_hidden(el, classes, ids)]
     for el in doomed:
         parent = el.getparent()
         if parent is None:
@@ -148,6 +149,12 @@ def prune_tree(root: html.HtmlElement) -> None:
             else:
                 parent.text = (parent.text or "") + tail
         parent.remove(el)
+    # Tails of dropped elements stay in place (with_tail=False).
+    etree.strip_elements(root, *DROP_TAGS, with_tail=False)
+    for el in list(root.iter(etree.Comment, etree.ProcessingInstruction)):
+        parent = el.getparent()
+        if parent is not None:
+            parent.remove(el)
 
 
 def is_chrome_line(text: str) -> bool:

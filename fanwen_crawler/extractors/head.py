@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from lxml import html
+from lxml import etree
 
-from fanwen_crawler.extractors.text import clean_text
+from fanwen_crawler.extractors.text import clean_text, node_text
 
 # Meta names/properties carrying the publication time, most reliable first.
 DATE_META_KEYS = (
@@ -34,13 +34,13 @@ class HeadInfo:
     keywords: list[str] = field(default_factory=list)
 
 
-def read_head(root: html.HtmlElement) -> HeadInfo:
+def read_head(root: etree._Element) -> HeadInfo:
     """Collect <title>, <meta> values, <time datetime> and JSON-LD dates."""
     info = HeadInfo()
     for el in root.iter("title", "meta", "time", "script"):
         tag = el.tag
         if tag == "title" and not info.title:
-            info.title = clean_text(el.text_content())
+            info.title = clean_text(node_text(el))
         elif tag == "meta":
             key = (el.get("property") or el.get("name") or el.get("itemprop") or "").lower()
             value = el.get("content")

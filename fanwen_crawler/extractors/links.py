@@ -11,10 +11,16 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
-from lxml import html
+from lxml import etree
 
-from fanwen_crawler.extractors.text import clean_text
-from fanwen_crawler.urls import canonical_url, same_site
+from fanwen_crawler.extractors.text import clean_text, node_text
+from fanwen_crawler.urls import (
+    SITE_HOST_PREFIX,
+    TRACKING_PARAMS,
+    TRACKING_PREFIXES,
+    canonical_url,
+    same_site,
+)
 
 ARTICLE_URL = re.compile(
     r"/[a-zA-Z]{0,12}[-_]?\d{3,}(?:[-_]\d+){0,3}\.(?:s?html?|php|aspx?|jsp)$"  # /123.html, show-1-2.html
@@ -41,6 +47,11 @@ DENY_URL = re.compile(
 )
 ROOT_PAGE = re.compile(r"^/(?:index|default|home)?(?:\.(?:s?html?|php|aspx?|jsp))?$", re.IGNORECASE)
 CONTINUATION_URL = re.compile(r"^(.*?/[^/]*?\d+)_(\d{1,3})(\.(?:s?html?|php|aspx?))$", re.IGNORECASE)
+# "list_2.html", "2023/0811/12.html": relative to the page's directory, nothing to normalise.
+PLAIN_RELATIVE = re.compile(r"^[\w%~-][\w%~.-]*(?:/[\w%~-][\w%~.-]*)*/?$")
+# key=value made only of characters that URL-encoding leaves as they are.
+PLAIN_PAIR = re.compile(r"^[A-Za-z0-9_.~-]+=[A-Za-z0-9_.~-]*$")
+IP_OR_LOCAL = re.compile(r"^\[|^[\d.]+(?::\d+)?$|^localhost(?::|$)", re.IGNORECASE)
 SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "#", "data:", "about:")
 
 
@@ -48,32 +59,53 @@ SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "#", "data:", "about:")
 class PageLink:
     """An <a href> resolved against the page URL."""
 
-    el: html.HtmlElement
+    el: etree._Element
     url: str
     text: str
     internal: bool = False
     """Same site as the page."""
 
 
-def collect_links(root: html.HtmlElement, base_url: str) -> list[PageLink]:
+def collect_links(root: etree._Element, base_url: str) -> list[PageLink]:
     """Every http(s) link of the tree, absolute and canonical, in document order."""
     found = []
     resolved: dict[str, str | None] = {}  # portals repeat the same hrefs many times
     internal_hosts: dict[str, bool] = {}
+    base_netloc = base_url.split("/", 3)[2] if base_url.count("/") >= 2 else ""
+    base_dir = base_url[:base_url.rfind("/") + 1] if "?" not in base_url else None
     for el in root.iter("a"):
-        href = (el.get("href") or "").strip()
+        href = el.get("href")
+        if not href:
+            continue
+        href = href.strip()
         if not href or href.lower().startswith(SKIP_SCHEMES):
             continue
-        if href not in resolved:
-            resolved[href] = _resolve(base_url, href)
-        url = resolved[href]
+        url = resolved.get(href, "")
+        if url == "":
+            url = resolved[href] = _resolve(base_url, href, base_dir)
         if url is None:
             continue
         host = url.split("/", 3)[2]
-        if host not in internal_hosts:
-            internal_hosts[host] = same_site(url, base_url)
-        found.append(PageLink(el, url, clean_text(el.text_content()), internal_hosts[host]))
+        internal = internal_hosts.get(host)
+        if internal is None:
+            internal = internal_hosts[host] = _same_site(url, host, base_url, base_netloc)
+        found.append(PageLink(el, url, clean_text(node_text(el)), internal))
     return found
+
+
+def _bare_host(netloc: str) -> str:
+    return SITE_HOST_PREFIX.sub("", netloc.partition(":")[0].lower())
+
+
+def _same_site(url: str, netloc: str, base_url: str, base_netloc: str) -> bool:
+    """`same_site`, without its URL parsing for the two common answers."""
+    if netloc == base_netloc:
+        return True
+    if not IP_OR_LOCAL.search(netloc) and not IP_OR_LOCAL.search(base_netloc):
+        a, b = _bare_host(netloc), _bare_host(base_netloc)
+        if a != b and not a.endswith("." + b) and not b.endswith("." + a):
+            return False  # unrelated named hosts: never the same portal
+    return same_site(url, base_url)
 
 
 def _origin(url: str) -> str | None:
@@ -90,18 +122,55 @@ def _is_plain(url: str) -> bool:
     return bool(netloc) and netloc.islower() and ":" not in netloc and "@" not in netloc
 
 
-def _resolve(base_url: str, href: str) -> str | None:
-    # Fast paths for the common absolute and root-relative hrefs; everything else
-    # goes through urljoin + canonical_url.
-    if href.startswith("/") and not href.startswith("//"):
+def _plain_prefix(base_url: str, path: str, base_dir: str | None) -> str | None:
+    """The absolute canonical URL of a query-less href, when no parsing is needed."""
+    if path.startswith("/"):
+        if path.startswith("//"):
+            return None
         origin = _origin(base_url)
-        if origin and _is_plain(origin + href):
-            return origin + href
-    elif href.startswith(("http://", "https://")) and _is_plain(href):
-        return href
+        url = origin + path if origin else ""
+    elif path.startswith(("http://", "https://")):
+        url = path if path.count("/") >= 3 else path + "/"
+    elif not path:
+        url = base_url.split("?", 1)[0]
+    elif base_dir and PLAIN_RELATIVE.match(path):
+        url = base_dir + path
+    else:
+        return None
+    return url if url and _is_plain(url) else None
+
+
+def _plain_query(query: str) -> str | None:
+    """`canonical_url`'s query (tracking keys dropped, pairs sorted) for a query of plain
+    key=value pairs, without parsing and re-encoding; None when it needs them."""
+    pairs = []
+    for pair in query.split("&"):
+        if not pair:
+            continue
+        if not PLAIN_PAIR.match(pair):
+            return None
+        key, _, value = pair.partition("=")
+        lower = key.lower()
+        if lower not in TRACKING_PARAMS and not lower.startswith(TRACKING_PREFIXES):
+            pairs.append((key, value))
+    pairs.sort()
+    return "?" + "&".join(f"{k}={v}" for k, v in pairs) if pairs else ""
+
+
+def _resolve(base_url: str, href: str, base_dir: str | None = None) -> str | None:
+    # Fast path for hrefs that need no parsing (absolute, root-relative, plain relative,
+    # with plain key=value queries); everything else goes through urljoin + canonical_url.
+    path, has_query, query = href.split("#", 1)[0].partition("?")
+    prefix = _plain_prefix(base_url, path, base_dir) if path or query else None
+    if prefix is not None:
+        if not has_query:
+            return prefix
+        plain_query = _plain_query(query)
+        if plain_query is not None:
+            return prefix + plain_query
     try:
         url = urljoin(base_url, href)
-        if not url.startswith(("http://", "https://")):
+        if not url[:8].lower().startswith(("http://", "https://")):
             return None
         return canonical_url(url)
     except ValueError:
@@ -109,8 +178,14 @@ def _resolve(base_url: str, href: str) -> str | None:
 
 
 def url_path(url: str) -> str:
-    parts = urlsplit(url)
-    return parts.path + (f"?{parts.query}" if parts.query else "")
+    """Path and query of an absolute URL ("/a/1.html?p=2")."""
+    start = url.find("//")
+    slash = url.find("/", start + 2) if start >= 0 else -1
+    if start < 0 or slash < 0:
+        parts = urlsplit(url)
+        return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    path = url[slash:]
+    return path.split("#", 1)[0]
 
 
 def is_article_url(url: str) -> bool:

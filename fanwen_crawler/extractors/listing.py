@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from lxml import html
+from lxml import etree
 
 from fanwen_crawler.extractors.blocks import Line
 from fanwen_crawler.extractors.boilerplate import PAGER_ROW
@@ -35,7 +35,7 @@ PAGER_GAP_LINES = 4
 PAGER_BONUS = 10.0
 
 
-def _markup_path(el: html.HtmlElement) -> tuple[str, object]:
+def _markup_path(el: etree._Element) -> tuple[str, object]:
     """Tags and classes of the element and its ancestors (no positions), and the ancestor
     above them, so that lists living under different containers stay apart.
 
@@ -43,7 +43,7 @@ def _markup_path(el: html.HtmlElement) -> tuple[str, object]:
     demand, so the id of a node can change between two lookups.
     """
     parts = []
-    node: html.HtmlElement | None = el
+    node: etree._Element | None = el
     depth = 0
     while node is not None and depth < PATH_DEPTH:
         cls = node.get("class")

@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
-from lxml import html
+from lxml import etree
 from parsel import Selector
 
 from fanwen_crawler.extractors.blocks import Line, linearise
 from fanwen_crawler.extractors.links import PageLink
-from fanwen_crawler.extractors.text import clean_text
+from fanwen_crawler.extractors.text import clean_text, node_text
 from fanwen_crawler.items import Link
 from fanwen_crawler.urls import canonical_url
 
@@ -39,19 +39,19 @@ def _text_of(item: Selector) -> str:
     root = item.root
     if isinstance(root, str):
         return clean_text(root)
-    return clean_text(root.text_content()) if isinstance(root, html.HtmlElement) else ""
+    return clean_text(node_text(root)) if isinstance(root, etree._Element) else ""
 
 
-def _anchors(matches: list[Selector]) -> list[html.HtmlElement]:
+def _anchors(matches: list[Selector]) -> list[etree._Element]:
     found = []
     for item in matches:
         root = item.root
-        if isinstance(root, html.HtmlElement):
+        if isinstance(root, etree._Element):
             found.extend([root] if root.tag == "a" else list(root.iter("a")))
     return found
 
 
-def _links(anchors: list[html.HtmlElement], by_el: dict[object, PageLink]) -> list[Link]:
+def _links(anchors: list[etree._Element], by_el: dict[object, PageLink]) -> list[Link]:
     result, seen = [], set()
     for el in anchors:
         link = by_el.get(el)
@@ -61,7 +61,7 @@ def _links(anchors: list[html.HtmlElement], by_el: dict[object, PageLink]) -> li
     return result
 
 
-def apply_selectors(root: html.HtmlElement, selectors: dict[str, str],
+def apply_selectors(root: etree._Element, selectors: dict[str, str],
                     by_el: dict[object, PageLink], base_url: str) -> Overrides:
     """Run the profile's selectors against the pruned tree."""
     result = Overrides()
@@ -76,7 +76,7 @@ def apply_selectors(root: html.HtmlElement, selectors: dict[str, str],
     if "body" in selectors:
         result.body_lines = []
         for match in sel.css(selectors["body"]):
-            if isinstance(match.root, html.HtmlElement):
+            if isinstance(match.root, etree._Element):
                 result.body_lines.extend(linearise(match.root))
     if "tags" in selectors:
         result.tags = list(dict.fromkeys(

@@ -14,7 +14,9 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from lxml import html
+from lxml import etree
+
+from fanwen_crawler.extractors.text import node_text
 
 # A date with a clock time: data tables and dated lists show days, comments show minutes.
 DATE_STAMP = re.compile(
@@ -30,22 +32,25 @@ TIME_LABEL_MAX_CHARS = 8
 TIME_LEAF_MAX_CHARS = 40
 # Text after the time inside the same parent: comments keep their text in a sibling element.
 TIME_TAIL_MAX_CHARS = 4
+# Childless elements whose short text has a clock time or a relative time (XPath prefilter).
+TIME_LEAF_CANDIDATES = etree.XPath(
+    "//*[not(*)][string-length(text()) <= 40]"
+    "[contains(text(), ':') or contains(text(), '前') or contains(text(), '刚刚')]"
+)
 MIN_RECORDS = 3
 MIN_DATED_SHARE = 0.6
 MAX_RECORD_CHARS = 1000
 ANCESTOR_DEPTH = 6
 
 
-def _signature(el: html.HtmlElement) -> str:
+def _signature(el: etree._Element) -> str:
     cls = el.get("class")
     return f"{el.tag}.{cls.split()[0]}" if cls and cls.split() else str(el.tag)
 
 
-def _time_leaves(root: html.HtmlElement) -> list[html.HtmlElement]:
+def _time_leaves(root: etree._Element) -> list[etree._Element]:
     leaves = []
-    for el in root.iter():
-        if len(el) or not isinstance(el.tag, str):
-            continue
+    for el in TIME_LEAF_CANDIDATES(root):
         text = el.text
         if not text or len(text) > TIME_LEAF_MAX_CHARS:
             continue
@@ -60,9 +65,9 @@ def _time_leaves(root: html.HtmlElement) -> list[html.HtmlElement]:
     return leaves
 
 
-def find_records(root: html.HtmlElement) -> set[html.HtmlElement]:
+def find_records(root: etree._Element) -> set[etree._Element]:
     """Elements that are one record of a repeated, time-stamped sibling group."""
-    groups: dict[tuple[html.HtmlElement, str], set[html.HtmlElement]] = defaultdict(set)
+    groups: dict[tuple[etree._Element, str], set[etree._Element]] = defaultdict(set)
     for leaf in _time_leaves(root):
         node = leaf
         for _ in range(ANCESTOR_DEPTH):
@@ -71,7 +76,7 @@ def find_records(root: html.HtmlElement) -> set[html.HtmlElement]:
                 break
             groups[(parent, _signature(node))].add(node)
             node = parent
-    records: set[html.HtmlElement] = set()
+    records: set[etree._Element] = set()
     for (parent, sig), dated in groups.items():
         if len(dated) < MIN_RECORDS:
             continue
@@ -79,7 +84,7 @@ def find_records(root: html.HtmlElement) -> set[html.HtmlElement]:
                        and _signature(child) == sig)
         if len(dated) < MIN_DATED_SHARE * siblings:
             continue
-        short = [el for el in dated if len(el.text_content()) <= MAX_RECORD_CHARS
+        short = [el for el in dated if len(node_text(el)) <= MAX_RECORD_CHARS
                  and next(el.iter("h1"), None) is None]
         if len(short) >= MIN_RECORDS:
             records.update(short)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 
-from lxml import html
+from lxml import etree
 
 from fanwen_crawler.extractors.blocks import Line
 from fanwen_crawler.extractors.links import PageLink, is_root_url
-from fanwen_crawler.extractors.text import clean_text, visible_length
+from fanwen_crawler.extractors.text import clean_text, node_text, visible_length
 from fanwen_crawler.items import Link
 
 TAG_LABEL = re.compile(
@@ -41,7 +41,7 @@ def is_link_item(line: Line) -> bool:
         return False
     rest = line.text
     for el in line.anchors:
-        rest = rest.replace(clean_text(el.text_content()), "", 1)
+        rest = rest.replace(clean_text(node_text(el)), "", 1)
     return len(NON_WORD.sub("", rest)) <= 3
 
 
@@ -56,7 +56,7 @@ def find_tags(lines: list[Line], by_el: dict[object, PageLink]) -> list[str]:
         if not anchors and i + 1 < len(lines) and lines[i + 1].link_ratio >= LINK_LINE_RATIO:
             anchors = lines[i + 1].anchors
         for el in anchors:
-            text = clean_text(el.text_content())
+            text = clean_text(node_text(el))
             if text and text not in tags and not TAG_LABEL.fullmatch(text) and len(text) <= 30:
                 tags.append(text)
     for link in by_el.values():  # WordPress & co. mark tag links explicitly
@@ -65,9 +65,9 @@ def find_tags(lines: list[Line], by_el: dict[object, PageLink]) -> list[str]:
     return tags
 
 
-def _common_ancestor(a: html.HtmlElement, b: html.HtmlElement) -> html.HtmlElement | None:
+def _common_ancestor(a: etree._Element, b: etree._Element) -> etree._Element | None:
     above = set()
-    node: html.HtmlElement | None = a
+    node: etree._Element | None = a
     while node is not None:
         above.add(node)
         node = node.getparent()
@@ -77,8 +77,8 @@ def _common_ancestor(a: html.HtmlElement, b: html.HtmlElement) -> html.HtmlEleme
     return node
 
 
-def _inside(el: html.HtmlElement, container: html.HtmlElement | None) -> bool:
-    node: html.HtmlElement | None = el
+def _inside(el: etree._Element, container: etree._Element | None) -> bool:
+    node: etree._Element | None = el
     while node is not None:
         if node is container:
             return True

@@ -11,6 +11,8 @@ import html
 import re
 import unicodedata
 
+from lxml import etree
+
 ZERO_WIDTH = re.compile("[\u200b-\u200d\u2060\ufeff\u00ad]")
 WHITESPACE_RUN = re.compile(r"[\s\u00a0\u3000\u2002-\u200a\u202f\u205f]+")
 LEFTOVER_ENTITY = re.compile(r"&(?:#\d{2,6}|#x[0-9a-fA-F]{2,5}|[a-zA-Z]{2,8});")
@@ -62,3 +64,8 @@ def cjk_count(text: str) -> int:
 def title_key(text: str) -> str:
     """A comparison key for titles: letters, digits and ideographs only, lower-cased."""
     return TITLE_KEY_DROP.sub("", text).lower()
+
+
+def node_text(el: etree._Element) -> str:
+    """All text inside an element (its tail excluded), as one raw string."""
+    return etree.tostring(el, method="text", encoding=str, with_tail=False)
