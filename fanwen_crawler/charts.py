@@ -111,6 +111,15 @@ def plot_top_keywords(data: list[tuple[str, int]]) -> Any:
     return fig
 
 
+def figure_png(fig: Any) -> bytes:
+    """The figure as PNG bytes (for notebooks: `IPython.display.Image(figure_png(fig))`)."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
 CHARTS = {
     "articles_per_month.png": lambda db: plot_articles_per_month(articles_per_month(db)),
     "body_length.png": lambda db: plot_body_lengths(body_lengths(db)),
