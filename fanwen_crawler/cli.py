@@ -245,7 +245,8 @@ def keywords(db_path: Path, recompute: bool, rebuild: bool, methods: tuple[str, 
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1),
               help="Show at most this many results.")
 @click.option("--site", help="Only articles of this site (host[:port]).")
-@click.option("--since", metavar="YYYY-MM-DD", help="Only articles published on or after this date.")
+@click.option("--since", metavar="YYYY-MM-DD",
+              help="Only articles published on or after this date.")
 @click.option("--unique", is_flag=True, help="Leave out duplicates.")
 @click.option("--json", "as_json", is_flag=True,
               help="JSON lines: id, url, title, snippet (<mark>…</mark>), rank, ….")
@@ -287,7 +288,8 @@ def search(query: str, db_path: Path, limit: int, site: str | None, since: str |
               help="File to write.")
 @click.option("--unique-only", is_flag=True, help="Leave out duplicates.")
 @click.option("--where", metavar="SQL",
-              help="SQL condition on articles columns, run read-only, e.g. \"category = '合同范本'\".")
+              help="SQL condition on articles columns, run read-only, "
+                   "e.g. \"category = '合同范本'\".")
 def export(db_path: Path, fmt: str, out: Path, unique_only: bool, where: str | None) -> None:
     """Export articles (with tags, related links, sections, keywords) as JSONL, Parquet or CSV.
 

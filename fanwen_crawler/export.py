@@ -68,8 +68,10 @@ def _children(conn: sqlite3.Connection, ids: list[int]) -> dict[str, dict[int, l
     return out
 
 
-def iter_records(conn: sqlite3.Connection, *, unique_only: bool = False,
-                 where: str | None = None, chunk_size: int = CHUNK_SIZE) -> Iterator[list[dict[str, Any]]]:
+def iter_records(
+    conn: sqlite3.Connection, *, unique_only: bool = False, where: str | None = None,
+    chunk_size: int = CHUNK_SIZE,
+) -> Iterator[list[dict[str, Any]]]:
     """Chunks of article records (dicts in RECORD_FIELDS order), in id order."""
     table = "unique_articles" if unique_only else "articles"
     sql = f"SELECT {', '.join(ARTICLE_FIELDS)} FROM {table} AS articles"

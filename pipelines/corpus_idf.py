@@ -48,8 +48,10 @@ def _article_text(title: str | None, body: str | None) -> str:
     return f"{title or ''}\n{body or ''}"
 
 
-def document_frequencies(texts: Iterable[str], extractor: KeywordExtractor) -> tuple[Counter[str], int]:
-    """(word → number of texts containing it, number of texts), with the extractor's segmentation."""
+def document_frequencies(
+    texts: Iterable[str], extractor: KeywordExtractor
+) -> tuple[Counter[str], int]:
+    """(word → number of texts containing it, number of texts), segmented by `extractor`."""
     df: Counter[str] = Counter()
     n = 0
     for text in texts:
@@ -67,7 +69,8 @@ def smooth_idf(df: Counter[str], n: int) -> tuple[dict[str, float], float]:
 class CorpusKeywordExtractor:
     """TF-IDF with a corpus IDF table, on a `KeywordExtractor`'s tokenizer and stop words."""
 
-    def __init__(self, extractor: KeywordExtractor, idf: dict[str, float], unseen_idf: float) -> None:
+    def __init__(self, extractor: KeywordExtractor, idf: dict[str, float],
+                 unseen_idf: float) -> None:
         self.extractor = extractor
         # jieba's TFIDF looks weights up in `idf_freq`, unknown words get `median_idf`.
         self.tfidf = jieba.analyse.TFIDF.__new__(jieba.analyse.TFIDF)
@@ -87,7 +90,8 @@ class CorpusKeywordExtractor:
 class TextRankExtractor:
     """jieba's TextRank on our tokenizer (POS-tagged), with our stop words."""
 
-    def __init__(self, extractor: KeywordExtractor, allow_pos: Sequence[str] = TEXTRANK_POS) -> None:
+    def __init__(self, extractor: KeywordExtractor,
+                 allow_pos: Sequence[str] = TEXTRANK_POS) -> None:
         self.extractor = extractor
         self.allow_pos = tuple(allow_pos)
         self.textrank = jieba.analyse.TextRank.__new__(jieba.analyse.TextRank)

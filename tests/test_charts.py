@@ -45,7 +45,8 @@ def test_charts_use_a_cjk_font_without_missing_glyphs(demo_db: Path, tmp_path: P
                 chinese = [t for t in texts if any("\u4e00" <= c <= "\u9fff" for c in t.get_text())]
                 assert chinese, name
                 for t in chinese:
-                    font_file = font_manager.findfont(t.get_fontproperties(), fallback_to_default=False)
+                    font_file = font_manager.findfont(t.get_fontproperties(),
+                                                      fallback_to_default=False)
                     assert Path(font_file) == find_cjk_font(), (name, t.get_text(), font_file)
     font = FT2Font(str(find_cjk_font()))
     assert "CJK" in font.family_name

@@ -70,7 +70,7 @@ def test_where_on_a_read_only_connection(demo_db: Path, tmp_path: Path, monkeypa
     from fanwen_crawler import export
 
     conn = export.connect_read_only(demo_db)
-    with pytest.raises(sqlite3.OperationalError, match="readonly|read-only|query_only"):
+    with pytest.raises(sqlite3.OperationalError, match=r"readonly|read-only|query_only"):
         conn.execute("DELETE FROM articles")
     conn.close()
 
