@@ -21,9 +21,12 @@ demo: $(STAMP)
 	$(BIN)/fanwen demo --db data/demo.db
 
 test: $(STAMP)
+	bash scripts/install-browser.sh
+	bash scripts/install-redis.sh
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks
 
 # The competitors (trafilatura, GNE, readability-lxml) pin their own versions of lxml's
