@@ -118,6 +118,36 @@ def crawl(start_urls: tuple[str, ...], db_path: Path, state_dir: Path | None,
     sys.exit(result.exit_code)
 
 
+@main.command()
+@click.argument("shards", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--into", "into", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Corpus to merge into (created if missing).")
+@click.option("--no-keywords", is_flag=True, help="Skip computing keywords afterwards.")
+def merge(shards: tuple[Path, ...], into: Path, no_keywords: bool) -> None:
+    """Merge shard databases of distributed workers into one corpus.
+
+    Articles are deduplicated across shards (exact and near duplicates point at the
+    article crawled first); merging a shard twice changes nothing.
+    """
+    from fanwen_crawler.merge import merge_shards
+    from pipelines.storage import CorpusError
+
+    try:
+        result = merge_shards(list(shards), into)
+    except CorpusError as exc:
+        _fail(str(exc), 3)
+    click.echo(f"merged {result.read} articles from {result.shards} shards into {into}: "
+               f"{result.inserted} new, {result.updated} updated, {result.unchanged} unchanged; "
+               f"duplicates exact {result.exact}, near {result.near}; "
+               f"{result.errors} errors copied")
+    if not no_keywords:
+        from pipelines.keywords import compute_keywords
+
+        done = compute_keywords(into, progress=sys.stderr.isatty())
+        click.echo(f"keywords computed for {done} articles")
+
+
 def _read_input(source: str, timeout: float) -> tuple[bytes, str | None, str]:
     """Bytes, Content-Type and URL of a saved file or a URL to fetch."""
     if source.startswith(("http://", "https://")):

@@ -210,6 +210,9 @@ def build_settings(options: CrawlOptions, profile: Profile | None) -> Settings:
         over["USER_AGENT"] = options.user_agent
     if options.redis_url:
         over["FANWEN_REDIS_URL"] = options.redis_url
+        # A worker holds only what it downloads right now: a killed worker loses less.
+        over["CONCURRENT_REQUESTS"] = int(concurrency or settings.getint(
+            "CONCURRENT_REQUESTS_PER_DOMAIN"))
         if options.redis_key:
             over["FANWEN_REDIS_KEY"] = options.redis_key
         if options.idle_exit is not None:
@@ -276,7 +279,7 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
     if finish_reason == "shutdown":
         result.exit_code = EXIT_INTERRUPTED
     elif result.pages == 0 and not stats.get("fanwen/skipped/stored") and not (
-        options.redis_url and stats.get("dupefilter/filtered")
+        options.redis_url and stats.get("fanwen/redis/joined")
     ):
         # (A Redis worker that joined after the frontier was drained fetched nothing: fine.)
         result.exit_code = EXIT_FAILED

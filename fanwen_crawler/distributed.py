@@ -129,26 +129,24 @@ class RedisFrontier:
             else:
                 logger.info("redis frontier %s: joining a running crawl (%d queued)",
                             self.keys["requests"], self.queue_size())
+                if self.crawler.stats is not None:
+                    self.crawler.stats.set_value("fanwen/redis/joined", 1)
             self.server.zadd(self.keys["busy"], {self.worker: time.time()})
         self._loop = create_looping_call(self._heartbeat)
         self._loop.start(HEARTBEAT_SECONDS, now=False)
-
-    def _engine_idle(self) -> bool:
-        engine = self.crawler.engine
-        return engine is None or engine.spider is None or engine.spider_is_idle()
 
     def _heartbeat(self) -> None:
         engine = self.crawler.engine
         if engine is None or engine.spider is None:
             return
-        if not self._engine_idle():
+        scraper_slot = getattr(engine.scraper, "slot", None)
+        if engine.downloader.active or (scraper_slot is not None and not scraper_slot.is_idle()):
             self.server.zadd(self.keys["busy"], {self.worker: time.time()})
-        else:
-            # Idle here: let the engine look at the shared queue (and at spider_idle) now
-            # rather than at its 5-second heartbeat. (Scrapy has no public hook for this.)
-            slot = getattr(engine, "_slot", None)
-            if slot is not None:
-                slot.nextcall.schedule()
+        # Let the engine pull from the shared queue (other workers fill it) and re-check
+        # spider_idle now rather than at its 5-second heartbeat. Scrapy has no public hook.
+        slot = getattr(engine, "_slot", None)
+        if slot is not None:
+            slot.nextcall.schedule()
 
     def spider_idle(self, spider: Any) -> None:
         if self.queue_size() > 0:

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from scrapy import Request, Spider
-from scrapy.http import Response
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
 
 from fanwen_crawler.failures import AlreadyStored
 from fanwen_crawler.urls import canonical_url

@@ -1,4 +1,4 @@
-"""Crawl controls: --max-articles, --until, --retry-failed, --user-agent, --stats-json, usage errors."""
+"""Crawl controls: --max-articles, --until, --retry-failed, --user-agent, --stats-json."""
 
 from __future__ import annotations
 
