@@ -26,7 +26,7 @@ from fanwen_crawler.extractors.links import collect_links
 from fanwen_crawler.extractors.overrides import apply_selectors
 from fanwen_crawler.extractors.records import find_records
 from fanwen_crawler.extractors.sections import split_sections
-from fanwen_crawler.items import Page
+from fanwen_crawler.items import Link, Page
 from fanwen_crawler.profiles import Profile
 from fanwen_crawler.urls import canonical_url
 
@@ -119,15 +119,22 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None) -> Pa
     source, author = article.source_and_author([lines[i].text for i in meta_indices] or
                                                [ln.text for ln in lines[title_index + 1:
                                                                         title_index + 4]])
-    listed = listing.listed_articles(links, page_url, lines)
-    list_next = pager.list_next_page(page_url, links, lines, by_el) if listed else None
+    list_group: list[tuple[list[Link], str | None]] = []
+
+    def measure_list() -> tuple[list[Link], str | None]:
+        if not list_group:  # the main link group and its pager, once and only when asked
+            found = listing.listed_articles(links, page_url, lines)
+            following = pager.list_next_page(page_url, links, lines, by_el) if found else None
+            list_group.append((found, following))
+        return list_group[0]
+
     evidence = Evidence(
         url=page_url, body_chars=body_chars, paragraphs=len(texts),
         has_title_line=title_index >= 0, has_date=date is not None,
         content_article_links=listing.article_links_in(content, by_el, page_url),
-        listed_links=len(listed), title=title or head.title,
+        title=title or head.title,
         teasers=sum(1 for t in texts if article.TEASER_END.search(t)),
-        list_pager=list_next is not None,
+        list_group=lambda: (len(measure_list()[0]), measure_list()[1] is not None),
     )
     page_type = classify(evidence, profile)
     list_links = listing.category_links(links, lines, page_url, by_el)
@@ -156,6 +163,7 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None) -> Pa
             article.strip_site_suffix(head.title) if head.title else None)
         page.category = over.texts.get("category") or article.category_from_crumbs(crumbs, None) \
             or page.title
+        listed, list_next = measure_list()
         page.article_links = over.article_links or listed
         page.next_page = over.next_page or list_next
         if page.next_page and page.next_page not in page.list_links:

@@ -9,6 +9,7 @@ Profile URL patterns, when given, decide first.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fanwen_crawler.extractors.links import DENY_URL, is_article_url, is_list_url, is_root_url, url_path
@@ -37,12 +38,20 @@ class Evidence:
     has_title_line: bool
     has_date: bool
     content_article_links: int
-    listed_links: int
     title: str
     teasers: int = 0
     """Body paragraphs that break off with an ellipsis (excerpts of other pages)."""
-    list_pager: bool = False
-    """A list pager (1 2 3 下一页) pages through the page's main link group."""
+    list_group: Callable[[], tuple[int, bool]] = lambda: (0, False)
+    """Measured on demand (a clear article page never needs it): the number of links in
+    the page's main link group, and whether a list pager (1 2 3 下一页) pages through it."""
+
+    @property
+    def listed_links(self) -> int:
+        return self.list_group()[0]
+
+    @property
+    def list_pager(self) -> bool:
+        return self.list_group()[1]
 
 
 def is_soft_404(ev: Evidence) -> bool:

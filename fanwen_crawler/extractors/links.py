@@ -55,6 +55,28 @@ IP_OR_LOCAL = re.compile(r"^\[|^[\d.]+(?::\d+)?$|^localhost(?::|$)", re.IGNORECA
 SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "#", "data:", "about:")
 
 
+@dataclass(frozen=True, slots=True)
+class UrlShape:
+    """What a URL's path and query suggest (weak hints; see the module docstring)."""
+
+    path: str
+    denied: bool
+    root: bool
+    article: bool
+    listing: bool
+
+
+def url_shape(url: str) -> UrlShape:
+    """Every URL-shape hint of one absolute URL, from one look at its path."""
+    path = url_path(url)
+    denied = bool(DENY_URL.search(path))
+    article_like = bool(ARTICLE_URL.search(path))
+    root = bool(ROOT_PAGE.match(path))  # never matches with a query
+    listing = not denied and not root and (
+        bool(LIST_URL.search(path)) or path.endswith("/") and not article_like)
+    return UrlShape(path, denied, root, article_like and not denied, listing)
+
+
 @dataclass(slots=True)
 class PageLink:
     """An <a href> resolved against the page URL."""
@@ -64,6 +86,14 @@ class PageLink:
     text: str
     internal: bool = False
     """Same site as the page."""
+    _shape: UrlShape | None = None
+
+    @property
+    def shape(self) -> UrlShape:
+        """URL-shape hints, computed on first use (most links never need them)."""
+        if self._shape is None:
+            self._shape = url_shape(self.url)
+        return self._shape
 
 
 def collect_links(root: etree._Element, base_url: str) -> list[PageLink]:
@@ -190,24 +220,17 @@ def url_path(url: str) -> str:
 
 def is_article_url(url: str) -> bool:
     """The URL has the shape of an article page (weak hint)."""
-    path = url_path(url)
-    return bool(ARTICLE_URL.search(path)) and not DENY_URL.search(path)
+    return url_shape(url).article
 
 
 def is_list_url(url: str) -> bool:
     """The URL has the shape of a category or list page (weak hint)."""
-    path = url_path(url)
-    if DENY_URL.search(path) or ROOT_PAGE.match(path):
-        return False
-    if LIST_URL.search(path):
-        return True
-    return path.endswith("/") and not ARTICLE_URL.search(path)
+    return url_shape(url).listing
 
 
 def is_root_url(url: str) -> bool:
     """The URL is a site's home page."""
-    parts = urlsplit(url)
-    return not parts.query and bool(ROOT_PAGE.match(parts.path or "/"))
+    return url_shape(url).root
 
 
 def continuation_of(url: str) -> tuple[str, int] | None:

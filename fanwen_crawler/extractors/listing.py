@@ -8,20 +8,14 @@ links with a list-shaped URL, or short links in a navigation row.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 from lxml import etree
 
 from fanwen_crawler.extractors.blocks import Line
 from fanwen_crawler.extractors.boilerplate import PAGER_ROW
-from fanwen_crawler.extractors.links import (
-    DENY_URL,
-    PageLink,
-    is_article_url,
-    is_list_url,
-    is_root_url,
-    url_path,
-)
+from fanwen_crawler.extractors.links import PageLink
 from fanwen_crawler.extractors.text import visible_length
 from fanwen_crawler.items import Link
 
@@ -31,27 +25,32 @@ MIN_GROUP = 3
 NAV_TEXT_MAX = 10
 NAV_ROW_MIN_LINKS = 3
 PATH_DEPTH = 6
+DIGIT_TOKEN = re.compile(r"\S*\d\S*")
 PAGER_GAP_LINES = 4
 PAGER_BONUS = 10.0
 
 
-def _markup_path(el: etree._Element) -> tuple[str, object]:
+def _markup_path(el: etree._Element, memo: dict[etree._Element, str]) -> tuple[str, object]:
     """Tags and classes of the element and its ancestors (no positions), and the ancestor
     above them, so that lists living under different containers stay apart.
 
     The ancestor element itself is the key, not `id()` of it: lxml proxies are created on
-    demand, so the id of a node can change between two lookups.
+    demand, so the id of a node can change between two lookups. `memo` holds each
+    element's own part, shared by the many links under one list.
     """
     parts = []
     node: etree._Element | None = el
-    depth = 0
-    while node is not None and depth < PATH_DEPTH:
-        cls = node.get("class")
-        if cls:  # "post-231 post hentry": per-item tokens carry digits, the shared ones don't
-            cls = " ".join(c for c in cls.split() if not any(ch.isdigit() for ch in c))
-        parts.append(f"{node.tag}.{cls}" if cls else str(node.tag))
+    for _ in range(PATH_DEPTH):
+        if node is None:
+            break
+        part = memo.get(node)
+        if part is None:
+            cls = node.get("class")
+            if cls:  # "post-231 post hentry": per-item tokens carry digits, shared ones don't
+                cls = " ".join(DIGIT_TOKEN.sub("", cls).split())
+            part = memo[node] = f"{node.tag}.{cls}" if cls else str(node.tag)
+        parts.append(part)
         node = node.getparent()
-        depth += 1
     return "/".join(parts), node
 
 
@@ -59,8 +58,7 @@ def _candidates(links: list[PageLink], page_url: str) -> list[PageLink]:
     return [
         link for link in links
         if visible_length(link.text) >= MIN_ARTICLE_TEXT and link.url != page_url
-        and link.internal and not DENY_URL.search(url_path(link.url))
-        and not is_root_url(link.url)
+        and link.internal and not link.shape.denied and not link.shape.root
     ]
 
 
@@ -93,8 +91,9 @@ def listed_articles(links: list[PageLink], page_url: str, lines: list[Line] | No
     sidebars of longer titles elsewhere on the page are not.
     """
     groups: dict[tuple[str, object], list[PageLink]] = defaultdict(list)
+    memo: dict[etree._Element, str] = {}
     for link in _candidates(links, page_url):
-        groups[_markup_path(link.el)].append(link)
+        groups[_markup_path(link.el, memo)].append(link)
     where, pagers = _pager_lines(lines) if lines else ({}, [])
     best: list[PageLink] = []
     best_score = 0.0
@@ -102,8 +101,8 @@ def listed_articles(links: list[PageLink], page_url: str, lines: list[Line] | No
         unique_urls = {m.url for m in members}
         if len(unique_urls) < MIN_GROUP:
             continue
-        shaped = sum(1 for m in members if is_article_url(m.url)) / len(members)
-        listy = sum(1 for m in members if is_list_url(m.url)) / len(members)
+        shaped = sum(1 for m in members if m.shape.article) / len(members)
+        listy = sum(1 for m in members if m.shape.listing) / len(members)
         text = sum(min(visible_length(m.text), MAX_COUNTED_TEXT) for m in members)
         score = text * (0.3 + shaped) * (1.0 - 0.8 * listy)
         last = where.get(members[-1].el)
@@ -116,7 +115,7 @@ def listed_articles(links: list[PageLink], page_url: str, lines: list[Line] | No
 
 def likely_articles(links: list[PageLink], page_url: str) -> list[Link]:
     """Every same-site link with an article-shaped URL (home and other pages)."""
-    return _unique([link for link in _candidates(links, page_url) if is_article_url(link.url)])
+    return _unique([link for link in _candidates(links, page_url) if link.shape.article])
 
 
 def category_links(links: list[PageLink], lines: list[Line], page_url: str,
@@ -131,11 +130,11 @@ def category_links(links: list[PageLink], lines: list[Line], page_url: str,
     for link in links:
         if link.url in seen or not link.internal:
             continue
-        path = url_path(link.url)
-        if DENY_URL.search(path) or is_root_url(link.url) or is_article_url(link.url):
+        shape = link.shape
+        if shape.denied or shape.root or shape.article:
             continue
         in_nav = link.el in nav_anchors and 2 <= visible_length(link.text) <= NAV_TEXT_MAX
-        if is_list_url(link.url) or in_nav:
+        if shape.listing or in_nav:
             seen.add(link.url)
             result.append(link.url)
     return result
@@ -148,6 +147,6 @@ def article_links_in(lines: list[Line], by_el: dict[object, PageLink], page_url:
         for el in line.anchors:
             link = by_el.get(el)
             if link and visible_length(link.text) >= MIN_ARTICLE_TEXT and link.url != page_url \
-                    and link.internal and is_article_url(link.url):
+                    and link.internal and link.shape.article:
                 urls.add(link.url)
     return len(urls)

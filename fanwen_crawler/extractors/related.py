@@ -12,7 +12,7 @@ import re
 from lxml import etree
 
 from fanwen_crawler.extractors.blocks import Line
-from fanwen_crawler.extractors.links import PageLink, is_root_url
+from fanwen_crawler.extractors.links import PageLink
 from fanwen_crawler.extractors.text import clean_text, node_text, visible_length
 from fanwen_crawler.items import Link
 
@@ -106,7 +106,7 @@ def _related_block(lines: list[Line], i: int, by_el: dict[object, PageLink]) -> 
             link = by_el.get(el)
             if link is None or not link.text or link.url in seen \
                     or RELATED_LABEL.fullmatch(link.text) or MORE_LINK.match(link.text) \
-                    or is_root_url(link.url):
+                    or link.shape.root:
                 continue
             seen.add(link.url)
             related.append(Link(url=link.url, title=link.text))
