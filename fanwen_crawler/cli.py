@@ -148,6 +148,27 @@ def merge(shards: tuple[Path, ...], into: Path, no_keywords: bool) -> None:
         click.echo(f"keywords computed for {done} articles")
 
 
+@main.command()
+@click.option("--url", default="http://127.0.0.1:6800/", show_default=True,
+              help="scrapyd to deploy to (scrapy.cfg [deploy] url).")
+@click.option("--version", "version", help="Egg version (default: a timestamp).")
+@click.option("--egg-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("dist"), show_default=True, help="Where to keep the built egg.")
+def deploy(url: str, version: str | None, egg_dir: Path) -> None:
+    """Build the project egg and upload it to scrapyd (addversion.json)."""
+    import time
+
+    from fanwen_crawler.deploy import DeployError, build_egg, upload_egg
+
+    version = version or time.strftime("%Y%m%d%H%M%S")
+    try:
+        egg = build_egg(egg_dir, version)
+        answer = upload_egg(url, egg, version)
+    except (DeployError, OSError) as exc:
+        _fail(str(exc), 1)
+    click.echo(f"deployed {egg.name} to {url} (spiders: {answer.get('spiders')})")
+
+
 def _read_input(source: str, timeout: float) -> tuple[bytes, str | None, str]:
     """Bytes, Content-Type and URL of a saved file or a URL to fetch."""
     if source.startswith(("http://", "https://")):
