@@ -64,101 +64,83 @@ def _visible(text: str) -> int:
     return len("".join(text.split()))
 
 
-class _Builder:
-    __slots__ = ("lines", "parts", "link_chars", "owner", "heading", "strong_chars", "anchors",
-                 "record")
-
-    def __init__(self) -> None:
-        self.lines: list[Line] = []
-        self.parts: list[str] = []
-        self.link_chars = 0
-        self.owner: etree._Element | None = None
-        self.heading: str | None = None
-        self.strong_chars = 0
-        self.anchors: list[etree._Element] = []
-        self.record = False
-
-    def add(self, text: str, owner: etree._Element, in_link: bool,
-            heading: str | None, strong: bool, record: bool) -> None:
-        if self.owner is None:
-            if text.isspace():
-                return
-            self.owner = owner
-            self.record = record
-        self.parts.append(text)
-        if in_link or strong:
-            size = _visible(text)
-            if in_link:
-                self.link_chars += size
-            if strong:
-                self.strong_chars += size
-        if heading and self.heading is None:
-            self.heading = heading
-
-    def flush(self) -> None:
-        if self.owner is not None:
-            text = clean_text("".join(self.parts))
-            if text:
-                size = visible_length(text)
-                self.lines.append(Line(
-                    text, self.owner, min(self.link_chars, size), self.heading,
-                    self.strong_chars >= size * 0.8, self.anchors, self.record, size,
-                ))
-            self.parts, self.link_chars, self.owner, self.heading = [], 0, None, None
-            self.strong_chars = 0
-            self.record = False
-            self.anchors = []  # a new list: the emitted line keeps the old one
-        elif self.anchors:
-            self.anchors = []
-
-
 def linearise(root: etree._Element, records: set[etree._Element] | None = None) -> list[Line]:
     """All text of the (pruned) tree as lines, in document order."""
-    builder = _Builder()
-    add, flush = builder.add, builder.flush
-    records = records or set()
+    lines: list[Line] = []
+    # The line being built: its text parts, owner block, link/bold character counts, ...
+    parts: list[str] = []
+    owner: etree._Element | None = None
+    link_chars = strong_chars = 0
+    heading: str | None = None
+    anchors: list[etree._Element] = []
+    in_record = False
+
     owners = [root]
     headings: list[str] = []
     links = strong = record = 0
+    records = records or set()
+    block_tags, heading_tags = BLOCK_TAGS, HEADING_TAGS
     # iterwalk walks the tree in C (no recursion limit on deep table layouts); start/end
     # events keep the inline context (inside a link, a heading, bold, a record) as counters.
+    # The line builder is inlined: this loop runs twice for every element of every page.
     for event, el in etree.iterwalk(root, events=("start", "end")):
         tag = el.tag
-        if event == "start":
-            if tag in BLOCK_TAGS:
-                flush()
+        start = event == "start"
+        if tag in block_tags:
+            if owner is not None:  # flush the line
+                text = clean_text("".join(parts))
+                if text:
+                    size = visible_length(text)
+                    lines.append(Line(text, owner, min(link_chars, size), heading,
+                                      strong_chars >= size * 0.8, anchors, in_record, size))
+                parts, owner, link_chars, strong_chars, heading = [], None, 0, 0, None
+                anchors = []
+            elif anchors:
+                anchors = []
+            if start:
                 owners.append(el)
-            elif tag == "a":
-                links += 1
-                builder.anchors.append(el)
-            elif tag == "strong" or tag == "b":
-                strong += 1
-            if records and el in records:
-                record += 1
-            if tag in HEADING_TAGS:
-                headings.append(tag)
-            text = el.text
-            if text:
-                add(text, owners[-1], links > 0, headings[-1] if headings else None, strong > 0,
-                    record > 0)
-        else:
-            if tag in BLOCK_TAGS:
-                flush()
+                if tag in heading_tags:
+                    headings.append(tag)
+            else:
                 owners.pop()
-            elif tag == "a":
+                if tag in heading_tags:
+                    headings.pop()
+        elif tag == "a":
+            if start:
+                links += 1
+                anchors.append(el)
+            else:
                 links -= 1
-            elif tag == "strong" or tag == "b":
-                strong -= 1
-            if tag in HEADING_TAGS:
-                headings.pop()
-            if records and el in records:
-                record -= 1
-            tail = el.tail
-            if tail and el is not root:
-                add(tail, owners[-1], links > 0, headings[-1] if headings else None, strong > 0,
-                    record > 0)
-    flush()
-    return _join_label_cells(builder.lines)
+        elif tag == "strong" or tag == "b":
+            strong += 1 if start else -1
+        if records and el in records:
+            record += 1 if start else -1
+        if start:
+            text = el.text
+        else:
+            text = el.tail if el is not root else None
+        if text:
+            if owner is None:
+                if text.isspace():
+                    continue
+                owner = owners[-1]
+                in_record = record > 0
+            parts.append(text)
+            if links or strong:
+                size = len("".join(text.split()))
+                if links:
+                    link_chars += size
+                if strong:
+                    strong_chars += size
+            if headings and heading is None:
+                heading = headings[-1]
+    if owner is not None:
+        text = clean_text("".join(parts))
+        if text:
+            size = visible_length(text)
+            lines.append(Line(text, owner, min(link_chars, size), heading,
+                              strong_chars >= size * 0.8, anchors, in_record, size))
+    return _join_label_cells(lines)
 
 
 def _join_label_cells(lines: list[Line]) -> list[Line]:

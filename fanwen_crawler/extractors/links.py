@@ -119,7 +119,8 @@ def collect_links(root: etree._Element, base_url: str) -> list[PageLink]:
         internal = internal_hosts.get(host)
         if internal is None:
             internal = internal_hosts[host] = _same_site(url, host, base_url, base_netloc)
-        found.append(PageLink(el, url, clean_text(node_text(el)), internal))
+        raw = (el.text or "") if not len(el) else node_text(el)  # most anchors hold only text
+        found.append(PageLink(el, url, clean_text(raw), internal))
     return found
 
 
