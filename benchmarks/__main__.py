@@ -24,6 +24,7 @@ FULL = {"articles": 5000, "stage_articles": 1000, "near_docs": 100_000,
         "checkpoints": [10_000, 50_000, 100_000], "seg_texts": 500, "lsh_docs": 800, "pairs": 3000}
 QUICK = {"articles": 300, "stage_articles": 200, "near_docs": 6000,
          "checkpoints": [1000, 3000, 6000], "seg_texts": 100, "lsh_docs": 200, "pairs": 600}
+NOTES_MARKER = "<!-- notes: hand-written below; kept when the numbers above are regenerated -->"
 RATIO_TARGET = 0.85
 RSS_TARGET_MB = 300
 HEAVY_SHARE = 0.2  # a stage above this share of per-article crawl CPU is reported as heavy
@@ -215,7 +216,11 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or (None if args.quick else DEFAULT_OUT)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text("\n".join(lines), encoding="utf-8")
+        text = "\n".join(lines)
+        old = out.read_text(encoding="utf-8") if out.exists() else ""
+        if NOTES_MARKER in old:
+            text += "\n" + NOTES_MARKER + old.split(NOTES_MARKER, 1)[1]
+        out.write_text(text, encoding="utf-8")
         print(f"written to {out}", file=sys.stderr)
     return 0
 
