@@ -99,6 +99,8 @@ def is_meta_line(text: str) -> bool:
     """A short line with a date or 来源/作者 labels: the article's meta line."""
     if visible_length(text) > META_LINE_MAX:
         return False
+    if "。" in text or text.count("，") > 1:
+        return False  # a sentence of the text that mentions a date, not a meta line
     labels = len(META_LABEL.findall(text))
     if labels == 1 and visible_length(text) <= SINGLE_META_MAX and META_FIELD.match(text):
         return True  # one "来源：县农业农村局" row of a label/value table

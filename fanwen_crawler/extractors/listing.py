@@ -27,7 +27,7 @@ NAV_ROW_MIN_LINKS = 3
 PATH_DEPTH = 6
 DIGIT_TOKEN = re.compile(r"\S*\d\S*")
 PAGER_GAP_LINES = 4
-PAGER_BONUS = 10.0
+PAGER_BONUS = 1e6
 
 
 def _markup_path(el: etree._Element, memo: dict[etree._Element, str]) -> tuple[str, object]:
@@ -107,7 +107,7 @@ def listed_articles(links: list[PageLink], page_url: str, lines: list[Line] | No
         score = text * (0.3 + shaped) * (1.0 - 0.8 * listy)
         last = where.get(members[-1].el)
         if last is not None and any(0 < p - last <= PAGER_GAP_LINES for p in pagers):
-            score *= PAGER_BONUS
+            score += PAGER_BONUS  # the group the pager pages through outranks any sidebar
         if score > best_score:
             best, best_score = members, score
     return _unique(best)
