@@ -29,26 +29,41 @@ def _count(db: Path) -> int:
         con.close()
 
 
-def _crawl_cmd(portal: Any, db: Path, state: Path, delay: str) -> list[str]:
+def _crawl_cmd(portal: Any, db: Path, state: Path, delay: str, batch: int = 3) -> list[str]:
     return [*FANWEN, "crawl", portal.url, "--db", str(db), "--state-dir", str(state),
             "--delay", delay, "--concurrency", "1", "--quiet", "--no-keywords",
-            "--set", "FANWEN_BATCH_SIZE=3", "--set", "FANWEN_FLUSH_SECONDS=0.5"]
+            "--set", f"FANWEN_BATCH_SIZE={batch}", "--set", "FANWEN_FLUSH_SECONDS=0.5"]
 
 
-@pytest.mark.parametrize("kill_after_articles", [1, 6])
-def test_sigkill_then_resume(portal: Any, tmp_path: Path, kill_after_articles: int) -> None:
+# Kill points: before any article is stored (only list pages fetched), after the first
+# batch, mid-crawl, right after a one-article batch committed (the next write is under
+# way), and late, when most of the frontier is done.
+KILL_POINTS = {
+    "frontier-only": dict(requests=4, articles=0, batch=3),
+    "first-article": dict(requests=0, articles=1, batch=3),
+    "mid-crawl": dict(requests=0, articles=6, batch=3),
+    "mid-write": dict(requests=0, articles=9, batch=1),
+    "late": dict(requests=0, articles=25, batch=1),
+}
+
+
+@pytest.mark.parametrize("point", list(KILL_POINTS))
+def test_sigkill_then_resume(portal: Any, tmp_path: Path, point: str) -> None:
+    at = KILL_POINTS[point]
     db, state = tmp_path / "c.db", tmp_path / "state"
-    proc = subprocess.Popen(_crawl_cmd(portal, db, state, "0.15"), cwd=ROOT,
+    proc = subprocess.Popen(_crawl_cmd(portal, db, state, "0.15", at["batch"]), cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while _count(db) < kill_after_articles and time.monotonic() < deadline:
+    while (_count(db) < at["articles"] or len(portal.requests) < at["requests"]) and (
+        time.monotonic() < deadline
+    ):
         if proc.poll() is not None:
             pytest.fail("crawl finished before it could be killed; slow it down")
-        time.sleep(0.05)
+        time.sleep(0.01)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     stored_before = _count(db)
-    assert stored_before >= kill_after_articles
+    assert stored_before >= at["articles"]
     assert stored_before < len(portal.truth.articles)
 
     con = sqlite3.connect(db)
@@ -66,8 +81,10 @@ def test_sigkill_then_resume(portal: Any, tmp_path: Path, kill_after_articles: i
     expected = {base + a.url for a in portal.truth.articles}
     con = sqlite3.connect(db)
     urls = [r[0] for r in con.execute("select url from articles")]
+    pages = [r[0] for r in con.execute("select url from page_urls")]
     con.close()
-    assert sorted(urls) == sorted(expected)
+    assert sorted(urls) == sorted(expected)  # every article stored, once
+    assert len(pages) == len(set(pages))  # no article's pages stored twice
     refetched = [p for p in portal.requests[mark:] if base + p in stored_urls]
     assert refetched == []
     assert not (state / "crawl.lock").exists()
