@@ -49,15 +49,18 @@ def test_ordinary_sentence_is_not_a_lead_in() -> None:
     assert not is_lead_in("下面，我讲三点意见。")
 
 
-@pytest.mark.parametrize("raw", [b"", b"\x00\x01\x02", b"<html></html>", b"<?xml version='1.0'?><a/>",
-                                 b"\xff\xfe\x00<", b"<html><body>" + b"<div>" * 5000 + b"x"])
+@pytest.mark.parametrize("raw", [
+    b"", b"\x00\x01\x02", b"<html></html>", b"<?xml version='1.0'?><a/>",
+    b"\xff\xfe\x00<", b"<html><body>" + b"<div>" * 5000 + b"x",
+])
 def test_bad_input_is_other_not_an_exception(raw: bytes) -> None:
     page = extract_page(raw, "http://example.com/a/1.html")
     assert page.page_type == "other"
 
 
 ARTICLE = ("<html><head><title>标题_站</title></head><body><h1>标题</h1>"
-           "<div class='x'><p>这是一段很长的正文内容，用于测试。" + "内容，" * 80 + "</p></div></body></html>")
+           "<div class='x'><p>这是一段很长的正文内容，用于测试。" + "内容，" * 80
+           + "</p></div></body></html>")
 
 
 def test_profile_selectors_override_generic_extraction() -> None:

@@ -18,16 +18,31 @@ from fanwen_crawler.items import Page
 FIXTURES = Path(__file__).parent / "fixtures" / "sample_portal"
 CASES = sorted(p.name for p in FIXTURES.iterdir() if (p / "expected.json").is_file())
 # Fields compared exactly; link lists are compared as URL lists.
-EXACT = ("url", "page_type", "encoding", "title", "published_at", "published_raw", "source",
-         "author", "category", "paragraphs", "tags", "next_page", "first_page", "page_links")
+EXACT = (
+    "url",
+    "page_type",
+    "encoding",
+    "title",
+    "published_at",
+    "published_raw",
+    "source",
+    "author",
+    "category",
+    "paragraphs",
+    "tags",
+    "next_page",
+    "first_page",
+    "page_links",
+)
 
 
 def _extract(case: str) -> tuple[Page, dict[str, Any]]:
     folder = FIXTURES / case
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
-    page = extract_page((folder / "page.html").read_bytes(), meta["url"],
-                        {"Content-Type": meta["content_type"]})
+    page = extract_page(
+        (folder / "page.html").read_bytes(), meta["url"], {"Content-Type": meta["content_type"]}
+    )
     return page, expected
 
 

@@ -20,9 +20,9 @@ from fanwen_crawler.extractors.boilerplate import prune_tree
 from fanwen_crawler.extractors.classify import Evidence, classify
 from fanwen_crawler.extractors.dates import find_labelled_date, parse_date, parse_year_month
 from fanwen_crawler.extractors.decoding import decode_html
-from fanwen_crawler.extractors.head import read_head
 from fanwen_crawler.extractors.head import meta_title as head_meta_title
-from fanwen_crawler.extractors.links import collect_links
+from fanwen_crawler.extractors.head import read_head
+from fanwen_crawler.extractors.links import PageLink, collect_links
 from fanwen_crawler.extractors.overrides import apply_selectors
 from fanwen_crawler.extractors.records import find_records
 from fanwen_crawler.extractors.sections import split_sections
@@ -58,7 +58,9 @@ def _parse(text: str) -> etree._Element | None:
     return root if root is not None and len(root) else None
 
 
-def _find_date(texts: list[str], head_dates: list[str], fallback: list[str]) -> tuple[str, str] | None:
+def _find_date(
+    texts: list[str], head_dates: list[str], fallback: list[str]
+) -> tuple[str, str] | None:
     found = find_labelled_date(texts)
     if found:
         for value in head_dates:  # same day in a <meta>, stated more precisely
@@ -87,7 +89,7 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None) -> Pa
         body_el = root
     lines = linearise(body_el, find_records(body_el))
     links = collect_links(body_el, page_url)
-    by_el: dict[object, object] = {link.el: link for link in links}
+    by_el: dict[object, PageLink] = {link.el: link for link in links}
     over = apply_selectors(root, profile.selectors if profile else {}, by_el, page_url)
 
     title, title_index = article.choose_title(head.title, head_meta_title(head), lines)

@@ -29,7 +29,9 @@ GENERIC_CRUMBS = frozenset({"正文", "内容", "阅读文章", "文章", "详�
                             "列表", "文章列表", "列表页"})
 META_LABEL = re.compile(r"(?:来源|出处|作者|发布|时间|日期|点击|浏览|阅读|编辑|字号|人气|稿源)")
 META_LINE_MAX = 120
-META_FIELD = re.compile(r"^(?:来源|出处|稿源|作者|作\s*者|编辑|责任编辑|发布者|点击|浏览|阅读|人气)\s*[:：]")
+META_FIELD = re.compile(
+    r"^(?:来源|出处|稿源|作者|作\s*者|编辑|责任编辑|发布者|点击|浏览|阅读|人气)\s*[:：]"
+)
 SINGLE_META_MAX = 30
 STOP_LABELS = (r"作者|作\s*者|编辑|责任编辑|责编|点击|浏览|阅读|本文已影响|已影响|发布|更新|"
                r"时间|日期|来源|出处|字号|人气|热度|评论|分享|收藏|打印|关键词|标签|栏目|分类|摄影|审核")
@@ -37,15 +39,18 @@ STOP_LABELS = (r"作者|作\s*者|编辑|责任编辑|责编|点击|浏览|阅�
 # a separator, or a date.
 # Labels that never occur inside a name end a value even without a colon or space.
 ALWAYS_STOP = r"本文已影响|已影响|点击|浏览|人气|热度|评论|字号|分享|收藏|打印|责任编辑|责编"
-VALUE_END = (rf"(?=\s*(?:{STOP_LABELS})\s*[:：]|\s*(?:{ALWAYS_STOP})|\s+(?:{STOP_LABELS})|\s+[^\s:：]{{1,5}}[:：]|\s{{2,}}"
-             r"|\s*[|丨｜·•]|\s*(?:19|20)\d\d[-/年]|$)")
+VALUE_END = (rf"(?=\s*(?:{STOP_LABELS})\s*[:：]|\s*(?:{ALWAYS_STOP})|\s+(?:{STOP_LABELS})"
+             r"|\s+[^\s:：]{1,5}[:：]|\s{2,}|\s*[|丨｜·•]|\s*(?:19|20)\d\d[-/年]|$)")
 SOURCE_VALUE = re.compile(rf"(?:来源|出处|稿源|来自)\s*[:：]\s*(.+?){VALUE_END}")
 AUTHOR_VALUE = re.compile(rf"(?:作\s*者|撰\s*稿|撰\s*文|文\s*/)\s*[:：]?\s*(.+?){VALUE_END}")
 # Who put the page up: the author when the page names no 作者.
 EDITOR_VALUE = re.compile(rf"(?<!责任)(?:编辑|发布者|发布人)\s*[:：]\s*(.+?){VALUE_END}")
 LEAD_IN_WINDOW = 4
 # "三、活动时间：2022年1月15日" is a numbered item of the text, not the page's meta line.
-NUMBERED_ITEM = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}\s*[、.．]|[(（][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}\s*[、.．](?!\d))")
+NUMBERED_ITEM = re.compile(
+    r"^\s*(?:[一二三四五六七八九十]{1,3}\s*[、.．]|[(（][一二三四五六七八九十\d]{1,3}[)）]"
+    r"|\d{1,2}\s*[、.．](?!\d))"
+)
 # A teaser that repeats the start of the text and breaks off: "摘要：今年上半年…有序推..."
 TEASER_LABEL = re.compile(r"^(?:摘\s*要|导\s*读|简\s*介|内容提要|提要)\s*[:：]\s*")
 TEASER_END = re.compile(r"(?:\.{2,}|…+|。{3})\s*$")
@@ -64,7 +69,7 @@ def titles_match(a: str, b: str) -> bool:
     if ka == kb:
         return True
     short, long_ = sorted((ka, kb), key=len)
-    return len(short) >= 6 and long_.startswith(short) or len(short) >= 8 and short in long_
+    return (len(short) >= 6 and long_.startswith(short)) or (len(short) >= 8 and short in long_)
 
 
 def strip_site_suffix(title: str) -> str:
@@ -73,13 +78,16 @@ def strip_site_suffix(title: str) -> str:
     return parts[0].strip() if parts else title.strip()
 
 
-def choose_title(doc_title: str, meta_title: str | None, lines: list[Line]) -> tuple[str | None, int]:
+def choose_title(
+    doc_title: str, meta_title: str | None, lines: list[Line]
+) -> tuple[str | None, int]:
     """The article title and the index of its line in `lines` (-1 when not shown)."""
     candidates = [(i, line) for i, line in enumerate(lines)
                   if line.heading in ("h1", "h2", "h3") and line.link_ratio < 0.5]
     for level in ("h1", "h2", "h3"):
         same = [(i, ln) for i, ln in candidates if ln.heading == level
-                and (titles_match(ln.text, doc_title) or (meta_title and titles_match(ln.text, meta_title)))]
+                and (titles_match(ln.text, doc_title)
+                     or (meta_title and titles_match(ln.text, meta_title)))]
         if same:
             i, line = max(same, key=lambda item: visible_length(item[1].text))
             return line.text, i
@@ -104,7 +112,7 @@ def is_meta_line(text: str) -> bool:
     labels = len(META_LABEL.findall(text))
     if labels == 1 and visible_length(text) <= SINGLE_META_MAX and META_FIELD.match(text):
         return True  # one "来源：县农业农村局" row of a label/value table
-    return labels >= 2 or labels >= 1 and bool(DATE_TIME.search(text)) or (
+    return labels >= 2 or (labels >= 1 and bool(DATE_TIME.search(text))) or (
         bool(DATE_TIME.search(text)) and visible_length(text) <= 40 and punctuation_count(text) <= 2
     )
 
@@ -151,7 +159,7 @@ def breadcrumb(lines: list[Line], before: int) -> list[str]:
             continue
         body = text[labelled.end():] if labelled else text
         crumbs = [c.strip() for c in BREADCRUMB_SEPARATOR.split(body) if c.strip()]
-        if len(crumbs) >= 2 or labelled and crumbs:
+        if len(crumbs) >= 2 or (labelled and crumbs):
             return crumbs
     return []
 
@@ -217,7 +225,7 @@ def _drop_teasers(paragraphs: list[tuple[str, Line]]) -> list[tuple[str, Line]]:
         if len(stem) < TEASER_MIN_CHARS:
             continue
         rest = title_key("".join(t for t, _ in paragraphs[n + 1: n + 4]))
-        if stem in rest or n == 0 and len(paragraphs) > 1 and _apart(_line, paragraphs[1][1]):
+        if stem in rest or (n == 0 and len(paragraphs) > 1 and _apart(_line, paragraphs[1][1])):
             # Repeats the text's opening, or (on page 2 of an article, whose text starts
             # elsewhere) opens the page in a box of its own, outside the text's container.
             return paragraphs[:n] + paragraphs[n + 1:]

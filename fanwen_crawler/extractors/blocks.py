@@ -60,10 +60,6 @@ class Line:
         return self.link_chars / (self.size or 1)
 
 
-def _visible(text: str) -> int:
-    return len("".join(text.split()))
-
-
 def linearise(root: etree._Element, records: set[etree._Element] | None = None) -> list[Line]:
     """All text of the (pruned) tree as lines, in document order."""
     lines: list[Line] = []
@@ -116,18 +112,18 @@ def linearise(root: etree._Element, records: set[etree._Element] | None = None) 
         if records and el in records:
             record += 1 if start else -1
         if start:
-            text = el.text
+            raw = el.text
         else:
-            text = el.tail if el is not root else None
-        if text:
+            raw = el.tail if el is not root else None
+        if raw:
             if owner is None:
-                if text.isspace():
+                if raw.isspace():
                     continue
                 owner = owners[-1]
                 in_record = record > 0
-            parts.append(text)
+            parts.append(raw)
             if links or strong:
-                size = len("".join(text.split()))
+                size = len("".join(raw.split()))
                 if links:
                     link_chars += size
                 if strong:

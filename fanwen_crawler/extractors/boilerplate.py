@@ -106,8 +106,8 @@ def _is_hidden(el: etree._Element, classes: set[str], ids: set[str]) -> bool:
     if style and HIDDEN_STYLE.search(style):
         return True
     if el.tag in INLINE_TAGS and (
-        style and WHITE_TEXT_STYLE.search(style) and "background" not in style.lower()
-        or el.tag == "font" and WHITE_FONT_COLOR.match(el.get("color") or "")
+        (style and WHITE_TEXT_STYLE.search(style) and "background" not in style.lower())
+        or (el.tag == "font" and WHITE_FONT_COLOR.match(el.get("color") or ""))
     ):
         # A short white fragment inside a sentence is an anti-copy watermark; long white
         # passages are content shown on a dark box or revealed on selection (answers).
@@ -168,7 +168,7 @@ def is_end_marker(text: str, next_is_links: bool) -> bool:
     """True for a short line that opens comments, or a link list, after an article."""
     if len(text) > END_MARKER_MAX_CHARS:
         return False
-    return bool(COMMENT_MARKER.match(text)) or next_is_links and bool(LIST_MARKER.match(text))
+    return bool(COMMENT_MARKER.match(text)) or (next_is_links and bool(LIST_MARKER.match(text)))
 
 
 def is_lead_in(text: str) -> bool:

@@ -12,7 +12,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fanwen_crawler.extractors.links import DENY_URL, is_article_url, is_list_url, is_root_url, url_path
+from fanwen_crawler.extractors.links import (
+    DENY_URL,
+    is_article_url,
+    is_list_url,
+    is_root_url,
+    url_path,
+)
 from fanwen_crawler.items import PageType
 from fanwen_crawler.profiles import Profile
 
@@ -65,7 +71,7 @@ def classify(ev: Evidence, profile: Profile | None = None) -> PageType:
             return "article"
         if profile.is_list_url(ev.url):
             return "list"
-    if is_soft_404(ev) or ev.body_chars == 0 and ev.listed_links == 0:
+    if is_soft_404(ev) or (ev.body_chars == 0 and ev.listed_links == 0):
         return "other"
     path = url_path(ev.url)
     if is_root_url(ev.url) or DENY_URL.search(path):
@@ -73,10 +79,10 @@ def classify(ev: Evidence, profile: Profile | None = None) -> PageType:
     article_shaped = is_article_url(ev.url)
     list_shaped = is_list_url(ev.url)
     framed = ev.has_title_line or ev.has_date
-    prose_is_list = ev.content_article_links >= CONTENT_LIST_LINKS and (
+    prose_is_list = (ev.content_article_links >= CONTENT_LIST_LINKS and (
         ev.body_chars < 150 * ev.content_article_links
-    ) or ev.content_article_links >= MIN_TEASER_ITEMS and ev.teasers >= MIN_TEASER_ITEMS - 1 \
-        and 2 * ev.teasers >= ev.paragraphs
+    )) or (ev.content_article_links >= MIN_TEASER_ITEMS and ev.teasers >= MIN_TEASER_ITEMS - 1 \
+        and 2 * ev.teasers >= ev.paragraphs)
     if ev.body_chars >= ARTICLE_MIN_CHARS and not prose_is_list:
         if not (list_shaped and ev.listed_links >= 2 * LIST_MIN_LINKS and not framed):
             return "article"

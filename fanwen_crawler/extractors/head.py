@@ -17,7 +17,8 @@ from fanwen_crawler.extractors.text import clean_text, node_text
 DATE_META_KEYS = (
     "article:published_time", "og:article:published_time", "og:published_time",
     "pubdate", "publishdate", "publish_date", "publish-date", "publishtime", "published_time",
-    "dc.date.issued", "dc.date", "dcterms.created", "date", "sailthru.date", "weibo:article:create_at",
+    "dc.date.issued", "dc.date", "dcterms.created", "date", "sailthru.date",
+    "weibo:article:create_at",
     "og:release_date", "datepublished",
 )
 TITLE_META_KEYS = ("og:title", "twitter:title", "title", "articletitle")

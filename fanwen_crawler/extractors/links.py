@@ -23,7 +23,8 @@ from fanwen_crawler.urls import (
 )
 
 ARTICLE_URL = re.compile(
-    r"/[a-zA-Z]{0,12}[-_]?\d{3,}(?:[-_]\d+){0,3}\.(?:s?html?|php|aspx?|jsp)$"  # /123.html, show-1-2.html
+    # /123.html, show-1-2.html
+    r"/[a-zA-Z]{0,12}[-_]?\d{3,}(?:[-_]\d+){0,3}\.(?:s?html?|php|aspx?|jsp)$"
     r"|/[a-zA-Z]*\d{6,}_\d+\.s?html?$"  # /t20230811_123.html
     r"|[?&](?:id|aid|articleid|article_id|itemid|newsid|p|tid|docid)=\d+"  # view.php?id=1, ?p=12
     r"|/(?:archives|p|post|posts|article|articles|a|show|view|detail|content|news|doc)/\d+/?$"
@@ -46,7 +47,9 @@ DENY_URL = re.compile(
     re.IGNORECASE,
 )
 ROOT_PAGE = re.compile(r"^/(?:index|default|home)?(?:\.(?:s?html?|php|aspx?|jsp))?$", re.IGNORECASE)
-CONTINUATION_URL = re.compile(r"^(.*?/[^/]*?\d+)_(\d{1,3})(\.(?:s?html?|php|aspx?))$", re.IGNORECASE)
+CONTINUATION_URL = re.compile(
+    r"^(.*?/[^/]*?\d+)_(\d{1,3})(\.(?:s?html?|php|aspx?))$", re.IGNORECASE
+)
 # "list_2.html", "2023/0811/12.html": relative to the page's directory, nothing to normalise.
 PLAIN_RELATIVE = re.compile(r"^[\w%~-][\w%~.-]*(?:/[\w%~-][\w%~.-]*)*/?$")
 # key=value made only of characters that URL-encoding leaves as they are.
@@ -73,7 +76,7 @@ def url_shape(url: str) -> UrlShape:
     article_like = bool(ARTICLE_URL.search(path))
     root = bool(ROOT_PAGE.match(path))  # never matches with a query
     listing = not denied and not root and (
-        bool(LIST_URL.search(path)) or path.endswith("/") and not article_like)
+        bool(LIST_URL.search(path)) or (path.endswith("/") and not article_like))
     return UrlShape(path, denied, root, article_like and not denied, listing)
 
 

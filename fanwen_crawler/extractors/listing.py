@@ -84,7 +84,9 @@ def _pager_lines(lines: list[Line]) -> tuple[dict[object, int], list[int]]:
     return where, pagers
 
 
-def listed_articles(links: list[PageLink], page_url: str, lines: list[Line] | None = None) -> list[Link]:
+def listed_articles(
+    links: list[PageLink], page_url: str, lines: list[Line] | None = None
+) -> list[Link]:
     """The main repeated group of article links of a list page, in order.
 
     A group that the page's pager row follows is the list the pager pages through;

@@ -74,10 +74,10 @@ def article_pager(url: str, links: list[PageLink], pager_lines: list[Line],
             if not PAGER_ROW.match(line.text):
                 continue
             for el in line.anchors:
-                link = by_el.get(el)
-                if link and NEXT_PAGE_TEXT.match(link.text) and link.url != url \
-                        and same_site(link.url, url):
-                    next_url = link.url
+                found = by_el.get(el)
+                if found and NEXT_PAGE_TEXT.match(found.text) and found.url != url \
+                        and same_site(found.url, url):
+                    next_url = found.url
                     break
     if len(pages) == 1 and next_url is None and current == 1:
         return Pager()
@@ -93,7 +93,7 @@ def article_pager(url: str, links: list[PageLink], pager_lines: list[Line],
 def list_next_page(url: str, links: list[PageLink], lines: list[Line],
                    by_el: dict[object, PageLink]) -> str | None:
     """The next page of a list: a 下一页 link, else the link numbered current+1."""
-    key, current = page_key(url)
+    _key, current = page_key(url)
     match = LIST_PATH_PAGE.match(urlsplit(url).path)
     if match:
         current = int(match.group(2))

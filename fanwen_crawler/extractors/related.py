@@ -91,8 +91,8 @@ def _related_block(lines: list[Line], i: int, by_el: dict[object, PageLink]) -> 
     block = [lines[i]]
     container = None
     for follower in lines[i + 1: i + 1 + MAX_BLOCK_LINES]:
-        if not is_link_item(follower) or not follower.anchors and (
-                follower.heading or visible_length(follower.text) <= LABEL_MAX_CHARS):
+        if not is_link_item(follower) or (not follower.anchors and (
+                follower.heading or visible_length(follower.text) <= LABEL_MAX_CHARS)):
             break
         if container is None:
             container = _common_ancestor(lines[i].owner, follower.owner)

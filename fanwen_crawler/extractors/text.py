@@ -34,8 +34,12 @@ def clean_text(text: str) -> str:
     """Normalise one paragraph: entities, zero-width chars, whitespace, NFC."""
     if "&" in text and LEFTOVER_ENTITY.search(text):
         text = html.unescape(text)
-    text = ZERO_WIDTH.sub("", text)
-    text = WHITESPACE_RUN.sub(" ", text).strip()
+    if ("\u200b" in text or "\u200c" in text or "\u200d" in text or "\u2060" in text
+            or "\ufeff" in text or "\u00ad" in text):  # `in` tests are far cheaper than a sub
+        text = ZERO_WIDTH.sub("", text)
+    # str.split() splits on exactly the characters re's \s matches (U+3000, NBSP, …) and is
+    # several times faster than WHITESPACE_RUN.sub on every line of every page.
+    text = " ".join(text.split())
     return unicodedata.normalize("NFC", text)
 
 
