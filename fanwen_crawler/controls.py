@@ -71,7 +71,7 @@ class ArticleLimitPipeline:
         if not isinstance(item, ArticleItem) or item.url in self.seen:
             return item
         if self.count >= self.limit:
-            raise DropItem("max_articles")
+            raise DropItem("max_articles", log_level="DEBUG")
         self.count += 1
         self.seen.add(item.url)
         if self.count == self.limit and self.crawler.engine is not None:

@@ -81,7 +81,7 @@ def upload_egg(url: str, egg: Path, version: str, project: str = PROJECT,
     request = urllib.request.Request(
         url.rstrip("/") + "/addversion.json", data=b"".join(parts), method="POST",
         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         answer: dict[str, Any] = json.loads(response.read())
     if answer.get("status") != "ok":
         raise DeployError(f"scrapyd refused the egg: {answer}")

@@ -1,4 +1,5 @@
-"""A tqdm progress bar for crawls on a terminal: pages, articles, duplicates, errors.
+"""A tqdm progress bar for crawls on a terminal: pages (and pages/s), articles,
+duplicates, errors and the scheduler's queue size (the shared Redis queue with --redis).
 
 Enabled by FANWEN_PROGRESS (the CLI sets it when stderr is a TTY and --quiet is not
 given). It only counts signals; it never touches items.
@@ -6,6 +7,7 @@ given). It only counts signals; it never touches items.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from scrapy import signals
@@ -15,17 +17,22 @@ from tqdm import tqdm
 
 from fanwen_crawler.items import ArticleItem, CrawlError
 
+QUEUE_EVERY = 0.5  # seconds between queue-size reads (a Redis round trip with --redis)
+
 
 class ProgressBar:
-    def __init__(self) -> None:
+    def __init__(self, crawler: Crawler | None = None) -> None:
+        self.crawler = crawler
         self.bar: tqdm[Any] | None = None
         self.articles = self.duplicates = self.errors = self.dropped = 0
+        self.queue = 0
+        self._queue_read = 0.0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ProgressBar:
         if not crawler.settings.getbool("FANWEN_PROGRESS"):
             raise NotConfigured
-        ext = cls()
+        ext = cls(crawler)
         crawler.signals.connect(ext.opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.closed, signal=signals.spider_closed)
         crawler.signals.connect(ext.response, signal=signals.response_received)
@@ -35,17 +42,31 @@ class ProgressBar:
         return ext
 
     def opened(self, spider: Any) -> None:
-        self.bar = tqdm(desc="pages", unit="page", dynamic_ncols=True, leave=True)
+        self.bar = tqdm(desc="pages", unit="page", dynamic_ncols=True, leave=True)  # rate: page/s
 
     def closed(self, spider: Any, reason: str) -> None:
         if self.bar is not None:
             self._refresh()
             self.bar.close()
 
+    def _queue_size(self) -> int:
+        now = time.monotonic()
+        if now - self._queue_read >= QUEUE_EVERY and self.crawler is not None:
+            self._queue_read = now
+            # Scrapy exposes no public accessor for the scheduler; len() is its queue size.
+            slot = getattr(self.crawler.engine, "_slot", None)
+            scheduler = getattr(slot, "scheduler", None)
+            try:
+                self.queue = len(scheduler) if scheduler is not None else self.queue
+            except (TypeError, OSError):
+                pass
+        return self.queue
+
     def _refresh(self) -> None:
         if self.bar is not None:
             self.bar.set_postfix(articles=self.articles, duplicates=self.duplicates,
-                                 errors=self.errors, dropped=self.dropped, refresh=False)
+                                 errors=self.errors, dropped=self.dropped,
+                                 queue=self._queue_size(), refresh=False)
 
     def response(self, response: Any, request: Any, spider: Any) -> None:
         if self.bar is not None:

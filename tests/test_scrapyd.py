@@ -41,13 +41,13 @@ def _free_port() -> int:
 
 
 def _get(url: str) -> dict[str, Any]:
-    with urllib.request.urlopen(url, timeout=10) as r:  # noqa: S310
+    with urllib.request.urlopen(url, timeout=10) as r:
         return json.loads(r.read())  # type: ignore[no-any-return]
 
 
 def _post(url: str, fields: list[tuple[str, str]]) -> dict[str, Any]:
     data = urllib.parse.urlencode(fields).encode()
-    with urllib.request.urlopen(url, data=data, timeout=10) as r:  # noqa: S310
+    with urllib.request.urlopen(url, data=data, timeout=10) as r:
         return json.loads(r.read())  # type: ignore[no-any-return]
 
 
