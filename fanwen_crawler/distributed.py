@@ -34,11 +34,12 @@ import os
 import socket
 import time
 import uuid
+import warnings
 from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.exceptions import DontCloseSpider, NotConfigured, ScrapyDeprecationWarning
 from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,9 @@ class RedisFrontierAddon:
         url = settings.get("FANWEN_REDIS_URL")
         if not url:
             return
+        # scrapy-redis 0.9 still passes spider= to the stats collector on every request.
+        warnings.filterwarnings("ignore", message="Passing a 'spider' argument",
+                                category=ScrapyDeprecationWarning, module="scrapy_redis")
         if settings.get("JOBDIR"):
             raise ValueError("FANWEN_REDIS_URL and JOBDIR exclude each other: the frontier "
                              "lives in Redis")

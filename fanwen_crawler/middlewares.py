@@ -38,7 +38,7 @@ class SkipStoredMiddleware:
         settings = crawler.settings
         db_path = settings.get("FANWEN_DB_PATH")
         if not settings.getbool("FANWEN_SKIP_STORED", True) or not db_path:
-            raise NotConfigured("FANWEN_SKIP_STORED is off")
+            raise NotConfigured  # --refresh (or no database): nothing to skip
         mw = cls(db_path, crawler.stats)
         if Path(db_path).exists():
             corpus = open_corpus(db_path)
