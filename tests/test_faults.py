@@ -142,6 +142,17 @@ def test_transient_errors_are_retried_and_permanent_ones_bounded(fault_crawl: An
     assert "/go/long/12" not in hits, "redirects must stop at REDIRECT_MAX_TIMES"
 
 
+@pytest.mark.xfail(strict=True, reason="the spider stores a redirected article under the URL the "
+                   "redirect chain ended at, so SkipStoredMiddleware (which sees the linked URL) "
+                   "fetches it again on every re-crawl; store it under meta['redirect_urls'][0] "
+                   "or also skip redirect targets")
+def test_redirected_article_is_stored_under_the_linked_url(fault_crawl: Any) -> None:
+    portal, db, _ = fault_crawl
+    rows = _rows(db, "select url from articles where url in (?, ?)",
+                 portal.full(FAULTS["short_redirect_chain"].path), portal.full("/go/short/3"))
+    assert [r["url"] for r in rows] == [portal.full(FAULTS["short_redirect_chain"].path)]
+
+
 def test_lying_charset_is_decoded_from_the_bytes(fault_crawl: Any) -> None:
     portal, db, _ = fault_crawl
     rows = _rows(db, "select body, encoding from articles where url = ?",
