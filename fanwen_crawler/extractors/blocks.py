@@ -5,9 +5,12 @@ elements and `<br>` break lines, inline text (including link text) joins. Each l
 remembers the innermost block element that owns it and how much of it is link text.
 
 `best_run` scores lines by what article prose looks like (long, punctuated, little
-link text; chrome scores negative) and returns the contiguous run of lines with the
-largest total (Kadane, linear). A run in document order tolerates link boxes
-floated inside an article and does not care how deep the layout tables nest.
+link text; chrome and lines of repeated time-stamped records such as comments score
+negative) and returns the contiguous run of lines with the largest total (Kadane,
+linear). A run in document order tolerates link boxes floated inside an article and
+does not care how deep the layout tables nest. `extend_run` adds a letter's closing
+lines (date, signature) that Kadane leaves out, and label cells ("来源：" | value)
+are joined into one line so that meta rows in tables read like meta lines.
 """
 
 from __future__ import annotations

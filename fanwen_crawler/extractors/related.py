@@ -2,7 +2,9 @@
 
 A tag row is a line that starts with a tag label (相关热词搜索, TAG标签, 标签 …)
 followed by links. A related block is a short label line (相关文章, 推荐访问,
-猜你喜欢 …) followed by link-dominated lines; its links become `related`.
+相关信息 …) followed by link-dominated lines in the label's own box; only the nearest
+such block after the article's text counts (sidebars further down belong to the
+portal, not to the article), and its links become `related`.
 """
 
 from __future__ import annotations
