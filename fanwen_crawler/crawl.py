@@ -23,6 +23,7 @@ from scrapy.settings import Settings
 from fanwen_crawler.profiles import Profile, load_profile
 from fanwen_crawler.spiders.portal import PortalSpider
 from pipelines.keywords import compute_keywords
+from pipelines.search_index import sync_search_index
 from pipelines.storage import open_corpus
 
 logger = logging.getLogger(__name__)
@@ -267,6 +268,8 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
     computed = 0
     if options.keywords and finish_reason != "shutdown":
         computed = compute_keywords(options.db_path, progress=options.progress)
+        # The word-level search index is maintained in the same post-crawl stage.
+        sync_search_index(options.db_path)
 
     corpus = open_corpus(options.db_path)
     try:

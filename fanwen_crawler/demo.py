@@ -43,8 +43,9 @@ def run_demo(db_path: Path, *, progress: bool, echo: Callable[[str], None]) -> i
     echo("")
     echo("Next, try:")
     echo(f"  .venv/bin/fanwen stats --db {db_path}")
-    echo(f"  sqlite3 {db_path} \"select id, title, published_at, duplicate_of from articles "
-         "limit 10\"")
+    echo(f"  .venv/bin/fanwen search 工作 --db {db_path}")
+    echo(f"  .venv/bin/sqlite-utils query {db_path} "
+         "\"select id, title, published_at, duplicate_of from articles limit 10\" --table")
     echo("  .venv/bin/fanwen extract tests/fixtures/sample_portal/*/page.html")
     echo("  .venv/bin/fanwen crawl --help")
     return result.exit_code
