@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from lxml import etree
 
 from fanwen_crawler.extractors import article, listing, pager, related
-from fanwen_crawler.extractors.blocks import best_run, extend_run, linearise
+from fanwen_crawler.extractors.blocks import best_run, extend_run, linearise, mark_records
 from fanwen_crawler.extractors.boilerplate import prune_tree
 from fanwen_crawler.extractors.classify import Evidence, classify
 from fanwen_crawler.extractors.dates import find_labelled_date, parse_date, parse_year_month
@@ -87,7 +87,11 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None) -> Pa
     body_el = root.find("body")
     if body_el is None:
         body_el = root
-    lines = linearise(body_el, find_records(body_el))
+    time_candidates: list[etree._Element] = []
+    lines = linearise(body_el, time_candidates=time_candidates)
+    records = find_records(body_el, time_candidates)
+    if records:
+        mark_records(lines, records)
     links = collect_links(body_el, page_url)
     by_el: dict[object, PageLink] = {link.el: link for link in links}
     over = apply_selectors(root, profile.selectors if profile else {}, by_el, page_url)

@@ -37,6 +37,7 @@ SHORT_PLAIN_PENALTY = 0.25
 LINK_PENALTY = 1.0
 LINE_COST = 5.0
 TRAILING_LINE_MAX_CHARS = 30
+TIME_TEXT_MAX_CHARS = 40
 
 
 @dataclass(slots=True)
@@ -63,8 +64,17 @@ class Line:
         return self.link_chars / (self.size or 1)
 
 
-def linearise(root: etree._Element, records: set[etree._Element] | None = None) -> list[Line]:
-    """All text of the (pruned) tree as lines, in document order."""
+def linearise(
+    root: etree._Element,
+    records: set[etree._Element] | None = None,
+    time_candidates: list[etree._Element] | None = None,
+) -> list[Line]:
+    """All text of the (pruned) tree as lines, in document order.
+
+    Lines inside `records` are flagged. When `time_candidates` is given, childless
+    elements whose short text may be a time stamp are appended to it on the way (for
+    `records.find_records`, which then needs no walk of its own; see `mark_records`).
+    """
     lines: list[Line] = []
     # The line being built: its text parts, owner block, link/bold character counts, ...
     parts: list[str] = []
@@ -116,6 +126,9 @@ def linearise(root: etree._Element, records: set[etree._Element] | None = None) 
             record += 1 if start else -1
         if start:
             raw = el.text
+            if time_candidates is not None and raw and len(raw) <= TIME_TEXT_MAX_CHARS \
+                    and (":" in raw or "前" in raw or "刚刚" in raw) and not len(el):
+                time_candidates.append(el)
         else:
             raw = el.tail if el is not root else None
         if raw:
@@ -140,6 +153,28 @@ def linearise(root: etree._Element, records: set[etree._Element] | None = None) 
             lines.append(Line(text, owner, min(link_chars, size), heading,
                               strong_chars >= size * 0.8, anchors, in_record, size))
     return _join_label_cells(lines)
+
+
+def mark_records(lines: list[Line], records: set[etree._Element]) -> None:
+    """Flag the lines whose block lies inside one of `records`."""
+    inside: dict[etree._Element, bool] = {}
+    for line in lines:
+        path = []
+        node: etree._Element | None = line.owner
+        found = False
+        while node is not None:
+            known = inside.get(node)
+            if known is not None:
+                found = known
+                break
+            if node in records:
+                found = True
+                break
+            path.append(node)
+            node = node.getparent()
+        for seen in path:
+            inside[seen] = found
+        line.record = line.record or found
 
 
 def _join_label_cells(lines: list[Line]) -> list[Line]:

@@ -48,9 +48,9 @@ def _signature(el: etree._Element) -> str:
     return f"{el.tag}.{cls.split()[0]}" if cls and cls.split() else str(el.tag)
 
 
-def _time_leaves(root: etree._Element) -> list[etree._Element]:
+def _time_leaves(candidates: list[etree._Element]) -> list[etree._Element]:
     leaves = []
-    for el in TIME_LEAF_CANDIDATES(root):
+    for el in candidates:
         text = el.text
         if not text or len(text) > TIME_LEAF_MAX_CHARS:
             continue
@@ -65,10 +65,18 @@ def _time_leaves(root: etree._Element) -> list[etree._Element]:
     return leaves
 
 
-def find_records(root: etree._Element) -> set[etree._Element]:
-    """Elements that are one record of a repeated, time-stamped sibling group."""
+def find_records(
+    root: etree._Element, candidates: list[etree._Element] | None = None
+) -> set[etree._Element]:
+    """Elements that are one record of a repeated, time-stamped sibling group.
+
+    `candidates` are childless elements whose short text has a ":" or "前" (what
+    `linearise` collects on its walk); without them the tree is searched.
+    """
+    if candidates is None:
+        candidates = TIME_LEAF_CANDIDATES(root)
     groups: dict[tuple[etree._Element, str], set[etree._Element]] = defaultdict(set)
-    for leaf in _time_leaves(root):
+    for leaf in _time_leaves(candidates):
         node = leaf
         for _ in range(ANCESTOR_DEPTH):
             parent = node.getparent()
