@@ -31,8 +31,6 @@ WHITE_TEXT_STYLE = re.compile(
 WHITE_FONT_COLOR = re.compile(r"^\s*(?:#f{3}(?:f{3})?|white)\s*$", re.IGNORECASE)
 WHITE_WATERMARK_MAX_CHARS = 40
 INLINE_TAGS = frozenset({"span", "font", "i", "em", "b", "strong", "small", "u", "a", "s"})
-HIDDEN_CANDIDATES = etree.XPath("//*[@style or @hidden] | //font[@color]")
-HIDDEN_BY_CSS_CANDIDATES = etree.XPath("//*[@style or @hidden or @class or @id] | //font[@color]")
 CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
 SIMPLE_SELECTOR = re.compile(r"^[a-zA-Z0-9]*([.#])([\w-]+)$")
 
@@ -134,9 +132,17 @@ def prune_tree(root: etree._Element) -> None:
     """Remove never-content and hidden elements from the tree, in place."""
     classes, ids = hidden_css_names(root)
     # Only elements with a style/hidden/color attribute (or a class/id that a <style>
-    # rule hides) can be hidden: let XPath find them instead of testing every node.
-    query = HIDDEN_BY_CSS_CANDIDATES if classes or ids else HIDDEN_CANDIDATES
-    doomed = [el for el in query(root) if _is_hidden(el, classes, ids)]
+    # rule hides) can be hidden; an attribute lookup per node is cheaper than XPath here.
+    by_css = bool(classes or ids)
+    doomed = []
+    for el in root.iter():
+        attrib = el.attrib
+        if not attrib:
+            continue
+        if ("style" in attrib or "hidden" in attrib or "color" in attrib
+                or by_css and ("class" in attrib or "id" in attrib)) \
+                and _is_hidden(el, classes, ids):
+            doomed.append(el)
     for el in doomed:
         parent = el.getparent()
         if parent is None:
