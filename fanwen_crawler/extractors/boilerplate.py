@@ -140,7 +140,7 @@ def prune_tree(root: etree._Element) -> None:
         if not attrib:
             continue
         if ("style" in attrib or "hidden" in attrib or "color" in attrib
-                or by_css and ("class" in attrib or "id" in attrib)) \
+                or (by_css and ("class" in attrib or "id" in attrib))) \
                 and _is_hidden(el, classes, ids):
             doomed.append(el)
     for el in doomed:
