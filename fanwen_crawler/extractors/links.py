@@ -46,6 +46,7 @@ DENY_URL = re.compile(
     r"|\.(?:jpe?g|png|gif|webp|bmp|pdf|docx?|xlsx?|pptx?|zip|rar|7z|exe|apk|mp[34]|css|js|xml|txt)$",
     re.IGNORECASE,
 )
+ANY_DIGIT = re.compile(r"\d")
 ROOT_PAGE = re.compile(r"^/(?:index|default|home)?(?:\.(?:s?html?|php|aspx?|jsp))?$", re.IGNORECASE)
 CONTINUATION_URL = re.compile(
     r"^(.*?/[^/]*?\d+)_(\d{1,3})(\.(?:s?html?|php|aspx?))$", re.IGNORECASE
@@ -73,7 +74,8 @@ def url_shape(url: str) -> UrlShape:
     """Every URL-shape hint of one absolute URL, from one look at its path."""
     path = url_path(url)
     denied = bool(DENY_URL.search(path))
-    article_like = bool(ARTICLE_URL.search(path))
+    # Every ARTICLE_URL alternative needs a digit: skip the costly search without one.
+    article_like = bool(ANY_DIGIT.search(path)) and bool(ARTICLE_URL.search(path))
     root = bool(ROOT_PAGE.match(path))  # never matches with a query
     listing = not denied and not root and (
         bool(LIST_URL.search(path)) or (path.endswith("/") and not article_like))
@@ -104,6 +106,7 @@ def collect_links(root: etree._Element, base_url: str) -> list[PageLink]:
     found = []
     resolved: dict[str, str | None] = {}  # portals repeat the same hrefs many times
     internal_hosts: dict[str, bool] = {}
+    shapes: dict[str, UrlShape] = {}
     base_netloc = base_url.split("/", 3)[2] if base_url.count("/") >= 2 else ""
     base_dir = base_url[:base_url.rfind("/") + 1] if "?" not in base_url else None
     for el in root.iter("a"):
@@ -123,7 +126,13 @@ def collect_links(root: etree._Element, base_url: str) -> list[PageLink]:
         if internal is None:
             internal = internal_hosts[host] = _same_site(url, host, base_url, base_netloc)
         raw = (el.text or "") if not len(el) else node_text(el)  # most anchors hold only text
-        found.append(PageLink(el, url, clean_text(raw), internal))
+        link = PageLink(el, url, clean_text(raw), internal)
+        if internal:  # their shapes are all needed (list and category links); share repeats
+            shape = shapes.get(url)
+            if shape is None:
+                shape = shapes[url] = url_shape(url)
+            link._shape = shape
+        found.append(link)
     return found
 
 
