@@ -114,6 +114,8 @@ class ArticleItem:
     """How many pages the article spanned."""
     page_urls: list[str] = field(default_factory=list)
     """URLs of all pages fetched for this article, in order."""
+    aliases: list[str] = field(default_factory=list)
+    """Other canonical URLs that led to this article (redirect sources); never fetched again."""
     encoding: str | None = None
     """Codec the first page was decoded with."""
     crawled_at: str | None = None

@@ -165,6 +165,15 @@ def _versions_and_validators(db: Database) -> None:
     db["crawl_errors"].add_column("resolved_at", str)
 
 
+@migration(3, "URL aliases (redirect sources) of articles")
+def _url_aliases(db: Database) -> None:
+    # A link that redirects to an article is an alias of it: stored once, under the URL the
+    # redirect ended at, and the alias is skipped on re-crawls like the article's own URL.
+    db["url_aliases"].create({"article_id": int, "url": str}, pk=("article_id", "url"),
+                             foreign_keys=[("article_id", "articles", "id")], not_null={"url"})
+    db["url_aliases"].create_index(["url"], index_name="idx_url_aliases_url")
+
+
 def apply_migrations(db: Database) -> list[int]:
     """Apply the registered migrations not yet recorded; return the versions applied."""
     db.execute(
@@ -204,6 +213,7 @@ def _children(item: ArticleItem) -> dict[str, list[tuple[Any, ...]]]:
         "tags": [(t,) for t in dict.fromkeys(item.tags)],
         "related_links": list(related.items()),
         "page_urls": list(enumerate(item.page_urls)),
+        "url_aliases": [(u,) for u in dict.fromkeys(item.aliases) if u != item.url],
         "minhashes": [(item.minhash,)] if item.minhash is not None else [],
     }
 
@@ -213,10 +223,11 @@ CHILD_COLUMNS = {
     "tags": ("tag",),
     "related_links": ("url", "title"),
     "page_urls": ("position", "url"),
+    "url_aliases": ("url",),
     "minhashes": ("signature",),
 }
 CHILD_ORDER = {"sections": "position", "tags": "rowid", "related_links": "rowid",
-               "page_urls": "position", "minhashes": "article_id"}
+               "page_urls": "position", "url_aliases": "rowid", "minhashes": "article_id"}
 
 
 class Corpus:
@@ -399,10 +410,13 @@ class Corpus:
     # reads
 
     def stored_urls(self, site: str | None = None) -> set[str]:
-        """Canonical URLs of the stored articles (of one site if given)."""
+        """Canonical URLs of the stored articles and their aliases (of one site if given)."""
         if site is None:
-            return {r[0] for r in self.db.execute("SELECT url FROM articles")}
-        return {r[0] for r in self.db.execute("SELECT url FROM articles WHERE site = ?", [site])}
+            return {r[0] for r in self.db.execute(
+                "SELECT url FROM articles UNION SELECT url FROM url_aliases")}
+        return {r[0] for r in self.db.execute(
+            "SELECT url FROM articles WHERE site = ? UNION SELECT u.url FROM url_aliases u "
+            "JOIN articles a ON a.id = u.article_id WHERE a.site = ?", [site, site])}
 
     def dedupe_state(self, *, with_duplicate_of: bool = False) -> Iterator[tuple[Any, ...]]:
         """(url, content_hash, signature) of every stored article, oldest first.
@@ -471,6 +485,7 @@ class Corpus:
                 tags=[t for (t,) in children["tags"]],
                 related=[Link(url=u, title=t) for u, t in children["related_links"]],
                 page_urls=[u for _, u in children["page_urls"]],
+                aliases=[u for (u,) in children["url_aliases"]],
             )
 
     def articles_missing_keywords(self, method: str, *, only_missing: bool = True) -> list[int]:
