@@ -53,6 +53,9 @@ DOWNLOADER_MIDDLEWARES = {
     "fanwen_crawler.middlewares.SkipStoredMiddleware": 50,
     # --refresh: conditional requests for stored articles; a 304 is "unchanged".
     "fanwen_crawler.middlewares.ConditionalRefreshMiddleware": 60,
+    # Responses pass these before the retry (550) and redirect (600) middlewares see them.
+    "fanwen_crawler.guards.RetryAfterMiddleware": 560,
+    "fanwen_crawler.guards.RedirectLoopMiddleware": 650,
 }
 SPIDER_MIDDLEWARES = {
     # --retry-failed: re-request URLs whose recorded error was transient.
@@ -94,3 +97,5 @@ FANWEN_CONDITIONAL = True
 FANWEN_REDIS_URL = None
 FANWEN_REDIS_KEY = None
 FANWEN_IDLE_EXIT = 10.0
+# Longest Retry-After (seconds) honoured before a 429/503 is retried.
+FANWEN_MAX_RETRY_AFTER = 60.0

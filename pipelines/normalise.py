@@ -27,14 +27,19 @@ FULLWIDTH_ALNUM = str.maketrans(
 )
 # Horizontal whitespace only: "\n" separates paragraphs and is handled by the caller.
 SPACE_RUN = re.compile(r"[ \t\u00a0\u3000\u2002-\u200a\u202f\u205f\f\v]+")
+MAX_UNESCAPE_ROUNDS = 4
 HTML_ENTITY = re.compile(r"&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 
 
 def normalise_text(s: str) -> str:
     """Normalise one string (title, paragraph, …): see the module docstring."""
-    if HTML_ENTITY.search(s):
+    # Unescape until nothing is left (double-escaped "&amp;lt;" included), so a second
+    # pass never changes the text; translate before composing, for the same reason.
+    for _ in range(MAX_UNESCAPE_ROUNDS):
+        if not HTML_ENTITY.search(s):
+            break
         s = html.unescape(s)
-    s = unicodedata.normalize("NFC", s).translate(FULLWIDTH_ALNUM)
+    s = unicodedata.normalize("NFC", s.translate(FULLWIDTH_ALNUM))
     s = "\n".join(SPACE_RUN.sub(" ", line).strip() for line in s.split("\n"))
     return s.strip()
 

@@ -43,15 +43,6 @@ FAST = ("--delay", "0", "--concurrency", "8", "--quiet", "--no-keywords",
         "--set", "DOWNLOAD_TIMEOUT=2", "--set", f"DOWNLOAD_MAXSIZE={MAXSIZE_FOR_TESTS}")
 
 # Faults the crawl does not yet record: what each needs is in the reason.
-NOT_YET = {
-    "redirect_loop": "Scrapy's dupefilter drops the loop's second hop silently; a downloader "
-                     "middleware should raise IgnoreRequest('redirect loop') when a redirect "
-                     "target is already in meta['redirect_urls']",
-    "empty_html": "the spider yields nothing for an 'other' page reached by an article link; it "
-                  "should yield failures.describe_non_article(...)",
-    "soft_404": "as empty_html: soft 404s are classified 'other' and vanish unrecorded",
-    "login_wall": "as empty_html: login walls are classified 'other' and vanish unrecorded",
-}
 
 
 @pytest.fixture(scope="module")
@@ -104,8 +95,7 @@ def test_good_articles_stored_verbatim(fault_crawl: Any) -> None:
 
 
 def _params() -> list[Any]:
-    return [pytest.param(f, id=f.kind, marks=pytest.mark.xfail(strict=True, reason=NOT_YET[f.kind]))
-            if f.kind in NOT_YET else pytest.param(f, id=f.kind) for f in FAULTS.values()]
+    return [pytest.param(f, id=f.kind) for f in FAULTS.values()]
 
 
 @pytest.mark.parametrize("fault", _params())
@@ -142,15 +132,36 @@ def test_transient_errors_are_retried_and_permanent_ones_bounded(fault_crawl: An
     assert "/go/long/12" not in hits, "redirects must stop at REDIRECT_MAX_TIMES"
 
 
-@pytest.mark.xfail(strict=True, reason="the spider stores a redirected article under the URL the "
-                   "redirect chain ended at, so SkipStoredMiddleware (which sees the linked URL) "
-                   "fetches it again on every re-crawl; store it under meta['redirect_urls'][0] "
-                   "or also skip redirect targets")
-def test_redirected_article_is_stored_under_the_linked_url(fault_crawl: Any) -> None:
+def test_redirected_article_is_stored_once_with_its_linked_url_as_alias(fault_crawl: Any) -> None:
     portal, db, _ = fault_crawl
-    rows = _rows(db, "select url from articles where url in (?, ?)",
-                 portal.full(FAULTS["short_redirect_chain"].path), portal.full("/go/short/3"))
-    assert [r["url"] for r in rows] == [portal.full(FAULTS["short_redirect_chain"].path)]
+    linked = portal.full(FAULTS["short_redirect_chain"].path)
+    rows = _rows(db, "select a.url from articles a join url_aliases u on u.article_id = a.id "
+                     "where u.url = ?", linked)
+    assert len(rows) == 1, "the redirect source must be recorded as an alias of one article"
+    assert rows[0]["url"] != linked
+    from pipelines.storage import open_corpus
+
+    with open_corpus(db) as corpus:
+        assert linked in corpus.stored_urls(), "a re-crawl must skip the redirecting link too"
+
+
+def test_retry_after_is_honoured_before_retrying(fault_crawl: Any) -> None:
+    portal, _, _ = fault_crawl
+    # always_429 answers every attempt with Retry-After: 1; without the wait Scrapy's retries
+    # follow each other within a fraction of a second.
+    times = portal.hit_times[FAULTS["always_429"].path]
+    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    assert len(gaps) == RETRY_TIMES
+    assert min(gaps) >= 0.9, gaps
+
+
+def test_retry_after_header_forms() -> None:
+    from fanwen_crawler.guards import retry_after_seconds
+
+    assert retry_after_seconds(b"7") == 7.0
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:10 GMT", now=1445412480.0) == 10.0
+    assert retry_after_seconds(b"soon") is None
+    assert retry_after_seconds(None) is None
 
 
 def test_lying_charset_is_decoded_from_the_bytes(fault_crawl: Any) -> None:
@@ -168,8 +179,6 @@ def test_download_errors_name_the_linking_page(fault_crawl: Any) -> None:
     assert rows and {r["referer"] for r in rows} == {portal.url}
 
 
-@pytest.mark.xfail(strict=True, reason="PortalSpider._extract builds not_html errors without "
-                   "referer=response.request.headers['Referer']")
 def test_not_html_errors_name_the_linking_page(fault_crawl: Any) -> None:
     portal, db, _ = fault_crawl
     rows = _rows(db, "select referer from crawl_errors where reason = 'not_html'")

@@ -166,10 +166,6 @@ def test_normalise_text_is_idempotent(text: str) -> None:
     assert normalise_text(once) == once
 
 
-@pytest.mark.xfail(strict=True, reason="pipelines.normalise.normalise_text: NFC runs before the "
-                   "full-width/zero-width translation, and entities are unescaped once per call, "
-                   "so a second pass still changes these (compose after translating; unescape "
-                   "until stable or not at all)")
 @pytest.mark.parametrize("text", ["Ａ\u0301", "e\u200b\u0301", "&amp;lt;p&amp;gt;", "&amp;nbsp;"])
 def test_normalise_text_is_idempotent_on_edge_cases(text: str) -> None:
     once = normalise_text(text)

@@ -19,8 +19,8 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from scrapy.linkextractors import LinkExtractor
 
-from fanwen_crawler.extractors import extract_page
-from fanwen_crawler.failures import describe_failure
+from fanwen_crawler.extractors import ExtractionError, extract_page
+from fanwen_crawler.failures import describe_failure, describe_non_article
 from fanwen_crawler.items import ArticleItem, CrawlError, Page
 from fanwen_crawler.linkfilter import LinkFilter
 from fanwen_crawler.profiles import load_profile
@@ -49,6 +49,8 @@ class PortalSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> PortalSpider:
+        if not kwargs.get("profile") and crawler.settings.get("FANWEN_PROFILE"):
+            kwargs["profile"] = crawler.settings.get("FANWEN_PROFILE")
         spider = super().from_crawler(crawler, *args, **kwargs)
         if until := crawler.settings.get("FANWEN_UNTIL"):
             spider.gate = PaginationGate(str(until))
@@ -70,12 +72,27 @@ class PortalSpider(scrapy.Spider):
                 yield self.request_for(canon, kind)
 
     def _extract(self, response: Response) -> Page | CrawlError:
+        """The extracted page, or a CrawlError saying why there is none."""
         ctype = response.headers.get(b"Content-Type", b"text/html") or b"text/html"
+        referer = _header(response.request, b"Referer") if response.request else None
         if not ctype.lower().startswith(HTML_TYPES):
-            return CrawlError(url=canonical_url(response.url), reason="not_html",
+            return CrawlError(url=_linked_url(response), reason="not_html", referer=referer,
                               status=response.status, detail=ctype.decode("latin-1"))
         headers = {"Content-Type": ctype.decode("latin-1")}
-        return extract_page(response.body, response.url, headers, self.profile)
+        try:
+            page = extract_page(response.body, response.url, headers, self.profile)
+        except ExtractionError as exc:
+            # Counted by Scrapy-style stats and recorded, not lost in a log line.
+            self.crawler.stats.inc_value("spider_exceptions/ExtractionError")
+            self.logger.warning("extraction failed on %s: %s", response.url, exc)
+            return CrawlError(url=_linked_url(response), reason="extraction_error",
+                              status=response.status, detail=str(exc)[:500], referer=referer)
+        if page.page_type == "other" and response.meta.get(KIND) == "article":
+            # An article link that served an empty page, a soft 404 or a login wall.
+            return describe_non_article(_linked_url(response), response.body,
+                                        getattr(response, "text", ""),
+                                        status=response.status, referer=referer)
+        return page
 
     def parse_page(self, response: Response) -> Iterator[Any]:
         page = self._extract(response)
@@ -175,6 +192,7 @@ class PortalSpider(scrapy.Spider):
             related=list(page.related), sections=list(page.sections), pages=1,
             page_urls=[page.url], encoding=page.encoding,
             crawled_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
+            aliases=[canonical_url(str(u)) for u in response.meta.get("redirect_urls", [])],
             etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"),
         )
 
@@ -188,6 +206,11 @@ class PortalSpider(scrapy.Spider):
             yield draft
 
 
-def _header(response: Response, name: bytes) -> str | None:
-    value = response.headers.get(name)
+def _header(message: Any, name: bytes) -> str | None:
+    value = message.headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+def _linked_url(response: Response) -> str:
+    """The URL as it was linked: the first of a redirect chain, else the response's."""
+    return canonical_url(str((response.meta.get("redirect_urls") or [response.url])[0]))

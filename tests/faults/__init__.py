@@ -14,6 +14,8 @@ never hang on it.
 
 from __future__ import annotations
 
+import time
+
 import random
 import socket
 import struct
@@ -193,6 +195,7 @@ class FaultPortal:
     url: str
     requests: list[str] = field(default_factory=list)
     hits: Counter[str] = field(default_factory=Counter)
+    hit_times: dict[str, list[float]] = field(default_factory=dict)
     extra: dict[str, bytes] = field(default_factory=dict)
     """Additional HTML pages (path → UTF-8 bytes) linked from the home page."""
     delay: float = 0.0
@@ -247,6 +250,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.portal.requests.append(self.path)
             self.portal.hits[path] += 1
             hit = self.portal.hits[path]
+            self.portal.hit_times.setdefault(path, []).append(time.monotonic())
         if self.portal.delay and path != "/robots.txt":
             self.portal.stop.wait(self.portal.delay)
         if path == "/robots.txt":
