@@ -164,3 +164,28 @@ def test_unwritable_database_fails_with_exit_3(portal: Any, tmp_path: Path) -> N
     assert proc.returncode == 3
     assert "cannot write database" in proc.stderr
     assert portal.requests == []
+
+
+def test_plain_scrapy_crawl_with_profile_setting(portal: Any, tmp_path: Path) -> None:
+    """`scrapy crawl portal -a start_url=…` from the project root keeps working, and the
+    FANWEN_PROFILE setting supplies the profile when no `-a profile=` is given."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    db = tmp_path / "scrapy.db"
+    profile = tmp_path / "no-contracts.toml"
+    profile.write_text("deny_url_patterns = ['/hetong/']\n", encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "portal", "-a", f"start_url={portal.url}",
+         "-s", f"FANWEN_DB_PATH={db}", "-s", f"FANWEN_PROFILE={profile}",
+         "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=WARNING"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    titles = {r["url"]: r["title"] for r in _rows(db, "select url, title from articles")}
+    expected = {portal.url.rstrip("/") + a.url: a.title for a in portal.truth.articles
+                if not a.url.startswith("/hetong/")}
+    assert titles == expected
+    assert not [p for p in portal.requests if p.startswith("/hetong/")]
