@@ -172,7 +172,7 @@ def deploy(url: str, version: str | None, egg_dir: Path) -> None:
 def _read_input(source: str, timeout: float) -> tuple[bytes, str | None, str]:
     """Bytes, Content-Type and URL of a saved file or a URL to fetch."""
     if source.startswith(("http://", "https://")):
-        with urllib.request.urlopen(source, timeout=timeout) as resp:  # noqa: S310
+        with urllib.request.urlopen(source, timeout=timeout) as resp:
             return resp.read(), resp.headers.get("Content-Type"), resp.geturl()
     path = Path(source)
     return path.read_bytes(), None, path.resolve().as_uri()

@@ -106,7 +106,7 @@ def test_404_is_recorded_and_redirect_followed(generic_crawl: Any) -> None:
 
 
 def test_keywords_runs_and_summary(generic_crawl: Any) -> None:
-    portal, db, out, _, _ = generic_crawl
+    _, db, out, _, _ = generic_crawl
     few = _rows(db, "select a.id, count(k.keyword) n from articles a left join keywords k "
                     "on k.article_id = a.id group by a.id having n < 10")
     assert few == []

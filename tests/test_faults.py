@@ -8,6 +8,7 @@ at the bottom pin the reason mapping of `fanwen_crawler.failures`.
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -150,7 +151,7 @@ def test_retry_after_is_honoured_before_retrying(fault_crawl: Any) -> None:
     # always_429 answers every attempt with Retry-After: 1; without the wait Scrapy's retries
     # follow each other within a fraction of a second.
     times = portal.hit_times[FAULTS["always_429"].path]
-    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     assert len(gaps) == RETRY_TIMES
     assert min(gaps) >= 0.9, gaps
 

@@ -13,7 +13,7 @@ def test_bundled_sample_profile_loads() -> None:
 
 
 def test_unknown_profile_names_the_bundled_ones() -> None:
-    with pytest.raises(ProfileError, match="bundled profiles: .*sample"):
+    with pytest.raises(ProfileError, match=r"bundled profiles: .*sample"):
         load_profile("no-such-portal")
 
 

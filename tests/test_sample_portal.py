@@ -88,7 +88,7 @@ def test_serves_over_http_on_loopback(served: ServedPortal) -> None:
 
 
 def test_only_loopback_addresses_are_accepted() -> None:
-    with pytest.raises(ValueError, match="127.0.0"):
+    with pytest.raises(ValueError, match=r"127\.0\.0"):
         with serve_portal(host="0.0.0.0", port=0):
             pass
 

@@ -71,7 +71,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._respond(send_body=False)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         logger.debug("%s " + format, self.address_string(), *args)
 
     def _respond(self, send_body: bool) -> None:
@@ -81,7 +81,7 @@ class _Handler(BaseHTTPRequestHandler):
         etag = None
         if self.server.conditional and res.status == 200:
             # Optional (serve_portal(conditional=True)): an ETag per body, 304 when it matches.
-            etag = '"' + hashlib.sha1(res.body).hexdigest()[:16] + '"'  # noqa: S324
+            etag = '"' + hashlib.sha1(res.body).hexdigest()[:16] + '"'
             if self.headers.get("If-None-Match") == etag:
                 self.send_response(304)
                 self.send_header("ETag", etag)

@@ -42,7 +42,8 @@ class PortalSpider(scrapy.Spider):
         urls = [u.strip() for u in (start_url or "").split(",") if u.strip()]
         urls = urls or (self.profile.start_urls if self.profile else [])
         if not urls:
-            raise ValueError("no start URL: pass -a start_url=URL[,URL…] or a profile with start_urls")
+            raise ValueError(
+                "no start URL: pass -a start_url=URL[,URL…] or a profile with start_urls")
         self.start_urls = [canonical_url(u) for u in urls]
         self.links = LinkFilter(self.start_urls, self.profile)
         self.gate: PaginationGate | None = None
@@ -124,7 +125,8 @@ class PortalSpider(scrapy.Spider):
         if page.page_type == "other":
             # Hubs (home, tag and column pages) may link pages of any shape; follow them all
             # and let the extractor classify what comes back.
-            yield from self._follow((link.url for link in HUB_LINKS.extract_links(response)), "page")
+            hub_links = (link.url for link in HUB_LINKS.extract_links(response))
+            yield from self._follow(hub_links, "page")
 
     def _hold_pagination(self, page: Page, articles: list[scrapy.Request]) -> Iterator[Any]:
         """--until: the pager of this list is followed only if one of its articles is new."""

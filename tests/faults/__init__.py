@@ -14,12 +14,11 @@ never hang on it.
 
 from __future__ import annotations
 
-import time
-
 import random
 import socket
 import struct
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -214,7 +213,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "FaultPortal/1.0"
     portal: FaultPortal  # set on the subclass made per server
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
     # -- helpers ---------------------------------------------------------------------
@@ -277,7 +276,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._html(article_html(*good_article(f"/fanwen/{3000 + last}.html")))
 
-    def _fault(self, kind: str, path: str, hit: int) -> None:  # noqa: C901
+    def _fault(self, kind: str, path: str, hit: int) -> None:
         title, paragraphs = good_article(path)
         page = article_html(title, paragraphs).encode("utf-8")
         handlers: dict[str, Callable[[], None]] = {
