@@ -59,6 +59,8 @@ def main() -> None:
 @click.option("--retry-failed", is_flag=True,
               help="Also re-request URLs whose recorded error was transient (timeout, 5xx …).")
 @click.option("--user-agent", help="User-Agent header (default: the polite one in settings.py).")
+@click.option("--scrub-pii", is_flag=True,
+              help="Replace phone numbers, e-mail, QQ and ID-card numbers in stored text.")
 @click.option("--stats-json", type=click.Path(dir_okay=False, path_type=Path),
               help="Write a JSON run summary (pages, articles, errors, exit code) here.")
 @click.option("--redis", "redis_url", metavar="redis://HOST:PORT/DB",
@@ -74,7 +76,7 @@ def crawl(start_urls: tuple[str, ...], db_path: Path, state_dir: Path | None,
           log_level: str | None, log_file: Path | None, set_options: tuple[str, ...],
           max_articles: int | None, until: str | None, retry_failed: bool,
           user_agent: str | None, stats_json: Path | None, redis_url: str | None,
-          redis_key: str | None, idle_exit: float | None) -> None:
+          redis_key: str | None, idle_exit: float | None, scrub_pii: bool) -> None:
     """Crawl the portal(s) at START_URLS into the corpus.
 
     Works on portals it has never seen: finds list pages and their pagination,
@@ -102,7 +104,7 @@ def crawl(start_urls: tuple[str, ...], db_path: Path, state_dir: Path | None,
         progress=progress, keywords=not no_keywords, log_level=level, log_file=log_file,
         max_articles=max_articles, until=until, retry_failed=retry_failed,
         user_agent=user_agent, stats_json=stats_json, redis_url=redis_url,
-        redis_key=redis_key, idle_exit=idle_exit, extra_settings=extra,
+        redis_key=redis_key, idle_exit=idle_exit, scrub_pii=scrub_pii, extra_settings=extra,
     )
     try:
         result = run_crawl(options)

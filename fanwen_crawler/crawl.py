@@ -22,7 +22,6 @@ from scrapy.settings import Settings
 
 from fanwen_crawler.profiles import Profile, load_profile
 from fanwen_crawler.spiders.portal import PortalSpider
-from pipelines.keywords import compute_keywords
 from pipelines.search_index import sync_search_index
 from pipelines.storage import open_corpus
 
@@ -67,6 +66,7 @@ class CrawlOptions:
     until: str | None = None
     retry_failed: bool = False
     user_agent: str | None = None
+    scrub_pii: bool = False
     stats_json: Path | None = None
     redis_url: str | None = None
     redis_key: str | None = None
@@ -209,6 +209,8 @@ def build_settings(options: CrawlOptions, profile: Profile | None) -> Settings:
         over["FANWEN_RETRY_FAILED"] = True
     if options.user_agent:
         over["USER_AGENT"] = options.user_agent
+    if options.scrub_pii:
+        over["FANWEN_SCRUB_PII"] = True
     if options.redis_url:
         over["FANWEN_REDIS_URL"] = options.redis_url
         # A worker holds only what it downloads right now: a killed worker loses less.
@@ -267,6 +269,9 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
 
     computed = 0
     if options.keywords and finish_reason != "shutdown":
+        # Imported here: jieba and its models cost ~100 MB that the crawl itself never needs.
+        from pipelines.keywords import compute_keywords
+
         computed = compute_keywords(options.db_path, progress=options.progress)
         # The word-level search index is maintained in the same post-crawl stage.
         sync_search_index(options.db_path)

@@ -65,6 +65,8 @@ SPIDER_MIDDLEWARES = {
 ADDONS = {"fanwen_crawler.distributed.RedisFrontierAddon": 0}
 ITEM_PIPELINES = {
     "pipelines.normalise.NormalisePipeline": 100,
+    # --scrub-pii: phone numbers, e-mail, QQ and ID-card numbers replaced by placeholders.
+    "pipelines.scrub.ScrubPipeline": 150,
     "pipelines.validate.ValidatePipeline": 200,
     # Before dedupe, so an article over the --max-articles limit is never indexed.
     "fanwen_crawler.controls.ArticleLimitPipeline": 250,
@@ -97,5 +99,7 @@ FANWEN_CONDITIONAL = True
 FANWEN_REDIS_URL = None
 FANWEN_REDIS_KEY = None
 FANWEN_IDLE_EXIT = 10.0
+# Replace personal data (phone, e-mail, QQ, ID-card numbers) in stored text.
+FANWEN_SCRUB_PII = False
 # Longest Retry-After (seconds) honoured before a 429/503 is retried.
 FANWEN_MAX_RETRY_AFTER = 60.0

@@ -3,7 +3,12 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
 from fanwen_crawler.items import ArticleItem, CrawlError
-from pipelines.validate import ValidatePipeline, validate_article
+from pipelines.validate import (
+    ValidatePipeline,
+    announced_sections,
+    sections_mismatch,
+    validate_article,
+)
 
 BODY = "各位领导、同志们：现将本人一年来的工作情况汇报如下，请予审议。" * 3
 
@@ -54,3 +59,28 @@ def test_pipeline_drops_with_reason_and_counts():
 def test_default_min_body_chars():
     pipeline = ValidatePipeline.from_crawler(get_crawler())
     assert pipeline.min_body_chars == 50
+
+
+@pytest.mark.parametrize(
+    ("title", "count"),
+    [("年度工作总结(精选3篇)", 3), ("入党申请书范文（通用14篇）", 14), ("心得体会【十二篇】", 12),
+     ("述职报告（两篇）", 2), ("在全市职业教育工作会议上讲话", None), ("第3篇", None)],
+)
+def test_announced_sections(title: str, count: int | None) -> None:
+    assert announced_sections(title) == count
+
+
+def test_sections_mismatch_is_reported_not_dropped() -> None:
+    from fanwen_crawler.items import Section
+
+    body = "正文内容。" * 30
+    item = ArticleItem(url="http://x.cn/1.html", site="x.cn", title="工作总结(精选3篇)", body=body,
+                       paragraphs=[body], sections=[Section(heading="篇一", paragraphs=[body]),
+                                                    Section(heading="篇二", paragraphs=[body])])
+    assert sections_mismatch(item) == "title announces 3 essays, 2 sections found"
+    crawler = get_crawler(settings_dict={})
+    crawler.stats.open_spider()
+    assert ValidatePipeline.from_crawler(crawler).process_item(item) is item
+    assert crawler.stats.get_value("fanwen/validate/sections_mismatch") == 1
+    item.sections.append(Section(heading="篇三", paragraphs=[body]))
+    assert sections_mismatch(item) is None
