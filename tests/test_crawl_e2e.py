@@ -189,3 +189,16 @@ def test_plain_scrapy_crawl_with_profile_setting(portal: Any, tmp_path: Path) ->
                 if not a.url.startswith("/hetong/")}
     assert titles == expected
     assert not [p for p in portal.requests if p.startswith("/hetong/")]
+
+
+def test_multi_essay_sections_are_stored(generic_crawl: Any) -> None:
+    portal, db, _, _, _ = generic_crawl
+    base = portal.url.rstrip("/")
+    multi = [a for a in portal.truth.articles if a.sections]
+    assert multi, "the sample portal has a 精选3篇 page"
+    for art in multi:
+        rows = _rows(db, "select s.heading, s.body from sections s join articles a "
+                         "on a.id = s.article_id where a.url = ? order by s.position",
+                     base + art.url)
+        assert [r["heading"] for r in rows] == [s.heading for s in art.sections]
+        assert [r["body"] for r in rows] == ["\n".join(s.paragraphs) for s in art.sections]
