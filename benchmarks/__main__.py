@@ -2,8 +2,9 @@
 
 (a) crawl throughput of `fanwen crawl` vs a bare Scrapy spider on a generated portal,
 peak RSS, the keyword stage; (b) per-stage cost per article; (c) near-duplicate
-detection time per document as the index grows; (d) jieba vs rjieba, datasketch vs
-rensa, LSH bands × rows recall. `make bench` runs this; it is not part of `make test`.
+detection time per document as the index grows; (d) jieba vs rjieba, rensa (ours) vs
+datasketch MinHash, LSH bands × rows recall. `--without COMMIT` adds to (a) the same crawl
+from the current tree minus COMMIT, against the same portal in the same run. `make bench` runs this; it is not part of `make test`.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ def _f(x: float, digits: int = 1) -> str:
 def section_crawl(r: dict[str, Any]) -> list[str]:
     rows = [("bare Scrapy spider (same-site links only)", "bare"),
             ("`fanwen crawl --delay 0 --concurrency 16 --no-keywords`", "ours")]
+    if "baseline" in r:
+        rows.append((f"same command, tree {r['baseline']} (baseline)", "base"))
     out = [f"## (a) Crawl throughput — generated portal, {r['articles']:,} articles, "
            f"{r['site_pages']:,} pages", "",
            "| crawler | pages | engine s | pages/s | CPU s | CPU ms/page | peak RSS MB | server CPU s |",
@@ -68,11 +71,29 @@ def section_crawl(r: dict[str, Any]) -> list[str]:
     rss = "within" if r["ours_rss_mb"] <= RSS_TARGET_MB else "over"
     out += ["", f"- **Ratio: {r['ratio']:.2f}×** the bare spider's pages/s ({verdict} the "
             f"{RATIO_TARGET}× target). Peak RSS of the crawl process {_f(r['ours_rss_mb'])} MB "
-            f"({rss} the {RSS_TARGET_MB} MB target). {r['stored']:,} articles stored.",
-            f"- Keyword stage (`compute_keywords`, run after the crawl): {_f(r['keywords_wall'])} s "
+            f"({rss} the {RSS_TARGET_MB} MB target). {r['stored']:,} articles stored, "
+            f"{r['duplicates']:,} marked as duplicates."]
+    if "baseline" in r:
+        out += [f"- Baseline (the tree {r['baseline']}), same run: **{r['base_ratio']:.2f}×**, "
+                f"peak RSS {_f(r['base_rss_mb'])} MB, "
+                f"{_f(r['base_cpu'] / r['base_pages'] * 1000, 2)} CPU ms/page; "
+                f"{r['base_stored']:,} articles stored, {r['base_duplicates']:,} marked "
+                "as duplicates. Now vs baseline: "
+                f"{r['ours_pps'] / r['base_pps']:.2f}× the pages/s, "
+                f"{_f(r['ours_rss_mb'] - r['base_rss_mb'])} MB peak RSS. "
+                + (f"Uncommitted work in the tree, in both crawls: {len(r['base_overlaid'])} "
+                   f"files ({', '.join(r['base_overlaid'][:8])}"
+                   f"{', …' if len(r['base_overlaid']) > 8 else ''})."
+                   if r.get("base_overlaid") else "")]
+    out += [f"- Keyword stage (`compute_keywords`, run after the crawl): {_f(r['keywords_wall'])} s "
             f"wall for {r['keywords_articles']:,} articles "
             f"({_f(r['keywords_wall'] / max(1, r['keywords_articles']) * 1000)} ms/article wall, "
-            f"{_f(r['keywords_cpu'])} CPU s, peak RSS {_f(r['keywords_rss_mb'])} MB).",
+            f"{_f(r['keywords_cpu'])} CPU s, peak RSS {_f(r['keywords_rss_mb'])} MB; "
+            + ("the worker pool" if r["keywords_articles"] >= r.get("pool_min", 0)
+               else "in-process")
+            + " by default for this many articles). The same stage in-process (`workers=0`): "
+            f"{_f(r['keywords_inproc_wall'])} s wall, {_f(r['keywords_inproc_cpu'])} CPU s, "
+            f"peak RSS {_f(r['keywords_inproc_rss_mb'])} MB.",
             "- pages/s = HTML responses parsed ÷ the engine's run time (Scrapy's start → finish, "
             "process start-up excluded). CPU s and peak RSS come from `os.wait4` on the crawl "
             "process; server CPU is the portal process's CPU during that crawl (low = the "
@@ -81,10 +102,12 @@ def section_crawl(r: dict[str, Any]) -> list[str]:
             "import, cumulative, fresh interpreter):", "",
             "| after importing | RSS MB | + MB |", "|---|---:|---:|"]
     previous = 0.0
-    for label, mb in r["imports"]:
+    for label, mb in r["imports"]["steps"]:
         out.append(f"| {label} | {_f(mb)} | {_f(mb - previous) if previous else ''} |")
         previous = mb
-    out.append("")
+    heavy = r["imports"]["heavy_in_crawl"]
+    out += ["", "- Heavy modules loaded once `fanwen_crawler.crawl` is imported (of pandas, scipy, "
+            f"datasketch, jieba): {', '.join(heavy) if heavy else 'none'}.", ""]
     return out
 
 
@@ -139,11 +162,12 @@ def section_libs(seg: dict[str, Any], mh: dict[str, Any]) -> list[str]:
     out += ["", f"MinHash (128 permutations, character 5-shingles) over {mh['docs']} documents:", "",
             "| implementation | ms/document (shingling included) | mean abs. error vs exact Jaccard |",
             "|---|---:|---:|",
-            f"| datasketch (ours) | {_f(mh['datasketch_ms'], 3)} | {mh['datasketch_mae']:.4f} |"]
-    if "rensa_ms" in mh:
-        out.append(f"| rensa RMinHash | {_f(mh['rensa_ms'], 3)} | {mh['rensa_mae']:.4f} |")
+            f"| rensa RMinHash (ours: `minhash_of`) | {_f(mh['ours_ms'], 3)} | {mh['ours_mae']:.4f} |"]
+    if "datasketch_ms" in mh:
+        out.append(f"| datasketch MinHash (before; affine32, seed 1) | {_f(mh['datasketch_ms'], 3)} "
+                   f"| {mh['datasketch_mae']:.4f} |")
     else:
-        out.append(f"| rensa | {mh.get('rensa')} | |")
+        out.append(f"| datasketch | {mh.get('datasketch')} | |")
     out += ["", f"(Shingling alone: {_f(mh['shingling_ms'], 3)} ms/document.)", "",
             f"LSH bands × rows on {mh['pairs']:,} document pairs with known exact Jaccard "
             f"({mh['pairs_ge_0.8']} pairs ≥ 0.8, of which {mh['pairs_0.80_0.85']} in [0.80, 0.85); "
@@ -167,6 +191,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--near-docs", type=int, help="documents for the near-dup benchmark")
     parser.add_argument("--only", nargs="*", choices=["crawl", "stages", "neardup", "libs"],
                         help="run only these sections")
+    parser.add_argument("--without", metavar="COMMIT", default=None,
+                        help="also crawl with the current tree minus COMMIT (a temporary git "
+                             "worktree), in the same run: that commit's before/after")
+    parser.add_argument("--baseline-patch", type=Path, default=None,
+                        help="a patch applied to the --without tree (git apply)")
     parser.add_argument("--out", type=Path, default=None,
                         help=f"markdown output (default {DEFAULT_OUT.relative_to(ROOT)}; "
                              "--quick writes nowhere unless given)")
@@ -194,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     if "crawl" in only:
         from benchmarks.crawlbench import bench_crawl
 
-        emit(section_crawl(bench_crawl(size["articles"])))
+        emit(section_crawl(bench_crawl(size["articles"], baseline=args.without,
+                                         baseline_patch=args.baseline_patch)))
     if "stages" in only:
         from benchmarks.stages import bench_stages
 

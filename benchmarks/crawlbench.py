@@ -2,7 +2,13 @@
 
 The generated portal is served from memory by a separate process (so its CPU is not
 ours and can be reported); each crawler runs as its own subprocess and its peak RSS is
-read from `os.wait4`. The keyword stage is timed separately, after the crawl.
+read from `os.wait4`. The keyword stage is timed separately, after the crawl, both in
+the worker pool `compute_keywords` picks for that many articles and in-process.
+
+With `--without COMMIT`, the same `fanwen crawl` command also runs from a temporary
+`git worktree` holding the current tree minus that commit (same interpreter and venv; the
+worktree's packages come first on `sys.path`), against the same served portal in the same
+run: the commit's before/after figures, with everything else equal.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import json
 import multiprocessing
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -34,11 +41,11 @@ class Measured:
     stderr: str
 
 
-def run_measured(cmd: list[str], timeout: float = 3600) -> Measured:
+def run_measured(cmd: list[str], timeout: float = 3600, cwd: Path = ROOT) -> Measured:
     """Run `cmd`, returning its wall time and peak RSS (of it and its waited-for children)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.monotonic()
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=err, text=True,
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, text=True,
                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
         deadline = started + timeout
         while True:
@@ -98,8 +105,61 @@ FINISHED = re.compile(r"finished in ([\d.]+)s")
 PAGES = re.compile(r"pages fetched:\s+(\d+)")
 
 
-def bench_crawl(n_articles: int, concurrency: int = 16) -> dict[str, Any]:
-    """Both crawls over one served portal; returns the figures."""
+def _git(*args: str, cwd: Path = ROOT, stdin: str | None = None) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True,
+                          input=stdin).stdout
+
+
+def _worktree(without: str, into: Path, patch: Path | None = None) -> tuple[Path, list[str]]:
+    """The current tree minus commit `without`, as a detached `git worktree` under `into`.
+
+    The worktree starts at HEAD; the working tree's uncommitted changes and untracked files
+    are copied on top (work in progress elsewhere is then in both measured crawls), and the
+    commit's own diff is reversed; then `patch`, if given, is applied (for a part of the
+    change that landed in another commit). Returns the path and the copied paths.
+    """
+    path = into / "baseline"
+    _git("worktree", "add", "--detach", str(path), "HEAD")
+    own = set(_git("diff", "--name-only", f"{without}~1", without).split())
+    dirty = _git("diff", "--name-only", "HEAD").split()
+    untracked = _git("ls-files", "--others", "--exclude-standard").split()
+    if own & set(dirty + untracked):
+        raise RuntimeError(f"uncommitted changes to files of {without}: "
+                           f"{sorted(own & set(dirty + untracked))}")
+    if dirty:
+        _git("apply", "--binary", cwd=path, stdin=_git("diff", "--binary", "HEAD"))
+    for p in untracked:
+        (path / p).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / p, path / p)
+    _git("apply", "--binary", "-R", cwd=path,
+         stdin=_git("diff", "--binary", f"{without}~1", without))
+    if patch is not None:
+        _git("apply", str(patch.resolve()), cwd=path)
+    return path, sorted(dirty + untracked)
+
+
+def _remove_worktree(path: Path) -> None:
+    subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=ROOT,
+                   check=False, capture_output=True)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _crawl(py: str, server: SiteServer, db: Path, concurrency: int,
+           cwd: Path = ROOT) -> tuple[Measured, int, float]:
+    run = run_measured([py, "-m", "fanwen_crawler", "crawl", server.url, "--db", str(db),
+                        "--delay", "0", "--concurrency", str(concurrency), "--no-keywords",
+                        "--quiet"], cwd=cwd)
+    if run.returncode:
+        raise RuntimeError(f"fanwen crawl ({cwd}) failed: {run.stderr[-2000:]}")
+    pages = int(PAGES.search(run.stdout).group(1))  # type: ignore[union-attr]
+    elapsed = float(FINISHED.search(run.stdout).group(1))  # type: ignore[union-attr]
+    return run, pages, elapsed
+
+
+def bench_crawl(n_articles: int, concurrency: int = 16,
+                baseline: str | None = None,
+                baseline_patch: Path | None = None) -> dict[str, Any]:
+    """Both crawls (and the baseline revision's, if given) over one served portal."""
     py = sys.executable
     result: dict[str, Any] = {"articles": n_articles, "concurrency": concurrency}
     with SiteServer(n_articles) as server, tempfile.TemporaryDirectory() as tmp:
@@ -112,17 +172,33 @@ def bench_crawl(n_articles: int, concurrency: int = 16) -> dict[str, Any]:
         stats = json.loads(bare.stdout.strip().splitlines()[-1])
         cpu1 = server.cpu()
         db = Path(tmp) / "bench.db"
-        ours = run_measured([py, "-m", "fanwen_crawler", "crawl", server.url, "--db", str(db),
-                             "--delay", "0", "--concurrency", str(concurrency), "--no-keywords",
-                             "--quiet"])
-        if ours.returncode:
-            raise RuntimeError(f"fanwen crawl failed: {ours.stderr[-2000:]}")
+        ours, pages, elapsed = _crawl(py, server, db, concurrency)
         cpu2 = server.cpu()
-        pages = int(PAGES.search(ours.stdout).group(1))  # type: ignore[union-attr]
-        elapsed = float(FINISHED.search(ours.stdout).group(1))  # type: ignore[union-attr]
+        if baseline:
+            tree, overlaid = _worktree(baseline, Path(tmp), baseline_patch)
+            result["base_overlaid"] = overlaid
+            try:
+                base, base_pages, base_elapsed = _crawl(py, server, Path(tmp) / "base.db",
+                                                        concurrency, cwd=tree)
+                cpu3 = server.cpu()
+                result.update({
+                    "baseline": f"without {baseline}"
+                                + (f" + {baseline_patch.name}" if baseline_patch else ""), "base_pages": base_pages, "base_elapsed": base_elapsed,
+                    "base_pps": base_pages / base_elapsed, "base_rss_mb": base.max_rss_mb,
+                    "base_cpu": base.cpu, "base_server_cpu": cpu3 - cpu2,
+                    "base_stored": _count(Path(tmp) / "base.db"),
+                    "base_duplicates": _count(Path(tmp) / "base.db", duplicates=True),
+                })
+            finally:
+                _remove_worktree(tree)
+        pool_db = Path(tmp) / "pool.db"
+        shutil.copy(db, pool_db)
         kw = run_measured([py, "-c", "import sys; from pipelines.keywords import compute_keywords;"
-                           f" print(compute_keywords({str(db)!r}))"])
+                           f" print(compute_keywords({str(pool_db)!r}))"])
+        kw0 = run_measured([py, "-c", "import sys; from pipelines.keywords import compute_keywords;"
+                            f" print(compute_keywords({str(db)!r}, workers=0))"])
         stored = _count(db)
+        duplicates = _count(db, duplicates=True)
     result["imports"] = bench_imports()
     result.update({
         "bare_pages": stats["pages"], "bare_elapsed": stats["elapsed"],
@@ -130,19 +206,28 @@ def bench_crawl(n_articles: int, concurrency: int = 16) -> dict[str, Any]:
         "bare_rss_mb": bare.max_rss_mb, "bare_cpu": bare.cpu, "bare_server_cpu": cpu1 - cpu0,
         "ours_pages": pages, "ours_elapsed": elapsed, "ours_pps": pages / elapsed,
         "ours_wall": ours.wall, "ours_rss_mb": ours.max_rss_mb, "ours_cpu": ours.cpu, "ours_server_cpu": cpu2 - cpu1,
-        "stored": stored, "keywords_wall": kw.wall, "keywords_articles": int(kw.stdout.split()[-1]),
+        "stored": stored, "duplicates": duplicates,
+        "keywords_wall": kw.wall, "keywords_articles": int(kw.stdout.split()[-1]),
         "keywords_rss_mb": kw.max_rss_mb, "keywords_cpu": kw.cpu,
+        "keywords_inproc_wall": kw0.wall, "keywords_inproc_cpu": kw0.cpu,
+        "keywords_inproc_rss_mb": kw0.max_rss_mb,
     })
+    from pipelines.keywords import POOL_MIN_ARTICLES
+
+    result["pool_min"] = POOL_MIN_ARTICLES
     result["ratio"] = result["ours_pps"] / result["bare_pps"]
+    if baseline:
+        result["base_ratio"] = result["base_pps"] / result["bare_pps"]
     return result
 
 
-def _count(db: Path) -> int:
+def _count(db: Path, duplicates: bool = False) -> int:
     import sqlite3
 
     con = sqlite3.connect(db)
     try:
-        return int(con.execute("select count(*) from articles").fetchone()[0])
+        where = " where duplicate_of is not null" if duplicates else ""
+        return int(con.execute(f"select count(*) from articles{where}").fetchone()[0])
     finally:
         con.close()
 
@@ -150,14 +235,15 @@ def _count(db: Path) -> int:
 IMPORT_STEPS = [
     ("scrapy.crawler", "Scrapy"),
     ("fanwen_crawler.extractors, fanwen_crawler.spiders.portal", "spider + extractors"),
-    ("datasketch", "datasketch (imports scipy)"),
-    ("sqlite_utils", "sqlite_utils (imports pandas when installed)"),
-    ("jieba.analyse", "jieba.analyse (loads jieba.posseg's model)"),
-    ("fanwen_crawler.crawl", "fanwen_crawler.crawl (all of the above)"),
+    ("pipelines.dedupe", "pipelines.dedupe (rensa, numpy)"),
+    ("pipelines.storage", "pipelines.storage (sqlite_utils, pandas blocked)"),
+    ("fanwen_crawler.crawl", "fanwen_crawler.crawl (what `fanwen crawl` imports)"),
+    ("pipelines.keywords", "pipelines.keywords (jieba; post-crawl stage only)"),
 ]
+HEAVY_MODULES = ("pandas", "scipy", "datasketch", "jieba")
 
 
-def bench_imports() -> list[tuple[str, float]]:
+def bench_imports() -> dict[str, Any]:
     """Resident MB after each import, cumulative, in a fresh interpreter."""
     code = ["import sys", "def rss():",
             "    for line in open('/proc/self/status'):",
@@ -165,9 +251,13 @@ def bench_imports() -> list[tuple[str, float]]:
             "print('start', rss())"]
     for i, (mods, _) in enumerate(IMPORT_STEPS):
         code += [f"import {mods}", f"print({i}, rss())"]
+        if mods == "fanwen_crawler.crawl":
+            code += [f"print('heavy', ','.join(m for m in {HEAVY_MODULES!r} if m in sys.modules)"
+                     " or '-')"]
     out = subprocess.run([sys.executable, "-c", "\n".join(code)], cwd=ROOT, capture_output=True,
                          text=True, check=True).stdout.split("\n")
     values = dict(line.split() for line in out if line.strip())
+    heavy = values.pop("heavy", "-")
     steps = [("python", float(values["start"]))]
     steps += [(label, float(values[str(i)])) for i, (_, label) in enumerate(IMPORT_STEPS)]
-    return steps
+    return {"steps": steps, "heavy_in_crawl": [] if heavy == "-" else heavy.split(",")}

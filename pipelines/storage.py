@@ -23,6 +23,7 @@ import json
 import logging
 import re
 import sqlite3
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -34,9 +35,34 @@ from typing import Any
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
-from sqlite_utils import Database
 
-from fanwen_crawler.items import ArticleItem, CrawlError, Link, Section
+
+def _import_sqlite_utils_without_pandas() -> None:
+    """Import sqlite_utils without letting it import pandas (+~96 MB resident).
+
+    `sqlite_utils.db` imports pandas at import time whenever it is installed, only to map
+    `pandas.Timestamp` to TEXT when it infers a column type. Our schema is explicit and the
+    project never inserts pandas values through sqlite_utils, so a crawl (or any process that
+    imports this module first) must not pay for pandas. While `sqlite_utils` is imported,
+    `sys.modules["pandas"]` is None (Python's documented way to make an import fail); the
+    entry is removed right after, so `import pandas` keeps working later in the process.
+    Consequence: in such a process sqlite_utils does not know `pandas.Timestamp` as a column
+    type. Nothing is blocked if pandas or sqlite_utils is already imported.
+    """
+    if "sqlite_utils.db" in sys.modules or "pandas" in sys.modules:
+        return
+    sys.modules["pandas"] = None  # type: ignore[assignment]
+    try:
+        import sqlite_utils.db  # noqa: F401
+    finally:
+        if "pandas" in sys.modules and sys.modules["pandas"] is None:
+            del sys.modules["pandas"]
+
+
+_import_sqlite_utils_without_pandas()
+from sqlite_utils import Database  # noqa: E402
+
+from fanwen_crawler.items import ArticleItem, CrawlError, Link, Section  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +198,29 @@ def _url_aliases(db: Database) -> None:
     db["url_aliases"].create({"article_id": int, "url": str}, pk=("article_id", "url"),
                              foreign_keys=[("article_id", "articles", "id")], not_null={"url"})
     db["url_aliases"].create_index(["url"], index_name="idx_url_aliases_url")
+
+
+@migration(4, "MinHash signatures recomputed with rensa")
+def _rensa_signatures(db: Database) -> None:
+    # pipelines.dedupe switched from datasketch's MinHash to rensa's RMinHash: same format
+    # (128 little-endian uint32), different values, so signatures stored before cannot be
+    # compared with new ones. Recompute each from its article's stored body (what the dedupe
+    # pipeline hashed), in chunks so a large corpus is not read into memory at once.
+    from pipelines.dedupe import minhash_of, serialise_minhash
+
+    conn, last, n = db.conn, -1, 0
+    while True:
+        rows = conn.execute(
+            "SELECT m.article_id, a.body FROM minhashes m JOIN articles a ON a.id = m.article_id "
+            "WHERE m.article_id > ? ORDER BY m.article_id LIMIT 500", [last]).fetchall()
+        if not rows:
+            break
+        conn.executemany("UPDATE minhashes SET signature = ? WHERE article_id = ?",
+                         [(serialise_minhash(minhash_of(body or "")), article_id)
+                          for article_id, body in rows])
+        last, n = rows[-1][0], n + len(rows)
+    if n:
+        logger.info("corpus: recomputed %d MinHash signatures (rensa)", n)
 
 
 def apply_migrations(db: Database) -> list[int]:
