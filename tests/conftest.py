@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -30,3 +31,13 @@ def run_fanwen(*args: str, cwd: Path | None = None, timeout: float = 300,
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     return subprocess.run([*FANWEN, *args], cwd=cwd or ROOT, capture_output=True, text=True,
                           timeout=timeout, env=full_env, check=False)
+
+
+def query_rows(db: Path, sql: str, *args: Any) -> list[sqlite3.Row]:
+    """Run one query on a corpus file and return its rows (sqlite3.Row: by name or index)."""
+    con = sqlite3.connect(db)
+    con.row_factory = sqlite3.Row
+    try:
+        return list(con.execute(sql, args))
+    finally:
+        con.close()

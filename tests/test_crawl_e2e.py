@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import run_fanwen
+from tests.conftest import query_rows, run_fanwen
 
 pytestmark = pytest.mark.slow
 
 FAST = ("--delay", "0", "--concurrency", "8", "--quiet")
 
-
-def _rows(db: Path, sql: str, *args: Any) -> list[sqlite3.Row]:
-    con = sqlite3.connect(db)
-    con.row_factory = sqlite3.Row
-    try:
-        return list(con.execute(sql, args))
-    finally:
-        con.close()
 
 
 def _crawl(portal: Any, db: Path, *extra: str) -> str:
@@ -44,7 +35,7 @@ def generic_crawl(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 def test_every_article_stored_once_with_its_fields(generic_crawl: Any) -> None:
     portal, db, _, _, _ = generic_crawl
-    rows = {r["url"]: r for r in _rows(db, "select * from articles")}
+    rows = {r["url"]: r for r in query_rows(db, "select * from articles")}
     problems = []
     for art in portal.truth.articles:
         url = portal.url.rstrip("/") + art.url
@@ -68,7 +59,7 @@ def test_every_article_stored_once_with_its_fields(generic_crawl: Any) -> None:
 def test_duplicates_point_at_the_first_stored_article(generic_crawl: Any) -> None:
     portal, db, _, _, _ = generic_crawl
     base = portal.url.rstrip("/")
-    by_url = {r["url"]: r for r in _rows(db, "select * from articles")}
+    by_url = {r["url"]: r for r in query_rows(db, "select * from articles")}
     dup_truth = [a for a in portal.truth.articles if a.duplicate_of]
     assert len(dup_truth) >= 2
     for art in dup_truth:
@@ -81,7 +72,7 @@ def test_duplicates_point_at_the_first_stored_article(generic_crawl: Any) -> Non
             assert 0.8 <= later["similarity"] < 1.0
         else:
             assert later["similarity"] == 1.0
-    unique = _rows(db, "select count(*) from unique_articles")[0][0]
+    unique = query_rows(db, "select count(*) from unique_articles")[0][0]
     assert unique == len(portal.truth.articles) - len(dup_truth)
 
 
@@ -97,7 +88,7 @@ def test_robots_offsite_and_tracking_links_are_never_requested(generic_crawl: An
 
 def test_404_is_recorded_and_redirect_followed(generic_crawl: Any) -> None:
     portal, db, _, requests, _ = generic_crawl
-    errors = _rows(db, "select url, status, reason from crawl_errors")
+    errors = query_rows(db, "select url, status, reason from crawl_errors")
     missing = portal.url.rstrip("/") + portal.truth.missing
     assert any(e["url"] == missing and e["status"] == 404 for e in errors), errors
     for old, target in portal.truth.redirects.items():
@@ -107,14 +98,14 @@ def test_404_is_recorded_and_redirect_followed(generic_crawl: Any) -> None:
 
 def test_keywords_runs_and_summary(generic_crawl: Any) -> None:
     _, db, out, _, _ = generic_crawl
-    few = _rows(db, "select a.id, count(k.keyword) n from articles a left join keywords k "
+    few = query_rows(db, "select a.id, count(k.keyword) n from articles a left join keywords k "
                     "on k.article_id = a.id group by a.id having n < 10")
     assert few == []
-    runs = _rows(db, "select status, stats from crawl_runs")
+    runs = query_rows(db, "select status, stats from crawl_runs")
     assert len(runs) == 1 and runs[0]["status"] == "finished"
     assert "pages fetched:" in out and "articles stored:" in out
-    tags = _rows(db, "select count(*) from tags")[0][0]
-    related = _rows(db, "select count(*) from related_links")[0][0]
+    tags = query_rows(db, "select count(*) from tags")[0][0]
+    related = query_rows(db, "select count(*) from related_links")[0][0]
     assert tags > 0 and related > 0
 
 
@@ -130,14 +121,14 @@ def test_recrawl_fetches_no_stored_article_and_stores_nothing_twice(
     refetched = [p for p in portal.requests[before:] if p in article_paths]
     assert refetched == []
     assert "0 new" in out
-    count = _rows(copy, "select count(*) from articles")[0][0]
+    count = query_rows(copy, "select count(*) from articles")[0][0]
     assert count == len(portal.truth.articles)
 
 
 def test_profile_crawl_matches_generic(portal: Any, tmp_path: Path) -> None:
     db = tmp_path / "profile.db"
     _crawl(portal, db, "--profile", "sample")
-    titles = {r["url"]: r["title"] for r in _rows(db, "select url, title from articles")}
+    titles = {r["url"]: r["title"] for r in query_rows(db, "select url, title from articles")}
     expected = {portal.url.rstrip("/") + a.url: a.title for a in portal.truth.articles}
     assert titles == expected
 
@@ -153,7 +144,7 @@ def test_unreachable_start_url_fails_with_exit_1(tmp_path: Path) -> None:
                       "--set", "RETRY_TIMES=0")
     assert proc.returncode == 1, proc.stderr[-2000:]
     assert "nothing was fetched" in proc.stderr
-    errors = _rows(db, "select reason from crawl_errors")
+    errors = query_rows(db, "select reason from crawl_errors")
     assert errors and errors[0]["reason"] == "connection_refused"
 
 
@@ -184,7 +175,7 @@ def test_plain_scrapy_crawl_with_profile_setting(portal: Any, tmp_path: Path) ->
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    titles = {r["url"]: r["title"] for r in _rows(db, "select url, title from articles")}
+    titles = {r["url"]: r["title"] for r in query_rows(db, "select url, title from articles")}
     expected = {portal.url.rstrip("/") + a.url: a.title for a in portal.truth.articles
                 if not a.url.startswith("/hetong/")}
     assert titles == expected
@@ -197,7 +188,7 @@ def test_multi_essay_sections_are_stored(generic_crawl: Any) -> None:
     multi = [a for a in portal.truth.articles if a.sections]
     assert multi, "the sample portal has a 精选3篇 page"
     for art in multi:
-        rows = _rows(db, "select s.heading, s.body from sections s join articles a "
+        rows = query_rows(db, "select s.heading, s.body from sections s join articles a "
                          "on a.id = s.article_id where a.url = ? order by s.position",
                      base + art.url)
         assert [r["heading"] for r in rows] == [s.heading for s in art.sections]

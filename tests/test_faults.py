@@ -9,8 +9,6 @@ at the bottom pin the reason mapping of `fanwen_crawler.failures`.
 from __future__ import annotations
 
 import itertools
-import sqlite3
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +23,7 @@ from fanwen_crawler.failures import (
     describe_non_article,
     non_article_reason,
 )
-from tests.conftest import run_fanwen
+from tests.conftest import query_rows, run_fanwen
 from tests.faults import (
     FAULTS,
     GBK_PARAGRAPH,
@@ -54,14 +52,6 @@ def fault_crawl(tmp_path_factory: pytest.TempPathFactory) -> Any:
         yield portal, db, proc
 
 
-def _rows(db: Path, sql: str, *args: Any) -> list[sqlite3.Row]:
-    con = sqlite3.connect(db)
-    con.row_factory = sqlite3.Row
-    try:
-        return list(con.execute(sql, args))
-    finally:
-        con.close()
-
 
 def _matches(reason: str, accepted: tuple[str, ...]) -> bool:
     return any(reason == a or (a.endswith(":") and reason.startswith(a)) for a in accepted)
@@ -71,13 +61,13 @@ def test_crawl_finishes_with_exit_0(fault_crawl: Any) -> None:
     _, db, proc = fault_crawl
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
-    runs = _rows(db, "select status from crawl_runs")
+    runs = query_rows(db, "select status from crawl_runs")
     assert [r["status"] for r in runs] == ["finished"]
 
 
-def test_no_partial_article_rows(fault_crawl: Any) -> None:
+def test_no_partial_articlequery_rows(fault_crawl: Any) -> None:
     _, db, _ = fault_crawl
-    rows = _rows(db, "select a.url, a.title, a.body, a.pages, count(p.url) n from articles a "
+    rows = query_rows(db, "select a.url, a.title, a.body, a.pages, count(p.url) n from articles a "
                      "left join page_urls p on p.article_id = a.id group by a.id")
     assert rows
     bad = [r["url"] for r in rows
@@ -88,7 +78,7 @@ def test_no_partial_article_rows(fault_crawl: Any) -> None:
 
 def test_good_articles_stored_verbatim(fault_crawl: Any) -> None:
     portal, db, _ = fault_crawl
-    rows = {r["url"]: r for r in _rows(db, "select url, title, body from articles")}
+    rows = {r["url"]: r for r in query_rows(db, "select url, title, body from articles")}
     for path in GOOD:
         title, paragraphs = good_article(path)
         row = rows[portal.full(path)]
@@ -103,12 +93,12 @@ def _params() -> list[Any]:
 def test_fault_outcome(fault_crawl: Any, fault: Fault) -> None:
     portal, db, _ = fault_crawl
     url = portal.full(fault.path)
-    stored = _rows(db, "select url from articles where url = ?", url)
-    errors = _rows(db, "select status, reason, detail from crawl_errors where url = ?", url)
+    stored = query_rows(db, "select url from articles where url = ?", url)
+    errors = query_rows(db, "select status, reason, detail from crawl_errors where url = ?", url)
     if fault.expect == "stored":
         if fault.kind == "short_redirect_chain":
             # Stored under the URL it was linked as, or where the chain ended.
-            stored = stored or _rows(db, "select url from articles where url like ?",
+            stored = stored or query_rows(db, "select url from articles where url like ?",
                                      portal.full("/go/short/%"))
         assert len(stored) == 1, errors
         return
@@ -136,7 +126,7 @@ def test_transient_errors_are_retried_and_permanent_ones_bounded(fault_crawl: An
 def test_redirected_article_is_stored_once_with_its_linked_url_as_alias(fault_crawl: Any) -> None:
     portal, db, _ = fault_crawl
     linked = portal.full(FAULTS["short_redirect_chain"].path)
-    rows = _rows(db, "select a.url from articles a join url_aliases u on u.article_id = a.id "
+    rows = query_rows(db, "select a.url from articles a join url_aliases u on u.article_id = a.id "
                      "where u.url = ?", linked)
     assert len(rows) == 1, "the redirect source must be recorded as an alias of one article"
     assert rows[0]["url"] != linked
@@ -167,7 +157,7 @@ def test_retry_after_header_forms() -> None:
 
 def test_lying_charset_is_decoded_from_the_bytes(fault_crawl: Any) -> None:
     portal, db, _ = fault_crawl
-    rows = _rows(db, "select body, encoding from articles where url = ?",
+    rows = query_rows(db, "select body, encoding from articles where url = ?",
                  portal.full(FAULTS["wrong_charset"].path))
     assert rows and GBK_PARAGRAPH in rows[0]["body"]
     assert rows[0]["encoding"] in ("gb18030", "gbk", "gb2312")
@@ -175,14 +165,14 @@ def test_lying_charset_is_decoded_from_the_bytes(fault_crawl: Any) -> None:
 
 def test_download_errors_name_the_linking_page(fault_crawl: Any) -> None:
     portal, db, _ = fault_crawl
-    rows = _rows(db, "select referer from crawl_errors where reason in "
+    rows = query_rows(db, "select referer from crawl_errors where reason in "
                      "('timeout', 'http_503', 'http_429', 'truncated', 'too_large')")
     assert rows and {r["referer"] for r in rows} == {portal.url}
 
 
 def test_not_html_errors_name_the_linking_page(fault_crawl: Any) -> None:
     portal, db, _ = fault_crawl
-    rows = _rows(db, "select referer from crawl_errors where reason = 'not_html'")
+    rows = query_rows(db, "select referer from crawl_errors where reason = 'not_html'")
     assert rows and {r["referer"] for r in rows} == {portal.url}
 
 
