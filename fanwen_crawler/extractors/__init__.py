@@ -139,7 +139,7 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None) -> Pa
         has_title_line=title_index >= 0, has_date=date is not None,
         content_article_links=listing.article_links_in(content, by_el, page_url),
         title=title or head.title,
-        teasers=sum(1 for t in texts if article.TEASER_END.search(t)),
+        teasers=sum(1 for t in texts if article.breaks_off(t)),
         list_group=lambda: (len(measure_list()[0]), measure_list()[1] is not None),
     )
     page_type = classify(evidence, profile)

@@ -54,6 +54,9 @@ NUMBERED_ITEM = re.compile(
 # A teaser that repeats the start of the text and breaks off: "摘要：今年上半年…有序推..."
 TEASER_LABEL = re.compile(r"^(?:摘\s*要|导\s*读|简\s*介|内容提要|提要)\s*[:：]\s*")
 TEASER_END = re.compile(r"(?:\.{2,}|…+|。{3})\s*$")
+# What TEASER_END matches, as endings of the right-stripped text (a search for a
+# `$`-anchored pattern is tried at every position of a long paragraph).
+TEASER_ENDINGS = ("..", "…", "。。。")
 TEASER_MIN_CHARS = 10
 PROSE_MIN_CHARS = 30
 TITLE_REPEAT_WINDOW = 6
@@ -101,6 +104,11 @@ def choose_title(
     if h1:
         return h1[0][1].text, h1[0][0]
     return None, -1
+
+
+def breaks_off(text: str) -> bool:
+    """The text ends in an ellipsis ("…", "...", "。。。"): an excerpt, not a whole text."""
+    return text.rstrip().endswith(TEASER_ENDINGS)
 
 
 def is_meta_line(text: str) -> bool:
@@ -219,7 +227,7 @@ def body_paragraphs(
 def _drop_teasers(paragraphs: list[tuple[str, Line]]) -> list[tuple[str, Line]]:
     """Drop a leading summary that repeats the opening of the text and breaks off ('…')."""
     for n, (text, _line) in enumerate(paragraphs[:LEAD_IN_WINDOW]):
-        if not TEASER_END.search(text):
+        if not breaks_off(text):
             continue
         stem = title_key(TEASER_END.sub("", TEASER_LABEL.sub("", text)))
         if len(stem) < TEASER_MIN_CHARS:

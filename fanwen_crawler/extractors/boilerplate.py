@@ -23,6 +23,9 @@ HIDDEN_STYLE = re.compile(
     r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:\.0*)?(?:px|pt|em|rem)?\s*(?:;|$|!)",
     re.IGNORECASE,
 )
+# HIDDEN_STYLE without IGNORECASE, for lower-cased ASCII text (nearly all CSS): the same
+# test, and a search that starts only at d/v/f instead of trying every position.
+HIDDEN_STYLE_FOLDED = re.compile(HIDDEN_STYLE.pattern)
 # White text (white-on-white anti-copy watermarks); `background-color` is not text colour.
 WHITE_TEXT_STYLE = re.compile(
     r"(?<![-\w])color\s*:\s*(?:#f{3}(?:f{3})?\b|white\b|rgb\(\s*255\s*,\s*255\s*,\s*255\s*\))",
@@ -34,15 +37,19 @@ INLINE_TAGS = frozenset({"span", "font", "i", "em", "b", "strong", "small", "u",
 CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
 SIMPLE_SELECTOR = re.compile(r"^[a-zA-Z0-9]*([.#])([\w-]+)$")
 
-# Lines that are chrome wherever they appear.
+# Lines that are chrome wherever they appear. Three patterns, because a search for
+# CJK literals alone starts only at their first characters (a fast scan in C), while
+# an IGNORECASE alternation is tried at every position of every line.
 CHROME_LINE = re.compile(
     r"上一篇|下一篇|上一章|下一章|打印本文|打印此文|关闭窗口|收藏本文|加入收藏|收藏本站|分享到|"
-    r"一键分享|扫码关注|扫一扫|版权所有|版权声明|版权归|ICP\s*备|ICP证|备案号|公网安备|"
+    r"一键分享|扫码关注|扫一扫|版权所有|版权声明|版权归|备案号|公网安备|"
     r"本文已影响|相关热词搜索|相关推荐|推荐访问|猜你喜欢|相关文章|相关阅读|热门推荐|"
-    r"返回顶部|返回首页|^更多.{0,20}(?:请关注|请访问|请点击|尽在|敬请关注)|责任编辑|点击查看|点击下载|免费下载|下载文档|复制链接|"
-    r"Copyright|All\s+Rights\s+Reserved|©",
-    re.IGNORECASE,
+    r"返回顶部|返回首页|责任编辑|点击查看|点击下载|免费下载|下载文档|复制链接|©"
 )
+MORE_CHROME_LINE = re.compile(r"^更多.{0,20}(?:请关注|请访问|请点击|尽在|敬请关注)")
+LATIN_CHROME_LINE = re.compile(r"ICP\s*备|ICP证|Copyright|All\s+Rights\s+Reserved", re.IGNORECASE)
+# Every character that LATIN_CHROME_LINE can start at (İ and ı match i under IGNORECASE).
+LATIN_CHROME_START = re.compile("[IiCcAa\u0130\u0131]")
 # Chrome phrases that only disqualify a *short* line (they can occur in real prose).
 SHORT_CHROME_LINE = re.compile(
     r"^(?:当前位置|您的位置|您现在的位置|位置)[:：]|阅读\s*[:：(（]?\s*\d+|浏览\s*[:：]?\s*\d+|"
@@ -87,10 +94,10 @@ def hidden_css_names(root: etree._Element) -> tuple[set[str], set[str]]:
     ids: set[str] = set()
     for style in root.iter("style"):
         css = style.text or ""
-        if not HIDDEN_STYLE.search(css):
+        if not hides(css):
             continue
         for selectors, declarations in CSS_RULE.findall(css):
-            if not HIDDEN_STYLE.search(declarations):
+            if not hides(declarations):
                 continue
             for selector in selectors.split(","):
                 match = SIMPLE_SELECTOR.match(selector.strip().split("@")[-1].strip())
@@ -99,9 +106,16 @@ def hidden_css_names(root: etree._Element) -> tuple[set[str], set[str]]:
     return classes, ids
 
 
+def hides(css: str) -> bool:
+    """The CSS declarations hide what they apply to (display:none, font-size:0 …)."""
+    if css.isascii():
+        return HIDDEN_STYLE_FOLDED.search(css.lower()) is not None
+    return HIDDEN_STYLE.search(css) is not None
+
+
 def _is_hidden(el: etree._Element, classes: set[str], ids: set[str]) -> bool:
     style = el.get("style")
-    if style and HIDDEN_STYLE.search(style):
+    if style and hides(style):
         return True
     if el.tag in INLINE_TAGS and (
         (style and WHITE_TEXT_STYLE.search(style) and "background" not in style.lower())
@@ -136,11 +150,11 @@ def prune_tree(root: etree._Element) -> None:
     by_css = bool(classes or ids)
     doomed = []
     for el in root.iter():
-        attrib = el.attrib
-        if not attrib:
+        names = el.keys()  # a plain list: cheaper than an attrib proxy per node
+        if not names:
             continue
-        if ("style" in attrib or "hidden" in attrib or "color" in attrib
-                or (by_css and ("class" in attrib or "id" in attrib))) \
+        if ("style" in names or "hidden" in names or "color" in names
+                or (by_css and ("class" in names or "id" in names))) \
                 and _is_hidden(el, classes, ids):
             doomed.append(el)
     for el in doomed:
@@ -166,6 +180,11 @@ def prune_tree(root: etree._Element) -> None:
 def is_chrome_line(text: str) -> bool:
     """True for a line that is portal chrome, not article text."""
     if CHROME_LINE.search(text) or PAGER_ROW.match(text) or DECORATION_LINE.match(text):
+        return True
+    if text.startswith("更多") and MORE_CHROME_LINE.match(text):
+        return True
+    start = LATIN_CHROME_START.search(text)
+    if start is not None and LATIN_CHROME_LINE.search(text, start.start()):
         return True
     return len(text) <= SHORT_LINE_CHARS and bool(SHORT_CHROME_LINE.search(text))
 

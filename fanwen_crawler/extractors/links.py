@@ -48,6 +48,14 @@ DENY_URL = re.compile(
 )
 ANY_DIGIT = re.compile(r"\d")
 ROOT_PAGE = re.compile(r"^/(?:index|default|home)?(?:\.(?:s?html?|php|aspx?|jsp))?$", re.IGNORECASE)
+# The same four patterns without IGNORECASE, for lower-cased ASCII paths (nearly every
+# URL): on ASCII text that is the same test, minus a case fold at every position tried.
+# (Their literals are lower case; non-ASCII paths keep the originals, because
+# IGNORECASE also equates a few non-ASCII letters with ASCII ones: ſ with s, ı with i.)
+FOLDED_URL_PATTERNS = tuple(
+    re.compile(rx.pattern) for rx in (DENY_URL, ARTICLE_URL, ROOT_PAGE, LIST_URL)
+)
+URL_PATTERNS = (DENY_URL, ARTICLE_URL, ROOT_PAGE, LIST_URL)
 CONTINUATION_URL = re.compile(
     r"^(.*?/[^/]*?\d+)_(\d{1,3})(\.(?:s?html?|php|aspx?))$", re.IGNORECASE
 )
@@ -73,12 +81,16 @@ class UrlShape:
 def url_shape(url: str) -> UrlShape:
     """Every URL-shape hint of one absolute URL, from one look at its path."""
     path = url_path(url)
-    denied = bool(DENY_URL.search(path))
+    if path.isascii():
+        text, (deny_url, article_url, root_page, list_url) = path.lower(), FOLDED_URL_PATTERNS
+    else:
+        text, (deny_url, article_url, root_page, list_url) = path, URL_PATTERNS
+    denied = deny_url.search(text) is not None
     # Every ARTICLE_URL alternative needs a digit: skip the costly search without one.
-    article_like = bool(ANY_DIGIT.search(path)) and bool(ARTICLE_URL.search(path))
-    root = bool(ROOT_PAGE.match(path))  # never matches with a query
+    article_like = ANY_DIGIT.search(text) is not None and article_url.search(text) is not None
+    root = root_page.match(text) is not None  # never matches with a query
     listing = not denied and not root and (
-        bool(LIST_URL.search(path)) or (path.endswith("/") and not article_like))
+        (path.endswith("/") and not article_like) or list_url.search(text) is not None)
     return UrlShape(path, denied, root, article_like and not denied, listing)
 
 
@@ -108,7 +120,7 @@ def collect_links(root: etree._Element, base_url: str) -> list[PageLink]:
     internal_hosts: dict[str, bool] = {}
     shapes: dict[str, UrlShape] = {}
     base_netloc = base_url.split("/", 3)[2] if base_url.count("/") >= 2 else ""
-    base_dir = base_url[:base_url.rfind("/") + 1] if "?" not in base_url else None
+    base_dir = _directory(base_url)
     for el in root.iter("a"):
         href = el.get("href")
         if not href:
@@ -165,18 +177,35 @@ def _is_plain(url: str) -> bool:
     return bool(netloc) and netloc.islower() and ":" not in netloc and "@" not in netloc
 
 
+def _directory(base_url: str) -> str | None:
+    """The directory of the page URL ("http://x.cn/a/1.html?p=2" → "http://x.cn/a/")."""
+    base = base_url.split("#", 1)[0].split("?", 1)[0]
+    return base[:base.rfind("/") + 1] if base.count("/") >= 3 else None
+
+
 def _plain_prefix(base_url: str, path: str, base_dir: str | None) -> str | None:
     """The absolute canonical URL of a query-less href, when no parsing is needed."""
     if path.startswith("/"):
-        if path.startswith("//"):
-            return None
-        origin = _origin(base_url)
-        url = origin + path if origin else ""
+        if path.startswith("//"):  # scheme-relative: the page's scheme
+            url = base_url[:base_url.find(":") + 1] + path
+            url = url if url.count("/") >= 3 else url + "/"
+        else:
+            origin = _origin(base_url)
+            url = origin + path if origin else ""
     elif path.startswith(("http://", "https://")):
         url = path if path.count("/") >= 3 else path + "/"
     elif not path:
         url = base_url.split("?", 1)[0]
-    elif base_dir and PLAIN_RELATIVE.match(path):
+    elif base_dir:
+        while path.startswith(("./", "../")):  # leading dot segments climb from the page's dir
+            if path[1] == "/":
+                path = path[2:]
+            else:
+                path = path[3:]
+                if base_dir.count("/") > 3:  # never above the site root
+                    base_dir = base_dir[:base_dir.rstrip("/").rfind("/") + 1]
+        if path and not PLAIN_RELATIVE.match(path):
+            return None
         url = base_dir + path
     else:
         return None
