@@ -66,7 +66,11 @@ END_MIN_BODY_CHARS = 100
 
 def titles_match(a: str, b: str) -> bool:
     """Same title up to punctuation, spacing, truncation or a short suffix/prefix."""
-    ka, kb = title_key(a), title_key(b)
+    return keys_match(title_key(a), title_key(b))
+
+
+def keys_match(ka: str, kb: str) -> bool:
+    """`titles_match` on two `title_key`s (compute a key once when comparing many)."""
     if not ka or not kb:
         return False
     if ka == kb:
@@ -96,8 +100,9 @@ def choose_title(
             return line.text, i
     fallback = strip_site_suffix(meta_title or doc_title) if (meta_title or doc_title) else None
     if fallback:
+        fallback_key = title_key(fallback)
         for i, line in enumerate(lines):
-            if visible_length(line.text) <= 120 and titles_match(line.text, fallback):
+            if line.size <= 120 and keys_match(title_key(line.text), fallback_key):
                 return line.text, i
         return fallback, -1
     h1 = [(i, ln) for i, ln in candidates if ln.heading == "h1"]
@@ -134,7 +139,7 @@ def meta_lines(lines: list[Line], title_index: int) -> list[int]:
         text = lines[i].text
         if is_meta_line(text) and not NUMBERED_ITEM.match(text):
             found.append(i)
-        elif visible_length(text) >= PROSE_MIN_CHARS and punctuation_count(text) >= 2:
+        elif lines[i].size >= PROSE_MIN_CHARS and lines[i].punctuation >= 2:
             break  # the text has begun; its own dates are not the page's meta line
     return found
 
@@ -186,7 +191,7 @@ def _prose_suffix(lines: list[Line]) -> list[int]:
     suffix = [0] * (len(lines) + 1)
     for i in range(len(lines) - 1, -1, -1):
         line = lines[i]
-        prose = line.link_ratio < 0.5 and punctuation_count(line.text) >= 2
+        prose = line.link_ratio < 0.5 and line.punctuation >= 2
         suffix[i] = suffix[i + 1] + (len(line.text) if prose else 0)
     return suffix
 

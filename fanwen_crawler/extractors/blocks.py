@@ -54,6 +54,7 @@ class Line:
     """Inside a repeated, time-stamped record (a comment, a dated list item)."""
     size: int = -1
     """Visible length of `text` (computed once; every density measure uses it)."""
+    _punctuation: int = field(default=-1, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.size < 0:
@@ -62,6 +63,13 @@ class Line:
     @property
     def link_ratio(self) -> float:
         return self.link_chars / (self.size or 1)
+
+    @property
+    def punctuation(self) -> int:
+        """Sentence punctuation marks in `text` (counted once: scoring and body both ask)."""
+        if self._punctuation < 0:
+            self._punctuation = punctuation_count(self.text)
+        return self._punctuation
 
 
 def linearise(
@@ -199,13 +207,13 @@ def _join_label_cells(lines: list[Line]) -> list[Line]:
 
 def line_score(line: Line) -> float:
     """How much a line looks like article prose (positive) or chrome (negative)."""
-    size = visible_length(line.text)
+    size = line.size
     if line.record:
         return -size - LINE_COST
     if line.link_ratio >= LINK_LINE_RATIO:
         return -LINK_PENALTY * line.link_chars - LINE_COST
     plain = size - line.link_chars
-    if punctuation_count(line.text) == 0:
+    if line.punctuation == 0:
         return plain * SHORT_PLAIN_PENALTY - LINE_COST - line.link_chars
     return plain - LINK_PENALTY * line.link_chars
 
@@ -236,7 +244,7 @@ def extend_run(lines: list[Line], start: int, end: int) -> int:
     while end < len(lines):
         line = lines[end]
         if line.record or line.anchors or line.heading or line.owner.getparent() is not parent \
-                or visible_length(line.text) > TRAILING_LINE_MAX_CHARS:
+                or line.size > TRAILING_LINE_MAX_CHARS:
             break
         end += 1
     return end

@@ -22,6 +22,9 @@ LIST_PATH_PAGE = re.compile(r"^(.*/(?:list|index|page)[-_]?\d*?)[-_](\d{1,4})(\.
 PAGE_PARAMS = frozenset({"page", "p", "pn", "pg", "paged", "pageno", "pagenum", "pageindex"})
 PAGE_NUMBER_TEXT = re.compile(r"^(?:第\s*)?(\d{1,4})(?:\s*页)?$|^\[(\d{1,4})\]$")
 FIRST_PAGE_TEXT = re.compile(r"^(?:首页|第一页|第1页)$")
+# No link text longer than this ("第 1234 页"; link texts are clean_text'ed, so spaces are
+# single) matches PAGE_NUMBER_TEXT, FIRST_PAGE_TEXT or NEXT_PAGE_TEXT.
+PAGER_TEXT_MAX_CHARS = 8
 
 
 @dataclass(slots=True)
@@ -55,6 +58,8 @@ def article_pager(url: str, links: list[PageLink], pager_lines: list[Line],
     pages: dict[int, str] = {current: url}
     next_url = None
     for link in links:
+        if len(link.text) > PAGER_TEXT_MAX_CHARS:
+            continue
         numbered = PAGE_NUMBER_TEXT.match(link.text) or FIRST_PAGE_TEXT.match(link.text)
         if not numbered and not NEXT_PAGE_TEXT.match(link.text):
             continue

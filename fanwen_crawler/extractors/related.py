@@ -24,8 +24,11 @@ TAG_LABEL = re.compile(
 )
 RELATED_LABEL = re.compile(
     r"(?:相关文章|相关推荐|相关阅读|相关范文|相关内容|相关链接|推荐访问|推荐阅读|推荐文章|猜你喜欢|"
-    r"相关信息|相关资料|相关文档|同类推荐|延伸阅读|(?:你|您)可能(?:也)?(?:喜欢|感兴趣)|精彩推荐|热门推荐|相关资讯|相关新闻|同类文章)"
+    r"相关信息|相关资料|相关文档|同类推荐|延伸阅读|你可能(?:也)?(?:喜欢|感兴趣)|您可能(?:也)?(?:喜欢|感兴趣)|"
+    r"精彩推荐|热门推荐|相关资讯|相关新闻|同类文章)"
 )
+# Every character TAG_LABEL can start with (a cheap test before the match on every line).
+TAG_LABEL_FIRST = frozenset("相热Tt标关本文")
 LABEL_MAX_CHARS = 16
 LINK_LINE_RATIO = 0.5
 MAX_BLOCK_LINES = 80
@@ -51,8 +54,8 @@ def find_tags(lines: list[Line], by_el: dict[object, PageLink]) -> list[str]:
     """Tag texts from the page's tag row(s), in order, unique."""
     tags: list[str] = []
     for i, line in enumerate(lines):
-        match = TAG_LABEL.match(line.text)
-        if not match or visible_length(line.text) > 300:
+        if line.text[:1] not in TAG_LABEL_FIRST or line.size > 300 \
+                or not TAG_LABEL.match(line.text):
             continue
         anchors = line.anchors
         if not anchors and i + 1 < len(lines) and lines[i + 1].link_ratio >= LINK_LINE_RATIO:
@@ -94,7 +97,7 @@ def _related_block(lines: list[Line], i: int, by_el: dict[object, PageLink]) -> 
     container = None
     for follower in lines[i + 1: i + 1 + MAX_BLOCK_LINES]:
         if not is_link_item(follower) or (not follower.anchors and (
-                follower.heading or visible_length(follower.text) <= LABEL_MAX_CHARS)):
+                follower.heading or follower.size <= LABEL_MAX_CHARS)):
             break
         if container is None:
             container = _common_ancestor(lines[i].owner, follower.owner)
@@ -124,7 +127,7 @@ def find_related(lines: list[Line], by_el: dict[object, PageLink], after: int = 
     for start in (after, 0) if after > 0 else (0,):
         for i in range(start, len(lines)):
             label = lines[i].text
-            if visible_length(label) > LABEL_MAX_CHARS or not RELATED_LABEL.search(label) \
+            if lines[i].size > LABEL_MAX_CHARS or not RELATED_LABEL.search(label) \
                     or TAG_LABEL.match(label):
                 continue
             related = _related_block(lines, i, by_el)

@@ -24,6 +24,8 @@ WATERMARK_DOMAIN = re.compile(
     r"(?:com|cn|net|org|cc|info|top|vip|xyz|site|wang|club|me|tv|la|co|so|biz)"
     rf"(?:/[\w./-]*)?\s*(?={CJK_CHAR})"
 )
+# What every WATERMARK_DOMAIN match contains: a host character, a dot, a TLD's first letter.
+DOMAIN_DOT = re.compile(r"[a-zA-Z0-9-]\.[a-z]")
 CHINESE_PUNCTUATION = frozenset("，。；：！？、“”‘’（）《》…—")
 SENTENCE_PUNCTUATION = re.compile("[，。；：！？、,.;!?]")
 CJK_IDEOGRAPH = re.compile("[\u3400-\u9fff]")
@@ -45,7 +47,7 @@ def clean_text(text: str) -> str:
 
 def remove_watermarks(text: str) -> str:
     """Drop domain fragments injected inside Chinese sentences."""
-    if "." not in text:
+    if "." not in text or DOMAIN_DOT.search(text) is None:
         return text
     return WATERMARK_DOMAIN.sub("", text)
 
