@@ -15,7 +15,7 @@ from lxml import etree
 
 from fanwen_crawler.extractors.blocks import Line
 from fanwen_crawler.extractors.links import PageLink
-from fanwen_crawler.extractors.text import clean_text, node_text, visible_length
+from fanwen_crawler.extractors.text import clean_text, node_text
 from fanwen_crawler.items import Link
 
 TAG_LABEL = re.compile(
