@@ -71,6 +71,9 @@ PAGER_ROW = re.compile(
     r"共?\s*\d+\s*(?:条|篇|项)(?:记录)?|\d+\s*/\s*\d+\s*页?|"
     r"[<>«»‹›]+|\.\.\.|…|前一页|后一页|上页|下页)\s*)+$"
 )
+# Every character a PAGER_ROW can start with besides digits (a cheap test first: a
+# failing match of its nested repeats is slow).
+PAGER_ROW_FIRST = frozenset("第上下首尾末全共<>«»‹›.…前后")
 # Short lines that open the comments after an article: the body ends there.
 COMMENT_MARKER = re.compile(
     r"^(?:[【\[]?\s*(?:发表评论|网友评论|相关评论|最新评论|精彩评论|热门评论|评论区|我要评论|查看评论|"
@@ -177,9 +180,17 @@ def prune_tree(root: etree._Element) -> None:
             parent.remove(el)
 
 
+def is_pager_row(text: str) -> bool:
+    """True for a pager row: "第1页 第2页 下一页", "1 2 3 下一页 尾页", "共3页"."""
+    head = text.lstrip()[:1]
+    if not head or (head not in PAGER_ROW_FIRST and not head.isdecimal()):
+        return False
+    return PAGER_ROW.match(text) is not None
+
+
 def is_chrome_line(text: str) -> bool:
     """True for a line that is portal chrome, not article text."""
-    if CHROME_LINE.search(text) or PAGER_ROW.match(text) or DECORATION_LINE.match(text):
+    if CHROME_LINE.search(text) or is_pager_row(text) or DECORATION_LINE.match(text):
         return True
     if text.startswith("更多") and MORE_CHROME_LINE.match(text):
         return True

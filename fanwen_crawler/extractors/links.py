@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
@@ -67,9 +68,12 @@ IP_OR_LOCAL = re.compile(r"^\[|^[\d.]+(?::\d+)?$|^localhost(?::|$)", re.IGNORECA
 SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "#", "data:", "about:")
 
 
-@dataclass(frozen=True, slots=True)
-class UrlShape:
-    """What a URL's path and query suggest (weak hints; see the module docstring)."""
+class UrlShape(NamedTuple):
+    """What a URL's path and query suggest (weak hints; see the module docstring).
+
+    A named tuple: built once per distinct link URL, and a frozen dataclass's
+    field-by-field `object.__setattr__` cost as much as a regex search.
+    """
 
     path: str
     denied: bool

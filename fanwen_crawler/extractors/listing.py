@@ -14,7 +14,7 @@ from collections import defaultdict
 from lxml import etree
 
 from fanwen_crawler.extractors.blocks import Line
-from fanwen_crawler.extractors.boilerplate import PAGER_ROW
+from fanwen_crawler.extractors.boilerplate import is_pager_row
 from fanwen_crawler.extractors.links import PageLink
 from fanwen_crawler.extractors.text import visible_length
 from fanwen_crawler.items import Link
@@ -79,7 +79,7 @@ def _pager_lines(lines: list[Line]) -> tuple[dict[object, int], list[int]]:
     for i, line in enumerate(lines):
         for el in line.anchors:
             where[el] = i
-        if line.anchors and PAGER_ROW.match(line.text):
+        if line.anchors and is_pager_row(line.text):
             pagers.append(i)
     return where, pagers
 

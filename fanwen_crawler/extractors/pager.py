@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from fanwen_crawler.extractors.blocks import Line
-from fanwen_crawler.extractors.boilerplate import NEXT_PAGE_TEXT, PAGER_ROW
+from fanwen_crawler.extractors.boilerplate import NEXT_PAGE_TEXT, is_pager_row
 from fanwen_crawler.extractors.links import PageLink
 from fanwen_crawler.urls import same_site
 
@@ -76,7 +76,7 @@ def article_pager(url: str, links: list[PageLink], pager_lines: list[Line],
     if next_url is None:
         # Unrecognised URL scheme: trust a 下一页 link inside a pager row of the article.
         for line in pager_lines:
-            if not PAGER_ROW.match(line.text):
+            if not is_pager_row(line.text):
                 continue
             for el in line.anchors:
                 found = by_el.get(el)
@@ -104,7 +104,7 @@ def list_next_page(url: str, links: list[PageLink], lines: list[Line],
         current = int(match.group(2))
     numbered: str | None = None
     for line in lines:
-        if not line.anchors or not PAGER_ROW.match(line.text):
+        if not line.anchors or not is_pager_row(line.text):
             continue
         for el in line.anchors:
             link = by_el.get(el)
