@@ -191,9 +191,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--near-docs", type=int, help="documents for the near-dup benchmark")
     parser.add_argument("--only", nargs="*", choices=["crawl", "stages", "neardup", "libs"],
                         help="run only these sections")
-    parser.add_argument("--without", metavar="COMMIT", default=None,
+    parser.add_argument("--without", metavar="COMMIT", action="append", default=None,
                         help="also crawl with the current tree minus COMMIT (a temporary git "
-                             "worktree), in the same run: that commit's before/after")
+                             "worktree), in the same run: that commit's before/after; "
+                             "repeat for several, newest first")
     parser.add_argument("--baseline-patch", type=Path, default=None,
                         help="a patch applied to the --without tree (git apply)")
     parser.add_argument("--out", type=Path, default=None,

@@ -110,29 +110,41 @@ def _git(*args: str, cwd: Path = ROOT, stdin: str | None = None) -> str:
                           input=stdin).stdout
 
 
-def _worktree(without: str, into: Path, patch: Path | None = None) -> tuple[Path, list[str]]:
-    """The current tree minus commit `without`, as a detached `git worktree` under `into`.
+def _worktree(without: list[str], into: Path,
+              patch: Path | None = None) -> tuple[Path, list[str]]:
+    """The current tree minus the commits `without`, as a detached `git worktree` under `into`.
 
     The worktree starts at HEAD; the working tree's uncommitted changes and untracked files
-    are copied on top (work in progress elsewhere is then in both measured crawls), and the
-    commit's own diff is reversed; then `patch`, if given, is applied (for a part of the
-    change that landed in another commit). Returns the path and the copied paths.
+    are copied on top (work in progress elsewhere is then in both measured crawls), after
+    the commits are reverted (`git revert --no-commit`, three-way, in the order given:
+    newest first); then `patch`, if given, is
+    applied (for a part of the change that landed in another commit). Returns the path and
+    the copied paths.
     """
     path = into / "baseline"
     _git("worktree", "add", "--detach", str(path), "HEAD")
-    own = set(_git("diff", "--name-only", f"{without}~1", without).split())
-    dirty = _git("diff", "--name-only", "HEAD").split()
-    untracked = _git("ls-files", "--others", "--exclude-standard").split()
-    if own & set(dirty + untracked):
-        raise RuntimeError(f"uncommitted changes to files of {without}: "
-                           f"{sorted(own & set(dirty + untracked))}")
+    try:
+        return _prepare_baseline(path, without, patch)
+    except BaseException:
+        _remove_worktree(path)
+        raise
+
+
+def _prepare_baseline(path: Path, without: list[str],
+                      patch: Path | None) -> tuple[Path, list[str]]:
+    own = {f for c in without for f in _git("diff", "--name-only", f"{c}~1", c).split()}
+    # Uncommitted edits to the commit's own files are left out: they stay as reverted.
+    dirty = [p for p in _git("diff", "--name-only", "HEAD").split() if p not in own]
+    untracked = [p for p in _git("ls-files", "--others", "--exclude-standard").split()
+                 if p not in own]
+    # A three-way revert: later commits may have touched the same files.
+    _git("revert", "--no-commit", *without, cwd=path)
     if dirty:
-        _git("apply", "--binary", cwd=path, stdin=_git("diff", "--binary", "HEAD"))
+        _git("apply", "--binary", cwd=path,
+             stdin=_git("diff", "--binary", "HEAD", "--", *dirty))
     for p in untracked:
         (path / p).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / p, path / p)
-    _git("apply", "--binary", "-R", cwd=path,
-         stdin=_git("diff", "--binary", f"{without}~1", without))
     if patch is not None:
         _git("apply", str(patch.resolve()), cwd=path)
     return path, sorted(dirty + untracked)
@@ -157,7 +169,7 @@ def _crawl(py: str, server: SiteServer, db: Path, concurrency: int,
 
 
 def bench_crawl(n_articles: int, concurrency: int = 16,
-                baseline: str | None = None,
+                baseline: list[str] | None = None,
                 baseline_patch: Path | None = None) -> dict[str, Any]:
     """Both crawls (and the baseline revision's, if given) over one served portal."""
     py = sys.executable
@@ -182,7 +194,7 @@ def bench_crawl(n_articles: int, concurrency: int = 16,
                                                         concurrency, cwd=tree)
                 cpu3 = server.cpu()
                 result.update({
-                    "baseline": f"without {baseline}"
+                    "baseline": f"without {', '.join(baseline)}"
                                 + (f" + {baseline_patch.name}" if baseline_patch else ""), "base_pages": base_pages, "base_elapsed": base_elapsed,
                     "base_pps": base_pages / base_elapsed, "base_rss_mb": base.max_rss_mb,
                     "base_cpu": base.cpu, "base_server_cpu": cpu3 - cpu2,
