@@ -125,6 +125,8 @@ def collect_links(root: etree._Element, base_url: str) -> list[PageLink]:
     shapes: dict[str, UrlShape] = {}
     base_netloc = base_url.split("/", 3)[2] if base_url.count("/") >= 2 else ""
     base_dir = _directory(base_url)
+    origin = _origin(base_url)
+    plain_origin = origin if origin is not None and _is_plain(origin + "/") else None
     for el in root.iter("a"):
         href = el.get("href")
         if not href:
@@ -134,7 +136,7 @@ def collect_links(root: etree._Element, base_url: str) -> list[PageLink]:
             continue
         url = resolved.get(href, "")
         if url == "":
-            url = resolved[href] = _resolve(base_url, href, base_dir)
+            url = resolved[href] = _resolve(base_url, href, base_dir, plain_origin)
         if url is None:
             continue
         host = url.split("/", 3)[2]
@@ -187,12 +189,20 @@ def _directory(base_url: str) -> str | None:
     return base[:base.rfind("/") + 1] if base.count("/") >= 3 else None
 
 
-def _plain_prefix(base_url: str, path: str, base_dir: str | None) -> str | None:
-    """The absolute canonical URL of a query-less href, when no parsing is needed."""
+def _plain_prefix(base_url: str, path: str, base_dir: str | None,
+                  plain_origin: str | None = None) -> str | None:
+    """The absolute canonical URL of a query-less href, when no parsing is needed.
+
+    `plain_origin` is the page's scheme://host when that is canonical as it stands.
+    """
     if path.startswith("/"):
         if path.startswith("//"):  # scheme-relative: the page's scheme
             url = base_url[:base_url.find(":") + 1] + path
             url = url if url.count("/") >= 3 else url + "/"
+        elif plain_origin is not None:  # the common root-relative href: only its path to check
+            plain = not ("?" in path or "#" in path or "/." in path or "\\" in path
+                         or " " in path)
+            return plain_origin + path if plain else None
         else:
             origin = _origin(base_url)
             url = origin + path if origin else ""
@@ -233,11 +243,12 @@ def _plain_query(query: str) -> str | None:
     return "?" + "&".join(f"{k}={v}" for k, v in pairs) if pairs else ""
 
 
-def _resolve(base_url: str, href: str, base_dir: str | None = None) -> str | None:
+def _resolve(base_url: str, href: str, base_dir: str | None = None,
+             plain_origin: str | None = None) -> str | None:
     # Fast path for hrefs that need no parsing (absolute, root-relative, plain relative,
     # with plain key=value queries); everything else goes through urljoin + canonical_url.
     path, has_query, query = href.split("#", 1)[0].partition("?")
-    prefix = _plain_prefix(base_url, path, base_dir) if path or query else None
+    prefix = _plain_prefix(base_url, path, base_dir, plain_origin) if path or query else None
     if prefix is not None:
         if not has_query:
             return prefix

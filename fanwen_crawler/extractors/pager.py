@@ -108,13 +108,17 @@ def list_next_page(url: str, links: list[PageLink], lines: list[Line],
             continue
         for el in line.anchors:
             link = by_el.get(el)
-            if link is None or link.url == url or not same_site(link.url, url):
+            if link is None or link.url == url:
                 continue
+            # The texts first: same_site parses both URLs, and most links are neither.
             if NEXT_PAGE_TEXT.match(link.text):
-                return link.url
+                if same_site(link.url, url):
+                    return link.url
+                continue
             number = PAGE_NUMBER_TEXT.match(link.text)
-            if number and int(number.group(1) or number.group(2)) == current + 1:
-                numbered = numbered or link.url
+            if number and int(number.group(1) or number.group(2)) == current + 1 \
+                    and numbered is None and same_site(link.url, url):
+                numbered = link.url
     if numbered:
         return numbered
     for link in links:
