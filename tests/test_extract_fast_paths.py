@@ -1,0 +1,164 @@
+"""Fast paths of the extractors answer exactly as the plain implementations they shortcut.
+
+Each speed-up (case-folded regexes, first-character prefilters, string tests instead of
+`$`-anchored searches, href resolution without URL parsing, parsing UTF-8 bytes) is
+checked against the straightforward reference on inputs chosen to hit its edges.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from urllib.parse import urljoin
+
+import pytest
+from lxml import etree
+
+from fanwen_crawler.extractors import CONTROL_CHARS, PARSER, XML_DECLARATION, _parse
+from fanwen_crawler.extractors import links as L
+from fanwen_crawler.extractors.article import TEASER_END, breaks_off
+from fanwen_crawler.extractors.boilerplate import (
+    CHROME_LINE,
+    DECORATION_LINE,
+    HIDDEN_STYLE,
+    LATIN_CHROME_LINE,
+    MORE_CHROME_LINE,
+    PAGER_ROW,
+    SHORT_CHROME_LINE,
+    SHORT_LINE_CHARS,
+    hides,
+    is_chrome_line,
+    is_pager_row,
+)
+from fanwen_crawler.extractors.related import TAG_LABEL, TAG_LABEL_FIRST
+from fanwen_crawler.extractors.text import WATERMARK_DOMAIN, remove_watermarks
+from fanwen_crawler.urls import canonical_url
+
+BASES = [
+    "http://x.cn/a/b/c.html", "http://x.cn/a/b/", "http://x.cn/", "http://x.cn/a",
+    "https://x.cn/p.php?mod=view&aid=3", "http://x.cn/a/b.html?x=/y/z",
+    "http://X.cn/a/", "http://x.cn:8080/a/", "http://127.0.0.1:8000/a/b.html",
+]
+HREFS = [
+    "./", "../", "../../../x.html", "./a.html", "../a/b.html?id=2&from=x", "//www.y.cn",
+    "//www.y.cn/a?b=1", "//", "///x", "//Y.cn/a", "//y.cn:80/a", "//u@y.cn/", "forum.php",
+    "forum.php?mod=list&catid=2", "./../a", "../.", "..", ".", "./a/../b", "a/./b",
+    ".hidden", "../~u/%E4%B8%AD.html", "中文.html", "../中文/", "?p=2", "#x", "./?a=1",
+    "../#frag", "./a.html#b", "a//b", "//y.cn//a", "/a/./b", "/a/../b", "/a b", "/a\\b",
+    "/", "/.x", "/a?utm_source=1&b=2", "/a?b=%20", "/中文/1.html", "HTTP://Y.CN/A",
+    "https://y.cn", "/tags.php?/读后感/",
+]
+
+
+def _reference_resolve(base: str, href: str) -> str | None:
+    try:
+        url = urljoin(base, href)
+        return canonical_url(url) if url[:8].lower().startswith(("http://", "https://")) \
+            else None
+    except ValueError:
+        return None
+
+
+@pytest.mark.parametrize("base", BASES)
+def test_resolve_fast_path_equals_urljoin_and_canonical_url(base: str) -> None:
+    origin = L._origin(base)
+    plain_origin = origin if origin is not None and L._is_plain(origin + "/") else None
+    for href in HREFS:
+        got = L._resolve(base, href, L._directory(base), plain_origin)
+        assert got == _reference_resolve(base, href), (base, href)
+
+
+def test_url_shape_folded_patterns_equal_ignorecase_ones() -> None:
+    paths = ["/List_2.HTML", "/Category/x", "/a/ARTICLE/123", "/Index.PHP", "/Search.php?Q=1",
+             "/show-12-3.Html", "/a.php?ID=3", "/ſearch/x", "/İndex.html", "/page/3/",
+             "/2023/08/Slug-Title/", "/Forum-2-1.html", "/tags/新教师.html", "/list.aspx",
+             "/cat/", "/a/b.jpg", "/Home.aspx", "/t20230811_123.shtml", "/p/12"]
+    for path, scheme in itertools.product(paths, ("http://x.cn", "https://Y.cn")):
+        shape = L.url_shape(scheme + path)
+        denied = bool(L.DENY_URL.search(path))
+        article = bool(L.ARTICLE_URL.search(path)) and not denied
+        root = bool(L.ROOT_PAGE.match(path))
+        listing = not denied and not root and (bool(L.LIST_URL.search(path)) or (
+            path.endswith("/") and not L.ARTICLE_URL.search(path)))
+        assert (shape.denied, shape.article, shape.root, shape.listing) == \
+            (denied, article, root, listing), path
+
+
+CHROME_REFERENCE = re.compile(
+    "|".join((CHROME_LINE.pattern, MORE_CHROME_LINE.pattern, LATIN_CHROME_LINE.pattern)),
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.parametrize("text", [
+    "上一篇：工作总结", "本站备案号：京ICP备123号", "Copyright 2023 x.cn", "ıcp备 12",
+    "İCP证 123", "all  rights reserved", "© 2023", "更多精彩内容请关注本站", "更多",
+    "今天召开全县安全生产工作会议。", "ICP", "cop yright", "",
+])
+def test_chrome_line_split_patterns_equal_one_ignorecase_pattern(text: str) -> None:
+    reference = bool(
+        CHROME_REFERENCE.search(text) or PAGER_ROW.match(text) or DECORATION_LINE.match(text)
+        or (len(text) <= SHORT_LINE_CHARS and SHORT_CHROME_LINE.search(text))
+    )
+    assert is_chrome_line(text) == reference
+
+
+@pytest.mark.parametrize("text", [
+    "", " ", "1", "１２", "٣ ٤", "第1页", "  下一页", "…", "x 1", "1 2 3 4 5 6 7 8 9 10 x",
+    "共 3 页 ", "\u3000第2页", "首页 上一页 1 2 下一页 尾页", "«", "今天 1 2",
+])
+def test_pager_row_prefilter(text: str) -> None:
+    assert is_pager_row(text) == bool(PAGER_ROW.match(text))
+
+
+@pytest.mark.parametrize("text", [
+    "今年上半年…", "有序推进...", "有序推进.. \n", "结束。。。", "结束。。", "a.", "…  ",
+    "正文", "", "..x",
+])
+def test_breaks_off_equals_teaser_pattern(text: str) -> None:
+    assert breaks_off(text) == bool(TEASER_END.search(text))
+
+
+@pytest.mark.parametrize("css", [
+    "display:none", "DISPLAY : NONE", "visibility:hidden", "Visibility: Hıdden",
+    "font-size:0", "font-size: 0px;", "FONT-SIZE:0.00EM!important", "font-size:12px",
+    "color:red", "display: block; /* 隐藏 */ visibility: hidden", "dıſplay:none",
+])
+def test_hides_equals_ignorecase_pattern(css: str) -> None:
+    assert hides(css) == bool(HIDDEN_STYLE.search(css))
+
+
+def test_tag_label_first_characters() -> None:
+    for label in ("相关热词搜索：", "热词搜索", "TAG标签：", "tags:", "Tag:", "标签：", "关键词：",
+                  "关键字", "热门标签", "本文标签：", "文章标签："):
+        assert TAG_LABEL.match(label) and label[0] in TAG_LABEL_FIRST
+
+
+@pytest.mark.parametrize("text", [
+    "做 m.example.com 好各项", "版本2.5升级", "见www.x.cn。", "a.b", "今天...", "中x.com",
+])
+def test_watermark_prefilter(text: str) -> None:
+    assert remove_watermarks(text) == WATERMARK_DOMAIN.sub("", text)
+
+
+def _reference_parse(text: str) -> str | None:
+    text = CONTROL_CHARS.sub("", XML_DECLARATION.sub("", text, count=1))
+    if not text.strip():
+        return None
+    try:
+        root = etree.fromstring(text, parser=PARSER)
+    except (etree.ParserError, ValueError):
+        return None
+    return etree.tostring(root, encoding=str) if root is not None and len(root) else None
+
+
+@pytest.mark.parametrize("text", [
+    "<p>a\x01b\x0cc\x00d</p>", "\x01", "\u3000", " \x1c ", "<p>\x1fx</p>", "x",
+    "<?xml version='1.0' encoding='gbk'?><html><body><p>中文</p></body></html>",
+    "<meta charset='gbk'><p>中文</p>", "<p>\u2028</p>", "\ufeff<p>a</p>", "<p>a\ud800b</p>",
+    "\u3000<p>正文</p>", "<!-- c --><p>&#1;</p>",
+])
+def test_parse_bytes_equals_parse_text(text: str) -> None:
+    root = _parse(text)
+    assert (None if root is None else etree.tostring(root, encoding=str)) == \
+        _reference_parse(text)
