@@ -46,7 +46,9 @@ HREFS = [
     ".hidden", "../~u/%E4%B8%AD.html", "中文.html", "../中文/", "?p=2", "#x", "./?a=1",
     "../#frag", "./a.html#b", "a//b", "//y.cn//a", "/a/./b", "/a/../b", "/a b", "/a\\b",
     "/", "/.x", "/a?utm_source=1&b=2", "/a?b=%20", "/中文/1.html", "HTTP://Y.CN/A",
-    "https://y.cn", "/tags.php?/读后感/",
+    "https://y.cn", "/tags.php?/读后感/", "/plus/x.php?aid=1&title=爱岗：标题 一&b=c/d",
+    "?a=1+2", "?a=%E4%B8%AD", "?b=2&a", "?中=文&utm_source=x&Ref=1&a=1&a=0", "?k=\ud800",
+    "?x=a=b&&y", "?a=<b>&c=#d",
 ]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import NamedTuple
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote_plus, urljoin, urlsplit
 
 from lxml import etree
 
@@ -227,20 +227,29 @@ def _plain_prefix(base_url: str, path: str, base_dir: str | None,
 
 
 def _plain_query(query: str) -> str | None:
-    """`canonical_url`'s query (tracking keys dropped, pairs sorted) for a query of plain
-    key=value pairs, without parsing and re-encoding; None when it needs them."""
+    """`canonical_url`'s query (tracking keys dropped, pairs sorted, encoded) without
+    parsing the URL; None when a pair needs unquoting ("%", "+")."""
     pairs = []
     for pair in query.split("&"):
         if not pair:
             continue
-        if not PLAIN_PAIR.match(pair):
-            return None
         key, _, value = pair.partition("=")
+        if not PLAIN_PAIR.match(pair):
+            if "%" in pair or "+" in pair:
+                return None
+            # "title=中文标题", "?/标签/": parse_qsl leaves these as they are, and
+            # urlencode percent-encodes them (a missing "=" becomes an empty value).
+            try:
+                encoded = f"{quote_plus(key)}={quote_plus(value)}"
+            except UnicodeEncodeError:
+                return None
+        else:
+            encoded = pair
         lower = key.lower()
         if lower not in TRACKING_PARAMS and not lower.startswith(TRACKING_PREFIXES):
-            pairs.append((key, value))
+            pairs.append((key, value, encoded))
     pairs.sort()
-    return "?" + "&".join(f"{k}={v}" for k, v in pairs) if pairs else ""
+    return "?" + "&".join(encoded for _, _, encoded in pairs) if pairs else ""
 
 
 def _resolve(base_url: str, href: str, base_dir: str | None = None,
