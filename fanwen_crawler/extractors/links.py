@@ -23,26 +23,28 @@ from fanwen_crawler.urls import (
     same_site,
 )
 
+# Possessive quantifiers (`*+`, `++`) where what follows can never be what they matched:
+# the same matches without trying every shorter run first.
 ARTICLE_URL = re.compile(
     # /123.html, show-1-2.html
-    r"/[a-zA-Z]{0,12}[-_]?\d{3,}(?:[-_]\d+){0,3}\.(?:s?html?|php|aspx?|jsp)$"
-    r"|/[a-zA-Z]*\d{6,}_\d+\.s?html?$"  # /t20230811_123.html
+    r"/[a-zA-Z]{0,12}+[-_]?\d{3,}+(?:[-_]\d++){0,3}+\.(?:s?html?|php|aspx?|jsp)$"
+    r"|/[a-zA-Z]*+\d{6,}+_\d++\.s?html?$"  # /t20230811_123.html
     r"|[?&](?:id|aid|articleid|article_id|itemid|newsid|p|tid|docid)=\d+"  # view.php?id=1, ?p=12
-    r"|/(?:archives|p|post|posts|article|articles|a|show|view|detail|content|news|doc)/\d+/?$"
+    r"|/(?:archives|p|post|posts|article|articles|a|show|view|detail|content|news|doc)/\d++/?$"
     r"|/\d{4}/\d{1,2}/(?:\d{1,2}/)?[\w%-]{3,}\.?(?:s?html?)?/?$",  # WordPress date slugs
     re.IGNORECASE,
 )
 LIST_URL = re.compile(
-    r"(?:^|/)(?:list|index|page)[-_]\d+(?:[-_]\d+)*\.(?:s?html?|php|aspx?)$"
+    r"(?:^|/)(?:list|index|page)[-_]\d++(?:[-_]\d++)*+\.(?:s?html?|php|aspx?)$"
     r"|/(?:category|categories|list|lists|class|column|channel|lanmu|sort|catalog|cat|type)"
     r"(?:[/_-]|\.(?:s?html?|php|aspx?)|$)"
     r"|[?&](?:catid|typeid|classid|cid|cateid|category|fid)=\w+"
-    r"|/page/\d+/?$|/forum-\d+-\d+\.html$|/list\.(?:php|aspx?)",
+    r"|/page/\d++/?$|/forum-\d++-\d++\.html$|/list\.(?:php|aspx?)",
     re.IGNORECASE,
 )
 DENY_URL = re.compile(
     r"/(?:search|tags?|member|user|login|logout|register|reg|admin|comment|feedback|rss|feed"
-    r"|download|print|cart|about|contact|sitemap|help|plus/(?!list))[\w./-]*(?:$|\?)"
+    r"|download|print|cart|about|contact|sitemap|help|plus/(?!list))[\w./-]*+(?:$|\?)"
     r"|search\.(?:php|asp)|[?&](?:q|keyword|kw|wd|s)="
     r"|\.(?:jpe?g|png|gif|webp|bmp|pdf|docx?|xlsx?|pptx?|zip|rar|7z|exe|apk|mp[34]|css|js|xml|txt)$",
     re.IGNORECASE,
