@@ -138,7 +138,8 @@ def _prepare_baseline(path: Path, without: list[str],
     untracked = [p for p in _git("ls-files", "--others", "--exclude-standard").split()
                  if p not in own]
     # A three-way revert: later commits may have touched the same files.
-    _git("revert", "--no-commit", *without, cwd=path)
+    # -X theirs: where a later commit touched the same lines, the reverted side wins.
+    _git("revert", "--no-commit", "-X", "theirs", *without, cwd=path)
     if dirty:
         _git("apply", "--binary", cwd=path,
              stdin=_git("diff", "--binary", "HEAD", "--", *dirty))
@@ -184,11 +185,13 @@ def bench_crawl(n_articles: int, concurrency: int = 16,
         stats = json.loads(bare.stdout.strip().splitlines()[-1])
         cpu1 = server.cpu()
         db = Path(tmp) / "bench.db"
-        ours, pages, elapsed = _crawl(py, server, db, concurrency)
-        cpu2 = server.cpu()
-        if baseline:
+        tree = None
+        if baseline:  # prepared before any crawl, so a failure shows at once
             tree, overlaid = _worktree(baseline, Path(tmp), baseline_patch)
             result["base_overlaid"] = overlaid
+        ours, pages, elapsed = _crawl(py, server, db, concurrency)
+        cpu2 = server.cpu()
+        if baseline and tree is not None:
             try:
                 base, base_pages, base_elapsed = _crawl(py, server, Path(tmp) / "base.db",
                                                         concurrency, cwd=tree)
