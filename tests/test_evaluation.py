@@ -308,3 +308,30 @@ def test_links_are_compared_in_canonical_form() -> None:
     )
     scores = score_page(case, pred, ALL_FIELDS)
     assert scores == {"page_type_accuracy": 1.0, "list_link_recall": 1.0, "next_page_exact": 1.0}
+
+
+# ---------------------------------------------------------------- speed script
+
+
+def test_speed_script_times_ours_and_writes_its_block(tmp_path: Path) -> None:
+    from fanwen_crawler.evaluation import speed
+
+    cases = load_cases()[:2]
+    timing = speed.time_set("eval set", cases, [ADAPTERS["ours"]], rounds=1)
+    assert timing.pages == 2 and timing.ms["ours"] > 0
+    report = speed.render([timing], ["ours"], rounds=1)
+    assert "| eval set | 2 |" in report and "best of 1 rounds" in report
+    doc = tmp_path / "doc.md"
+    doc.write_text("# Doc\n\nprose\n", encoding="utf-8")
+    speed.write_report(doc, report)
+    speed.write_report(doc, report.replace("eval set", "again"))
+    text = doc.read_text(encoding="utf-8")
+    assert text.count(speed.BEGIN) == 1 and "| again | 2 |" in text and "prose" in text
+
+
+def test_speed_script_reads_the_dataset_as_unlabelled_cases(tmp_path: Path) -> None:
+    from fanwen_crawler.evaluation import speed
+
+    (tmp_path / "abc.html").write_bytes("<html><body><p>正文</p></body></html>".encode())
+    (case,) = speed.dataset_cases(tmp_path)
+    assert case.url == "http://dataset.example/a/abc.html" and case.expected == {}

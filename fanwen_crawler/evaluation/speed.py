@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import platform
+import re
 import statistics
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +31,8 @@ DATASET_CANDIDATES = (
 )
 DATASET_URL = "http://dataset.example/a/{}.html"
 TARGET_RATIO = 5.0
+BEGIN, END = "<!-- speed:begin -->", "<!-- speed:end -->"
+GENERATED = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.DOTALL)
 
 
 @dataclass(slots=True)
@@ -73,6 +76,17 @@ def time_set(name: str, cases: list[Case], adapters: list[Adapter], rounds: int)
         a: 1000 * statistics.fmean(times) for a, times in best.items()})
 
 
+def write_report(path: Path, report: str) -> None:
+    """Replace the block between the speed markers, or append one."""
+    block = f"{BEGIN}\n{report}{END}"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if BEGIN in text:
+        text = GENERATED.sub(lambda _: block, text)
+    else:
+        text = f"{text.rstrip()}\n\n{block}\n" if text else f"{block}\n"
+    path.write_text(text, encoding="utf-8")
+
+
 def render(timings: list[SetTiming], names: list[str], rounds: int) -> str:
     """A markdown table: ms/page per extractor and trafilatura's time over ours."""
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -103,9 +117,11 @@ def render(timings: list[SetTiming], names: list[str], rounds: int) -> str:
               default=None, help="Directory of dataset pages (default: the shared dataset).")
 @click.option("--extractors", default="ours,trafilatura", show_default=True,
               help="Comma-separated; ones not importable are skipped.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Markdown file to write the table into (between the speed markers).")
 @click.option("--check", is_flag=True, help=f"Exit 1 below {TARGET_RATIO:g}× on any set.")
 def main(rounds: int, fixtures: Path, dataset: Path | None, extractors: str,
-         check: bool) -> None:
+         out: Path | None, check: bool) -> None:
     """Time ours against trafilatura on the eval set and the dataset."""
     adapters = []
     for name in (n.strip() for n in extractors.split(",") if n.strip()):
@@ -121,7 +137,11 @@ def main(rounds: int, fixtures: Path, dataset: Path | None, extractors: str,
         sets.append(("Chinese Web Content Extraction", dataset_cases(dataset)))
     timings = [time_set(label, cases, adapters, rounds) for label, cases in sets]
     names = [a.name for a in adapters]
-    click.echo(render(timings, names, rounds), nl=False)
+    report = render(timings, names, rounds)
+    click.echo(report, nl=False)
+    if out is not None:
+        write_report(out, report)
+        click.echo(f"wrote {out}", err=True)
     if check and "trafilatura" in names:
         slow = [t.name for t in timings if t.ms["trafilatura"] / t.ms["ours"] < TARGET_RATIO]
         if slow:
