@@ -48,7 +48,8 @@ HREFS = [
     "/", "/.x", "/a?utm_source=1&b=2", "/a?b=%20", "/中文/1.html", "HTTP://Y.CN/A",
     "https://y.cn", "/tags.php?/读后感/", "/plus/x.php?aid=1&title=爱岗：标题 一&b=c/d",
     "?a=1+2", "?a=%E4%B8%AD", "?b=2&a", "?中=文&utm_source=x&Ref=1&a=1&a=0", "?k=\ud800",
-    "?x=a=b&&y", "?a=<b>&c=#d",
+    "?x=a=b&&y", "?a=<b>&c=#d", "http://x.cn/a\nb.html", "/a\tb.html", "a\rb.html",
+    "/a/b.html?x=1\n2", "?t=中\n文",
 ]
 
 

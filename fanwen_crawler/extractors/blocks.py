@@ -32,6 +32,7 @@ HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 # A cell that only labels the next one: "来源：", "发布时间:".
 LABEL_CELL = re.compile(r"^[^\s:：]{1,6}\s*[:：]$")
 LABEL_CELL_TAGS = frozenset({"td", "th", "dt"})
+LABEL_CELL_ENDS = (":", "：", ":\n", "：\n")  # where a LABEL_CELL match can end ($)
 LINK_LINE_RATIO = 0.5
 SHORT_PLAIN_PENALTY = 0.25
 LINK_PENALTY = 1.0
@@ -192,7 +193,9 @@ def _join_label_cells(lines: list[Line]) -> list[Line]:
     while i < len(lines):
         line = lines[i]
         nxt = lines[i + 1] if i + 1 < len(lines) else None
-        if nxt is not None and line.owner.tag in LABEL_CELL_TAGS and LABEL_CELL.match(line.text) \
+        # The text's last character first: reading a tag name makes a new string each time.
+        if nxt is not None and line.text.endswith(LABEL_CELL_ENDS) \
+                and line.owner.tag in LABEL_CELL_TAGS and LABEL_CELL.match(line.text) \
                 and nxt.heading is None and nxt.owner is line.owner.getnext():
             joined.append(Line(
                 line.text + nxt.text, line.owner, line.link_chars + nxt.link_chars, None,

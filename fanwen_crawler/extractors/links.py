@@ -259,7 +259,10 @@ def _resolve(base_url: str, href: str, base_dir: str | None = None,
     # Fast path for hrefs that need no parsing (absolute, root-relative, plain relative,
     # with plain key=value queries); everything else goes through urljoin + canonical_url.
     path, has_query, query = href.split("#", 1)[0].partition("?")
-    prefix = _plain_prefix(base_url, path, base_dir, plain_origin) if path or query else None
+    if "\n" in href or "\t" in href or "\r" in href:
+        prefix = None  # urlsplit deletes these characters wherever they are
+    else:
+        prefix = _plain_prefix(base_url, path, base_dir, plain_origin) if path or query else None
     if prefix is not None:
         if not has_query:
             return prefix

@@ -76,20 +76,28 @@ def find_records(
     if candidates is None:
         candidates = TIME_LEAF_CANDIDATES(root)
     groups: dict[tuple[etree._Element, str], set[etree._Element]] = defaultdict(set)
+    signatures: dict[etree._Element, str] = {}  # the leaves of one thread share ancestors
+
+    def signature(el: etree._Element) -> str:
+        sig = signatures.get(el)
+        if sig is None:
+            sig = signatures[el] = _signature(el)
+        return sig
+
     for leaf in _time_leaves(candidates):
         node = leaf
         for _ in range(ANCESTOR_DEPTH):
             parent = node.getparent()
             if parent is None or parent.tag in ("body", "html"):
                 break
-            groups[(parent, _signature(node))].add(node)
+            groups[(parent, signature(node))].add(node)
             node = parent
     records: set[etree._Element] = set()
     for (parent, sig), dated in groups.items():
         if len(dated) < MIN_RECORDS:
             continue
         siblings = sum(1 for child in parent if isinstance(child.tag, str)
-                       and _signature(child) == sig)
+                       and signature(child) == sig)
         if len(dated) < MIN_DATED_SHARE * siblings:
             continue
         short = [el for el in dated if len(node_text(el)) <= MAX_RECORD_CHARS
