@@ -188,13 +188,16 @@ def mark_records(lines: list[Line], records: set[etree._Element]) -> None:
 
 def _join_label_cells(lines: list[Line]) -> list[Line]:
     """Join "来源：" | "县农业农村局" table cells (and dt/dd pairs) into one line."""
+    ends = LABEL_CELL_ENDS
+    if not any(line.text.endswith(ends) for line in lines[:-1]):
+        return lines  # most pages: no label cell at all, nothing to rebuild
     joined: list[Line] = []
     i = 0
     while i < len(lines):
         line = lines[i]
         nxt = lines[i + 1] if i + 1 < len(lines) else None
         # The text's last character first: reading a tag name makes a new string each time.
-        if nxt is not None and line.text.endswith(LABEL_CELL_ENDS) \
+        if nxt is not None and line.text.endswith(ends) \
                 and line.owner.tag in LABEL_CELL_TAGS and LABEL_CELL.match(line.text) \
                 and nxt.heading is None and nxt.owner is line.owner.getnext():
             joined.append(Line(
