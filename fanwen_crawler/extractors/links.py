@@ -66,6 +66,8 @@ CONTINUATION_URL = re.compile(
 PLAIN_RELATIVE = re.compile(r"^[\w%~-][\w%~.-]*(?:/[\w%~-][\w%~.-]*)*/?$")
 # key=value made only of characters that URL-encoding leaves as they are.
 PLAIN_PAIR = re.compile(r"^[A-Za-z0-9_.~-]+=[A-Za-z0-9_.~-]*$")
+# A whole query of such pairs (no empty pair, nothing after the last).
+PLAIN_QUERY = re.compile(r"[\w.~-]+=[\w.~-]*(?:&[\w.~-]+=[\w.~-]*)*+\Z", re.ASCII)
 IP_OR_LOCAL = re.compile(r"^\[|^[\d.]+(?::\d+)?$|^localhost(?::|$)", re.IGNORECASE)
 SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "#", "data:", "about:")
 
@@ -231,6 +233,15 @@ def _plain_prefix(base_url: str, path: str, base_dir: str | None,
 def _plain_query(query: str) -> str | None:
     """`canonical_url`'s query (tracking keys dropped, pairs sorted, encoded) without
     parsing the URL; None when a pair needs unquoting ("%", "+")."""
+    if PLAIN_QUERY.match(query):  # the common case: nothing to encode, one regex for all
+        kept = []
+        for pair in query.split("&"):
+            key, _, value = pair.partition("=")
+            lower = key.lower()
+            if lower not in TRACKING_PARAMS and not lower.startswith(TRACKING_PREFIXES):
+                kept.append((key, value))
+        kept.sort()
+        return "?" + "&".join([f"{k}={v}" for k, v in kept]) if kept else ""
     pairs = []
     for pair in query.split("&"):
         if not pair:
