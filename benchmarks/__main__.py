@@ -1,10 +1,13 @@
-"""`python -m benchmarks [--quick]`: measure everything in one run, print it, write docs/benchmarks.md.
+"""`python -m benchmarks [--quick]`: measure everything in one run, print, write docs.
+
+The figures go to docs/benchmarks.md.
 
 (a) crawl throughput of `fanwen crawl` vs a bare Scrapy spider on a generated portal,
 peak RSS, the keyword stage; (b) per-stage cost per article; (c) near-duplicate
 detection time per document as the index grows; (d) jieba vs rjieba, rensa (ours) vs
 datasketch MinHash, LSH bands × rows recall. `--without COMMIT` adds to (a) the same crawl
-from the current tree minus COMMIT, against the same portal in the same run. `make bench` runs this; it is not part of `make test`.
+from the current tree minus COMMIT, against the same portal in the same run.
+`make bench` runs this; it is not part of `make test`.
 """
 
 from __future__ import annotations
@@ -21,10 +24,24 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "docs" / "benchmarks.md"
-FULL = {"articles": 5000, "stage_articles": 1000, "near_docs": 100_000,
-        "checkpoints": [10_000, 50_000, 100_000], "seg_texts": 500, "lsh_docs": 800, "pairs": 3000}
-QUICK = {"articles": 300, "stage_articles": 200, "near_docs": 6000,
-         "checkpoints": [1000, 3000, 6000], "seg_texts": 100, "lsh_docs": 200, "pairs": 600}
+FULL = {
+    "articles": 5000,
+    "stage_articles": 1000,
+    "near_docs": 100_000,
+    "checkpoints": [10_000, 50_000, 100_000],
+    "seg_texts": 500,
+    "lsh_docs": 800,
+    "pairs": 3000,
+}
+QUICK = {
+    "articles": 300,
+    "stage_articles": 200,
+    "near_docs": 6000,
+    "checkpoints": [1000, 3000, 6000],
+    "seg_texts": 100,
+    "lsh_docs": 200,
+    "pairs": 600,
+}
 NOTES_MARKER = "<!-- notes: hand-written below; kept when the numbers above are regenerated -->"
 RATIO_TARGET = 0.85
 RSS_TARGET_MB = 300
@@ -44,9 +61,14 @@ def machine() -> dict[str, str]:
             versions.append(f"{pkg} {version(pkg)}")
         except PackageNotFoundError:
             versions.append(f"{pkg} (not installed)")
-    return {"date": date, "nproc": str(os.cpu_count()), "cpu": model,
-            "python": platform.python_version(), "versions": ", ".join(versions),
-            "load": Path("/proc/loadavg").read_text().split(" ", 3)[:3].__str__()}
+    return {
+        "date": date,
+        "nproc": str(os.cpu_count()),
+        "cpu": model,
+        "python": platform.python_version(),
+        "versions": ", ".join(versions),
+        "load": Path("/proc/loadavg").read_text().split(" ", 3)[:3].__str__(),
+    }
 
 
 def _f(x: float, digits: int = 1) -> str:
@@ -54,133 +76,203 @@ def _f(x: float, digits: int = 1) -> str:
 
 
 def section_crawl(r: dict[str, Any]) -> list[str]:
-    rows = [("bare Scrapy spider (same-site links only)", "bare"),
-            ("`fanwen crawl --delay 0 --concurrency 16 --no-keywords`", "ours")]
+    rows = [
+        ("bare Scrapy spider (same-site links only)", "bare"),
+        ("`fanwen crawl --delay 0 --concurrency 16 --no-keywords`", "ours"),
+    ]
     if "baseline" in r:
         rows.append((f"same command, tree {r['baseline']} (baseline)", "base"))
-    out = [f"## (a) Crawl throughput — generated portal, {r['articles']:,} articles, "
-           f"{r['site_pages']:,} pages", "",
-           "| crawler | pages | engine s | pages/s | CPU s | CPU ms/page | peak RSS MB | server CPU s |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    out = [
+        f"## (a) Crawl throughput — generated portal, {r['articles']:,} articles, "
+        f"{r['site_pages']:,} pages",
+        "",
+        "| crawler | pages | engine s | pages/s | CPU s | CPU ms/page | peak RSS MB "
+        "| server CPU s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for label, key in rows:
         pages, elapsed = r[f"{key}_pages"], r[f"{key}_elapsed"]
-        out.append(f"| {label} | {pages:,} | {_f(elapsed)} | {_f(pages / elapsed)} | "
-                   f"{_f(r[f'{key}_cpu'])} | {_f(r[f'{key}_cpu'] / pages * 1000, 2)} | "
-                   f"{_f(r[f'{key}_rss_mb'])} | {_f(r[f'{key}_server_cpu'], 2)} |")
+        out.append(
+            f"| {label} | {pages:,} | {_f(elapsed)} | {_f(pages / elapsed)} | "
+            f"{_f(r[f'{key}_cpu'])} | {_f(r[f'{key}_cpu'] / pages * 1000, 2)} | "
+            f"{_f(r[f'{key}_rss_mb'])} | {_f(r[f'{key}_server_cpu'], 2)} |"
+        )
     verdict = "meets" if r["ratio"] >= RATIO_TARGET else "misses"
     rss = "within" if r["ours_rss_mb"] <= RSS_TARGET_MB else "over"
-    out += ["", f"- **Ratio: {r['ratio']:.2f}×** the bare spider's pages/s ({verdict} the "
-            f"{RATIO_TARGET}× target). Peak RSS of the crawl process {_f(r['ours_rss_mb'])} MB "
-            f"({rss} the {RSS_TARGET_MB} MB target). {r['stored']:,} articles stored, "
-            f"{r['duplicates']:,} marked as duplicates."]
+    out += [
+        "",
+        f"- **Ratio: {r['ratio']:.2f}×** the bare spider's pages/s ({verdict} the "
+        f"{RATIO_TARGET}× target). Peak RSS of the crawl process {_f(r['ours_rss_mb'])} MB "
+        f"({rss} the {RSS_TARGET_MB} MB target). {r['stored']:,} articles stored, "
+        f"{r['duplicates']:,} marked as duplicates.",
+    ]
     if "baseline" in r:
-        out += [f"- Baseline (the tree {r['baseline']}), same run: **{r['base_ratio']:.2f}×**, "
-                f"peak RSS {_f(r['base_rss_mb'])} MB, "
-                f"{_f(r['base_cpu'] / r['base_pages'] * 1000, 2)} CPU ms/page; "
-                f"{r['base_stored']:,} articles stored, {r['base_duplicates']:,} marked "
-                "as duplicates. Now vs baseline: "
-                f"{r['ours_pps'] / r['base_pps']:.2f}× the pages/s, "
-                f"{_f(r['ours_rss_mb'] - r['base_rss_mb'])} MB peak RSS. "
-                + (f"Uncommitted work in the tree, in both crawls: {len(r['base_overlaid'])} "
-                   f"files ({', '.join(r['base_overlaid'][:8])}"
-                   f"{', …' if len(r['base_overlaid']) > 8 else ''})."
-                   if r.get("base_overlaid") else "")]
-    out += [f"- Keyword stage (`compute_keywords`, run after the crawl): {_f(r['keywords_wall'])} s "
-            f"wall for {r['keywords_articles']:,} articles "
-            f"({_f(r['keywords_wall'] / max(1, r['keywords_articles']) * 1000)} ms/article wall, "
-            f"{_f(r['keywords_cpu'])} CPU s, peak RSS {_f(r['keywords_rss_mb'])} MB; "
-            + ("the worker pool" if r["keywords_articles"] >= r.get("pool_min", 0)
-               else "in-process")
-            + " by default for this many articles). The same stage in-process (`workers=0`): "
-            f"{_f(r['keywords_inproc_wall'])} s wall, {_f(r['keywords_inproc_cpu'])} CPU s, "
-            f"peak RSS {_f(r['keywords_inproc_rss_mb'])} MB.",
-            "- pages/s = HTML responses parsed ÷ the engine's run time (Scrapy's start → finish, "
-            "process start-up excluded). CPU s and peak RSS come from `os.wait4` on the crawl "
-            "process; server CPU is the portal process's CPU during that crawl (low = the "
-            "server was not the bottleneck).", "",
-            "Where the crawl's memory goes before it fetches anything (resident MB after each "
-            "import, cumulative, fresh interpreter):", "",
-            "| after importing | RSS MB | + MB |", "|---|---:|---:|"]
+        out += [
+            f"- Baseline (the tree {r['baseline']}), same run: **{r['base_ratio']:.2f}×**, "
+            f"peak RSS {_f(r['base_rss_mb'])} MB, "
+            f"{_f(r['base_cpu'] / r['base_pages'] * 1000, 2)} CPU ms/page; "
+            f"{r['base_stored']:,} articles stored, {r['base_duplicates']:,} marked "
+            "as duplicates. Now vs baseline: "
+            f"{r['ours_pps'] / r['base_pps']:.2f}× the pages/s, "
+            f"{_f(r['ours_rss_mb'] - r['base_rss_mb'])} MB peak RSS. "
+            + (
+                f"Uncommitted work in the tree, in both crawls: {len(r['base_overlaid'])} "
+                f"files ({', '.join(r['base_overlaid'][:8])}"
+                f"{', …' if len(r['base_overlaid']) > 8 else ''})."
+                if r.get("base_overlaid")
+                else ""
+            )
+        ]
+    out += [
+        f"- Keyword stage (`compute_keywords`, run after the crawl): {_f(r['keywords_wall'])} s "
+        f"wall for {r['keywords_articles']:,} articles "
+        f"({_f(r['keywords_wall'] / max(1, r['keywords_articles']) * 1000)} ms/article wall, "
+        f"{_f(r['keywords_cpu'])} CPU s, peak RSS {_f(r['keywords_rss_mb'])} MB; "
+        + ("the worker pool" if r["keywords_articles"] >= r.get("pool_min", 0) else "in-process")
+        + " by default for this many articles). The same stage in-process (`workers=0`): "
+        f"{_f(r['keywords_inproc_wall'])} s wall, {_f(r['keywords_inproc_cpu'])} CPU s, "
+        f"peak RSS {_f(r['keywords_inproc_rss_mb'])} MB.",
+        "- pages/s = HTML responses parsed ÷ the engine's run time (Scrapy's start → finish, "
+        "process start-up excluded). CPU s and peak RSS come from `os.wait4` on the crawl "
+        "process; server CPU is the portal process's CPU during that crawl (low = the "
+        "server was not the bottleneck).",
+        "",
+        "Where the crawl's memory goes before it fetches anything (resident MB after each "
+        "import, cumulative, fresh interpreter):",
+        "",
+        "| after importing | RSS MB | + MB |",
+        "|---|---:|---:|",
+    ]
     previous = 0.0
     for label, mb in r["imports"]["steps"]:
         out.append(f"| {label} | {_f(mb)} | {_f(mb - previous) if previous else ''} |")
         previous = mb
     heavy = r["imports"]["heavy_in_crawl"]
-    out += ["", "- Heavy modules loaded once `fanwen_crawler.crawl` is imported (of pandas, scipy, "
-            f"datasketch, jieba): {', '.join(heavy) if heavy else 'none'}.", ""]
+    out += [
+        "",
+        "- Heavy modules loaded once `fanwen_crawler.crawl` is imported (of pandas, scipy, "
+        f"datasketch, jieba): {', '.join(heavy) if heavy else 'none'}.",
+        "",
+    ]
     return out
 
 
 def section_stages(r: dict[str, Any]) -> list[str]:
     per = r["per_article"]
     crawl_total = r["crawl_cpu_per_article"]
-    out = [f"## (b) Per-stage cost per article ({r['articles']:,} generated articles, "
-           f"{_f(r['avg_html_bytes'] / 1024)} KB HTML each)", "",
-           "| stage | ms/article | share of in-crawl CPU |", "|---|---:|---:|"]
+    out = [
+        f"## (b) Per-stage cost per article ({r['articles']:,} generated articles, "
+        f"{_f(r['avg_html_bytes'] / 1024)} KB HTML each)",
+        "",
+        "| stage | ms/article | share of in-crawl CPU |",
+        "|---|---:|---:|",
+    ]
     for stage, seconds in per.items():
         share = "post-crawl" if stage == "keywords" else f"{seconds / crawl_total:.0%}"
         out.append(f"| {stage} | {_f(seconds * 1000, 3)} | {share} |")
     heavy = [s for s, v in per.items() if s != "keywords" and v / crawl_total >= HEAVY_SHARE]
-    out += ["", f"- In-crawl pipeline CPU: {_f(crawl_total * 1000, 2)} ms/article, i.e. at most "
-            f"{_f(1 / crawl_total)} articles/s on one core before Scrapy's own per-request cost.",
-            f"- jieba's dictionary load: {_f(r['keywords_warmup'], 2)} s once per process.",
-            "- Stages at ≥ 20 % of in-crawl CPU: " + (", ".join(
-                f"**{s}** ({_f(per[s] * 1000, 2)} ms)" for s in heavy) or "none") + ".", ""]
+    out += [
+        "",
+        f"- In-crawl pipeline CPU: {_f(crawl_total * 1000, 2)} ms/article, i.e. at most "
+        f"{_f(1 / crawl_total)} articles/s on one core before Scrapy's own per-request cost.",
+        f"- jieba's dictionary load: {_f(r['keywords_warmup'], 2)} s once per process.",
+        "- Stages at ≥ 20 % of in-crawl CPU: "
+        + (", ".join(f"**{s}** ({_f(per[s] * 1000, 2)} ms)" for s in heavy) or "none")
+        + ".",
+        "",
+    ]
     return out
 
 
 def section_neardup(r: dict[str, Any]) -> list[str]:
-    out = [f"## (c) Near-duplicate detection, {r['n']:,} synthetic documents", "",
-           "Per-document time over the 1,000 documents ending at each checkpoint.", "",
-           "| documents indexed | MinHash ms/doc | index (query + insert) ms/doc | total ms/doc "
-           "| RSS MB |", "|---:|---:|---:|---:|---:|"]
+    out = [
+        f"## (c) Near-duplicate detection, {r['n']:,} synthetic documents",
+        "",
+        "Per-document time over the 1,000 documents ending at each checkpoint.",
+        "",
+        "| documents indexed | MinHash ms/doc | index (query + insert) ms/doc | total ms/doc "
+        "| RSS MB |",
+        "|---:|---:|---:|---:|---:|",
+    ]
     for row in r["rows"]:
-        out.append(f"| {row['docs']:,} | {_f(row['minhash_ms'], 3)} | {_f(row['index_ms'], 3)} | "
-                   f"{_f(row['minhash_ms'] + row['index_ms'], 3)} | {_f(row['rss_mb'])} |")
+        out.append(
+            f"| {row['docs']:,} | {_f(row['minhash_ms'], 3)} | {_f(row['index_ms'], 3)} | "
+            f"{_f(row['minhash_ms'] + row['index_ms'], 3)} | {_f(row['rss_mb'])} |"
+        )
     first, last = r["rows"][0], r["rows"][-1]
     growth = (last["index_ms"] / first["index_ms"]) if first["index_ms"] else float("nan")
-    out += ["", f"- Index cost at {last['docs']:,} vs {first['docs']:,} documents: {growth:.2f}×. "
-            f"Planted duplicates {r['planted']:,}; flagged {r['found']:,}, of which "
-            f"{r['correct']:,} point at the planted original. The index grew RSS by "
-            f"{_f(last['rss_mb'] - r['rss_start_mb'])} MB "
-            f"({_f((last['rss_mb'] - r['rss_start_mb']) * 1024 / last['docs'], 2)} KB/document).", ""]
+    out += [
+        "",
+        f"- Index cost at {last['docs']:,} vs {first['docs']:,} documents: {growth:.2f}×. "
+        f"Planted duplicates {r['planted']:,}; flagged {r['found']:,}, of which "
+        f"{r['correct']:,} point at the planted original. The index grew RSS by "
+        f"{_f(last['rss_mb'] - r['rss_start_mb'])} MB "
+        f"({_f((last['rss_mb'] - r['rss_start_mb']) * 1024 / last['docs'], 2)} KB/document).",
+        "",
+    ]
     return out
 
 
 def section_libs(seg: dict[str, Any], mh: dict[str, Any]) -> list[str]:
-    out = ["## (d) Libraries", "", f"Segmentation of {seg['texts']} article bodies "
-           f"({seg['chars']:,} characters):", "",
-           "| tokenizer | characters/s |", "|---|---:|",
-           f"| jieba (ours: own Tokenizer + userdict) | {_f(seg['jieba_chars_per_s'], 0)} |"]
+    out = [
+        "## (d) Libraries",
+        "",
+        f"Segmentation of {seg['texts']} article bodies ({seg['chars']:,} characters):",
+        "",
+        "| tokenizer | characters/s |",
+        "|---|---:|",
+        f"| jieba (ours: own Tokenizer + userdict) | {_f(seg['jieba_chars_per_s'], 0)} |",
+    ]
     if "rjieba_chars_per_s" in seg:
-        out += [f"| rjieba | {_f(seg['rjieba_chars_per_s'], 0)} |", "",
-                f"- rjieba is {seg['rjieba_chars_per_s'] / seg['jieba_chars_per_s']:.1f}× faster; "
-                f"top-10 TF-IDF keyword overlap with ours (same IDF table and stop words): "
-                f"{seg['top10_overlap']:.1%}; token-set Jaccard {seg['token_set_jaccard']:.3f}."]
+        out += [
+            f"| rjieba | {_f(seg['rjieba_chars_per_s'], 0)} |",
+            "",
+            f"- rjieba is {seg['rjieba_chars_per_s'] / seg['jieba_chars_per_s']:.1f}× faster; "
+            f"top-10 TF-IDF keyword overlap with ours (same IDF table and stop words): "
+            f"{seg['top10_overlap']:.1%}; token-set Jaccard {seg['token_set_jaccard']:.3f}.",
+        ]
     else:
         out += ["", f"- rjieba: {seg.get('rjieba')}."]
-    out += ["", f"MinHash (128 permutations, character 5-shingles) over {mh['docs']} documents:", "",
-            "| implementation | ms/document (shingling included) | mean abs. error vs exact Jaccard |",
-            "|---|---:|---:|",
-            f"| rensa RMinHash (ours: `minhash_of`) | {_f(mh['ours_ms'], 3)} | {mh['ours_mae']:.4f} |"]
+    out += [
+        "",
+        f"MinHash (128 permutations, character 5-shingles) over {mh['docs']} documents:",
+        "",
+        "| implementation | ms/document (shingling included) | mean abs. error vs exact Jaccard |",
+        "|---|---:|---:|",
+        f"| rensa RMinHash (ours: `minhash_of`) | {_f(mh['ours_ms'], 3)} | {mh['ours_mae']:.4f} |",
+    ]
     if "datasketch_ms" in mh:
-        out.append(f"| datasketch MinHash (before; affine32, seed 1) | {_f(mh['datasketch_ms'], 3)} "
-                   f"| {mh['datasketch_mae']:.4f} |")
+        out.append(
+            f"| datasketch MinHash (before; affine32, seed 1) | {_f(mh['datasketch_ms'], 3)} "
+            f"| {mh['datasketch_mae']:.4f} |"
+        )
     else:
         out.append(f"| datasketch | {mh.get('datasketch')} | |")
-    out += ["", f"(Shingling alone: {_f(mh['shingling_ms'], 3)} ms/document.)", "",
-            f"LSH bands × rows on {mh['pairs']:,} document pairs with known exact Jaccard "
-            f"({mh['pairs_ge_0.8']} pairs ≥ 0.8, of which {mh['pairs_0.80_0.85']} in [0.80, 0.85); "
-            f"{mh['pairs_lt_0.5']} pairs < 0.5):", "",
-            "| bands × rows | P(candidate) at J=0.8 | recall J ≥ 0.8 | recall J ∈ [0.80, 0.85) "
-            "| candidates among J < 0.5 |", "|---|---:|---:|---:|---:|"]
+    out += [
+        "",
+        f"(Shingling alone: {_f(mh['shingling_ms'], 3)} ms/document.)",
+        "",
+        f"LSH bands × rows on {mh['pairs']:,} document pairs with known exact Jaccard "
+        f"({mh['pairs_ge_0.8']} pairs ≥ 0.8, of which {mh['pairs_0.80_0.85']} in [0.80, 0.85); "
+        f"{mh['pairs_lt_0.5']} pairs < 0.5):",
+        "",
+        "| bands × rows | P(candidate) at J=0.8 | recall J ≥ 0.8 | recall J ∈ [0.80, 0.85) "
+        "| candidates among J < 0.5 |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for row in mh["lsh"]:
-        out.append(f"| {row['bands']} × {row['rows']} | {row['theory_at_0.8']:.3f} | "
-                   f"{row['recall']:.3f} | {row['recall_0.80_0.85']:.3f} | "
-                   f"{row['false_candidates_lt_0.5']:.3f} |")
-    out += ["", f"- End to end (`DuplicateIndex`: configured LSH + MinHash verification): recall "
-            f"{mh['index_recall_ge_0.8']:.3f} for J ≥ 0.8, {mh['index_recall_0.80_0.85']:.3f} "
-            f"for J ∈ [0.80, 0.85).", ""]
+        out.append(
+            f"| {row['bands']} × {row['rows']} | {row['theory_at_0.8']:.3f} | "
+            f"{row['recall']:.3f} | {row['recall_0.80_0.85']:.3f} | "
+            f"{row['false_candidates_lt_0.5']:.3f} |"
+        )
+    out += [
+        "",
+        f"- End to end (`DuplicateIndex`: configured LSH + MinHash verification): recall "
+        f"{mh['index_recall_ge_0.8']:.3f} for J ≥ 0.8, {mh['index_recall_0.80_0.85']:.3f} "
+        f"for J ∈ [0.80, 0.85).",
+        "",
+    ]
     return out
 
 
@@ -189,17 +281,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, for a fast check")
     parser.add_argument("--articles", type=int, help="articles in the generated portal")
     parser.add_argument("--near-docs", type=int, help="documents for the near-dup benchmark")
-    parser.add_argument("--only", nargs="*", choices=["crawl", "stages", "neardup", "libs"],
-                        help="run only these sections")
-    parser.add_argument("--without", metavar="COMMIT", action="append", default=None,
-                        help="also crawl with the current tree minus COMMIT (a temporary git "
-                             "worktree), in the same run: that commit's before/after; "
-                             "repeat for several, newest first")
-    parser.add_argument("--baseline-patch", type=Path, default=None,
-                        help="a patch applied to the --without tree (git apply)")
-    parser.add_argument("--out", type=Path, default=None,
-                        help=f"markdown output (default {DEFAULT_OUT.relative_to(ROOT)}; "
-                             "--quick writes nowhere unless given)")
+    parser.add_argument(
+        "--only",
+        nargs="*",
+        choices=["crawl", "stages", "neardup", "libs"],
+        help="run only these sections",
+    )
+    parser.add_argument(
+        "--without",
+        metavar="COMMIT",
+        action="append",
+        default=None,
+        help="also crawl with the current tree minus COMMIT (a temporary git "
+        "worktree), in the same run: that commit's before/after; "
+        "repeat for several, newest first",
+    )
+    parser.add_argument(
+        "--baseline-patch",
+        type=Path,
+        default=None,
+        help="a patch applied to the --without tree (git apply)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help=f"markdown output (default {DEFAULT_OUT.relative_to(ROOT)}; "
+        "--quick writes nowhere unless given)",
+    )
     args = parser.parse_args(argv)
     size = dict(QUICK if args.quick else FULL)
     if args.articles:
@@ -210,11 +319,16 @@ def main(argv: list[str] | None = None) -> int:
     only = set(args.only or ["crawl", "stages", "neardup", "libs"])
     info = machine()
     started = time.monotonic()
-    lines = ["# Benchmarks", "",
-             f"Measured in one run of `python -m benchmarks{' --quick' if args.quick else ''}` "
-             f"on {info['date']}.", "",
-             f"Machine: {info['nproc']} cores, {info['cpu']}, Python {info['python']}; "
-             f"{info['versions']}. Load average at start: {info['load']}.", ""]
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured in one run of `python -m benchmarks{' --quick' if args.quick else ''}` "
+        f"on {info['date']}.",
+        "",
+        f"Machine: {info['nproc']} cores, {info['cpu']}, Python {info['python']}; "
+        f"{info['versions']}. Load average at start: {info['load']}.",
+        "",
+    ]
 
     def emit(block: list[str]) -> None:
         lines.extend(block)
@@ -224,8 +338,13 @@ def main(argv: list[str] | None = None) -> int:
     if "crawl" in only:
         from benchmarks.crawlbench import bench_crawl
 
-        emit(section_crawl(bench_crawl(size["articles"], baseline=args.without,
-                                         baseline_patch=args.baseline_patch)))
+        emit(
+            section_crawl(
+                bench_crawl(
+                    size["articles"], baseline=args.without, baseline_patch=args.baseline_patch
+                )
+            )
+        )
     if "stages" in only:
         from benchmarks.stages import bench_stages
 
@@ -239,11 +358,20 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.neardup import synthetic_docs
 
         texts = [b for _, b, o in synthetic_docs(size["lsh_docs"] * 2, seed=23) if o is None]
-        emit(section_libs(bench_segmentation(texts[: size["seg_texts"]]),
-                          bench_minhash_and_lsh(texts[: size["lsh_docs"]], size["pairs"])))
+        emit(
+            section_libs(
+                bench_segmentation(texts[: size["seg_texts"]]),
+                bench_minhash_and_lsh(texts[: size["lsh_docs"]], size["pairs"]),
+            )
+        )
     load = Path("/proc/loadavg").read_text().split(" ", 3)[:3]
-    emit([f"Total benchmark time {time.monotonic() - started:,.0f} s; load average at the end: "
-          f"{load}.", ""])
+    emit(
+        [
+            f"Total benchmark time {time.monotonic() - started:,.0f} s; load average at the end: "
+            f"{load}.",
+            "",
+        ]
+    )
     out = args.out or (None if args.quick else DEFAULT_OUT)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)

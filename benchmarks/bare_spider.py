@@ -73,9 +73,16 @@ def main(argv: list[str] | None = None) -> int:
     process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}
     elapsed = (stats["finish_time"] - stats["start_time"]).total_seconds()
-    print(json.dumps({"pages": stats.get("bare/pages", 0), "elapsed": elapsed,
-                      "responses": stats.get("response_received_count", 0),
-                      "status_200": stats.get("downloader/response_status_count/200", 0)}))
+    print(
+        json.dumps(
+            {
+                "pages": stats.get("bare/pages", 0),
+                "elapsed": elapsed,
+                "responses": stats.get("response_received_count", 0),
+                "status_200": stats.get("downloader/response_status_count/200", 0),
+            }
+        )
+    )
     return 0
 
 

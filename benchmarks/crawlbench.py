@@ -45,8 +45,14 @@ def run_measured(cmd: list[str], timeout: float = 3600, cwd: Path = ROOT) -> Mea
     """Run `cmd`, returning its wall time and peak RSS (of it and its waited-for children)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.monotonic()
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, text=True,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        proc = subprocess.Popen(
+            cmd,
+            cwd=cwd,
+            stdout=out,
+            stderr=err,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         deadline = started + timeout
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -59,8 +65,14 @@ def run_measured(cmd: list[str], timeout: float = 3600, cwd: Path = ROOT) -> Mea
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return Measured(proc.returncode, wall, usage.ru_maxrss / 1024,
-                        usage.ru_utime + usage.ru_stime, out.read(), err.read())
+        return Measured(
+            proc.returncode,
+            wall,
+            usage.ru_maxrss / 1024,
+            usage.ru_utime + usage.ru_stime,
+            out.read(),
+            err.read(),
+        )
 
 
 def _serve(n_articles: int, seed: int, queue: Any, stop: Any) -> None:
@@ -83,8 +95,9 @@ class SiteServer:
     def __init__(self, n_articles: int, seed: int = 0) -> None:
         ctx = multiprocessing.get_context("spawn")
         self.queue, self.stop = ctx.Queue(), ctx.Event()
-        self.proc = ctx.Process(target=_serve, args=(n_articles, seed, self.queue, self.stop),
-                                daemon=True)
+        self.proc = ctx.Process(
+            target=_serve, args=(n_articles, seed, self.queue, self.stop), daemon=True
+        )
 
     def __enter__(self) -> SiteServer:
         self.proc.start()
@@ -106,12 +119,12 @@ PAGES = re.compile(r"pages fetched:\s+(\d+)")
 
 
 def _git(*args: str, cwd: Path = ROOT, stdin: str | None = None) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True,
-                          input=stdin).stdout
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True, input=stdin
+    ).stdout
 
 
-def _worktree(without: list[str], into: Path,
-              patch: Path | None = None) -> tuple[Path, list[str]]:
+def _worktree(without: list[str], into: Path, patch: Path | None = None) -> tuple[Path, list[str]]:
     """The current tree minus the commits `without`, as a detached `git worktree` under `into`.
 
     The worktree starts at HEAD; the working tree's uncommitted changes and untracked files
@@ -130,19 +143,18 @@ def _worktree(without: list[str], into: Path,
         raise
 
 
-def _prepare_baseline(path: Path, without: list[str],
-                      patch: Path | None) -> tuple[Path, list[str]]:
+def _prepare_baseline(path: Path, without: list[str], patch: Path | None) -> tuple[Path, list[str]]:
     own = {f for c in without for f in _git("diff", "--name-only", f"{c}~1", c).split()}
     # Uncommitted edits to the commit's own files are left out: they stay as reverted.
     dirty = [p for p in _git("diff", "--name-only", "HEAD").split() if p not in own]
-    untracked = [p for p in _git("ls-files", "--others", "--exclude-standard").split()
-                 if p not in own]
+    untracked = [
+        p for p in _git("ls-files", "--others", "--exclude-standard").split() if p not in own
+    ]
     # A three-way revert: later commits may have touched the same files.
     # -X theirs: where a later commit touched the same lines, the reverted side wins.
     _git("revert", "--no-commit", "-X", "theirs", *without, cwd=path)
     if dirty:
-        _git("apply", "--binary", cwd=path,
-             stdin=_git("diff", "--binary", "HEAD", "--", *dirty))
+        _git("apply", "--binary", cwd=path, stdin=_git("diff", "--binary", "HEAD", "--", *dirty))
     for p in untracked:
         (path / p).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / p, path / p)
@@ -152,16 +164,36 @@ def _prepare_baseline(path: Path, without: list[str],
 
 
 def _remove_worktree(path: Path) -> None:
-    subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=ROOT,
-                   check=False, capture_output=True)
+    subprocess.run(
+        ["git", "worktree", "remove", "--force", str(path)],
+        cwd=ROOT,
+        check=False,
+        capture_output=True,
+    )
     shutil.rmtree(path, ignore_errors=True)
 
 
-def _crawl(py: str, server: SiteServer, db: Path, concurrency: int,
-           cwd: Path = ROOT) -> tuple[Measured, int, float]:
-    run = run_measured([py, "-m", "fanwen_crawler", "crawl", server.url, "--db", str(db),
-                        "--delay", "0", "--concurrency", str(concurrency), "--no-keywords",
-                        "--quiet"], cwd=cwd)
+def _crawl(
+    py: str, server: SiteServer, db: Path, concurrency: int, cwd: Path = ROOT
+) -> tuple[Measured, int, float]:
+    run = run_measured(
+        [
+            py,
+            "-m",
+            "fanwen_crawler",
+            "crawl",
+            server.url,
+            "--db",
+            str(db),
+            "--delay",
+            "0",
+            "--concurrency",
+            str(concurrency),
+            "--no-keywords",
+            "--quiet",
+        ],
+        cwd=cwd,
+    )
     if run.returncode:
         raise RuntimeError(f"fanwen crawl ({cwd}) failed: {run.stderr[-2000:]}")
     pages = int(PAGES.search(run.stdout).group(1))  # type: ignore[union-attr]
@@ -169,17 +201,21 @@ def _crawl(py: str, server: SiteServer, db: Path, concurrency: int,
     return run, pages, elapsed
 
 
-def bench_crawl(n_articles: int, concurrency: int = 16,
-                baseline: list[str] | None = None,
-                baseline_patch: Path | None = None) -> dict[str, Any]:
+def bench_crawl(
+    n_articles: int,
+    concurrency: int = 16,
+    baseline: list[str] | None = None,
+    baseline_patch: Path | None = None,
+) -> dict[str, Any]:
     """Both crawls (and the baseline revision's, if given) over one served portal."""
     py = sys.executable
     result: dict[str, Any] = {"articles": n_articles, "concurrency": concurrency}
     with SiteServer(n_articles) as server, tempfile.TemporaryDirectory() as tmp:
         result["site_pages"] = server.n_pages
         cpu0 = server.cpu()
-        bare = run_measured([py, "-m", "benchmarks.bare_spider", server.url,
-                             "--concurrency", str(concurrency)])
+        bare = run_measured(
+            [py, "-m", "benchmarks.bare_spider", server.url, "--concurrency", str(concurrency)]
+        )
         if bare.returncode:
             raise RuntimeError(f"bare spider failed: {bare.stderr[-2000:]}")
         stats = json.loads(bare.stdout.strip().splitlines()[-1])
@@ -193,40 +229,74 @@ def bench_crawl(n_articles: int, concurrency: int = 16,
         cpu2 = server.cpu()
         if baseline and tree is not None:
             try:
-                base, base_pages, base_elapsed = _crawl(py, server, Path(tmp) / "base.db",
-                                                        concurrency, cwd=tree)
+                base, base_pages, base_elapsed = _crawl(
+                    py, server, Path(tmp) / "base.db", concurrency, cwd=tree
+                )
                 cpu3 = server.cpu()
-                result.update({
-                    "baseline": f"without {', '.join(baseline)}"
-                                + (f" + {baseline_patch.name}" if baseline_patch else ""), "base_pages": base_pages, "base_elapsed": base_elapsed,
-                    "base_pps": base_pages / base_elapsed, "base_rss_mb": base.max_rss_mb,
-                    "base_cpu": base.cpu, "base_server_cpu": cpu3 - cpu2,
-                    "base_stored": _count(Path(tmp) / "base.db"),
-                    "base_duplicates": _count(Path(tmp) / "base.db", duplicates=True),
-                })
+                result.update(
+                    {
+                        "baseline": f"without {', '.join(baseline)}"
+                        + (f" + {baseline_patch.name}" if baseline_patch else ""),
+                        "base_pages": base_pages,
+                        "base_elapsed": base_elapsed,
+                        "base_pps": base_pages / base_elapsed,
+                        "base_rss_mb": base.max_rss_mb,
+                        "base_cpu": base.cpu,
+                        "base_server_cpu": cpu3 - cpu2,
+                        "base_stored": _count(Path(tmp) / "base.db"),
+                        "base_duplicates": _count(Path(tmp) / "base.db", duplicates=True),
+                    }
+                )
             finally:
                 _remove_worktree(tree)
         pool_db = Path(tmp) / "pool.db"
         shutil.copy(db, pool_db)
-        kw = run_measured([py, "-c", "import sys; from pipelines.keywords import compute_keywords;"
-                           f" print(compute_keywords({str(pool_db)!r}))"])
-        kw0 = run_measured([py, "-c", "import sys; from pipelines.keywords import compute_keywords;"
-                            f" print(compute_keywords({str(db)!r}, workers=0))"])
+        kw = run_measured(
+            [
+                py,
+                "-c",
+                "import sys; from pipelines.keywords import compute_keywords;"
+                f" print(compute_keywords({str(pool_db)!r}))",
+            ]
+        )
+        kw0 = run_measured(
+            [
+                py,
+                "-c",
+                "import sys; from pipelines.keywords import compute_keywords;"
+                f" print(compute_keywords({str(db)!r}, workers=0))",
+            ]
+        )
         stored = _count(db)
         duplicates = _count(db, duplicates=True)
     result["imports"] = bench_imports()
-    result.update({
-        "bare_pages": stats["pages"], "bare_elapsed": stats["elapsed"],
-        "bare_pps": stats["pages"] / stats["elapsed"], "bare_wall": bare.wall,
-        "bare_rss_mb": bare.max_rss_mb, "bare_cpu": bare.cpu, "bare_server_cpu": cpu1 - cpu0,
-        "ours_pages": pages, "ours_elapsed": elapsed, "ours_pps": pages / elapsed,
-        "ours_wall": ours.wall, "ours_rss_mb": ours.max_rss_mb, "ours_cpu": ours.cpu, "ours_server_cpu": cpu2 - cpu1,
-        "stored": stored, "duplicates": duplicates,
-        "keywords_wall": kw.wall, "keywords_articles": int(kw.stdout.split()[-1]),
-        "keywords_rss_mb": kw.max_rss_mb, "keywords_cpu": kw.cpu,
-        "keywords_inproc_wall": kw0.wall, "keywords_inproc_cpu": kw0.cpu,
-        "keywords_inproc_rss_mb": kw0.max_rss_mb,
-    })
+    result.update(
+        {
+            "bare_pages": stats["pages"],
+            "bare_elapsed": stats["elapsed"],
+            "bare_pps": stats["pages"] / stats["elapsed"],
+            "bare_wall": bare.wall,
+            "bare_rss_mb": bare.max_rss_mb,
+            "bare_cpu": bare.cpu,
+            "bare_server_cpu": cpu1 - cpu0,
+            "ours_pages": pages,
+            "ours_elapsed": elapsed,
+            "ours_pps": pages / elapsed,
+            "ours_wall": ours.wall,
+            "ours_rss_mb": ours.max_rss_mb,
+            "ours_cpu": ours.cpu,
+            "ours_server_cpu": cpu2 - cpu1,
+            "stored": stored,
+            "duplicates": duplicates,
+            "keywords_wall": kw.wall,
+            "keywords_articles": int(kw.stdout.split()[-1]),
+            "keywords_rss_mb": kw.max_rss_mb,
+            "keywords_cpu": kw.cpu,
+            "keywords_inproc_wall": kw0.wall,
+            "keywords_inproc_cpu": kw0.cpu,
+            "keywords_inproc_rss_mb": kw0.max_rss_mb,
+        }
+    )
     from pipelines.keywords import POOL_MIN_ARTICLES
 
     result["pool_min"] = POOL_MIN_ARTICLES
@@ -260,17 +330,26 @@ HEAVY_MODULES = ("pandas", "scipy", "datasketch", "jieba")
 
 def bench_imports() -> dict[str, Any]:
     """Resident MB after each import, cumulative, in a fresh interpreter."""
-    code = ["import sys", "def rss():",
-            "    for line in open('/proc/self/status'):",
-            "        if line.startswith('VmRSS:'): return int(line.split()[1]) / 1024",
-            "print('start', rss())"]
+    code = [
+        "import sys",
+        "def rss():",
+        "    for line in open('/proc/self/status'):",
+        "        if line.startswith('VmRSS:'): return int(line.split()[1]) / 1024",
+        "print('start', rss())",
+    ]
     for i, (mods, _) in enumerate(IMPORT_STEPS):
         code += [f"import {mods}", f"print({i}, rss())"]
         if mods == "fanwen_crawler.crawl":
-            code += [f"print('heavy', ','.join(m for m in {HEAVY_MODULES!r} if m in sys.modules)"
-                     " or '-')"]
-    out = subprocess.run([sys.executable, "-c", "\n".join(code)], cwd=ROOT, capture_output=True,
-                         text=True, check=True).stdout.split("\n")
+            code += [
+                f"print('heavy', ','.join(m for m in {HEAVY_MODULES!r} if m in sys.modules) or '-')"
+            ]
+    out = subprocess.run(
+        [sys.executable, "-c", "\n".join(code)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\n")
     values = dict(line.split() for line in out if line.strip())
     heavy = values.pop("heavy", "-")
     steps = [("python", float(values["start"]))]

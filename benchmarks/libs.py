@@ -18,8 +18,18 @@ from typing import Any
 
 import numpy as np
 
-LSH_CANDIDATES = [(9, 4), (12, 4), (16, 4), (8, 5), (12, 5), (16, 5), (20, 5), (10, 6),
-                  (16, 8), (32, 4)]
+LSH_CANDIDATES = [
+    (9, 4),
+    (12, 4),
+    (16, 4),
+    (8, 5),
+    (12, 5),
+    (16, 5),
+    (20, 5),
+    (10, 6),
+    (16, 8),
+    (32, 4),
+]
 TARGET_J = 0.8
 
 
@@ -30,8 +40,9 @@ def _import(name: str) -> Any:
         return None
 
 
-def _tfidf(words: list[str], idf: dict[str, float], median: float, stop: set[str],
-           topk: int = 10) -> list[str]:
+def _tfidf(
+    words: list[str], idf: dict[str, float], median: float, stop: set[str], topk: int = 10
+) -> list[str]:
     """jieba.analyse.TFIDF.extract_tags's weighting, for any token list."""
     freq: dict[str, float] = {}
     for w in words:
@@ -53,8 +64,11 @@ def bench_segmentation(texts: list[str]) -> dict[str, Any]:
     started = time.perf_counter()
     jieba_tokens = [ours.cut(t) for t in texts]
     jieba_s = time.perf_counter() - started
-    result: dict[str, Any] = {"texts": len(texts), "chars": chars,
-                              "jieba_chars_per_s": chars / jieba_s}
+    result: dict[str, Any] = {
+        "texts": len(texts),
+        "chars": chars,
+        "jieba_chars_per_s": chars / jieba_s,
+    }
     rjieba = _import("rjieba")
     if rjieba is None:
         result["rjieba"] = "not installed"
@@ -136,11 +150,16 @@ def bench_minhash_and_lsh(texts: list[str], n_pairs: int) -> dict[str, Any]:
     for bands, rows in LSH_CANDIDATES:
         eq = sig_a[:, : bands * rows] == sig_b[:, : bands * rows]
         candidate = eq.reshape(len(pairs), bands, rows).all(axis=2).any(axis=1)
-        table.append({"bands": bands, "rows": rows,
-                      "theory_at_0.8": 1 - (1 - TARGET_J ** rows) ** bands,
-                      "recall": float(candidate[high].mean()) if high.any() else float("nan"),
-                      "recall_0.80_0.85": float(candidate[edge].mean()) if edge.any() else float("nan"),
-                      "false_candidates_lt_0.5": float(candidate[low].mean()) if low.any() else 0.0})
+        table.append(
+            {
+                "bands": bands,
+                "rows": rows,
+                "theory_at_0.8": 1 - (1 - TARGET_J**rows) ** bands,
+                "recall": float(candidate[high].mean()) if high.any() else float("nan"),
+                "recall_0.80_0.85": float(candidate[edge].mean()) if edge.any() else float("nan"),
+                "false_candidates_lt_0.5": float(candidate[low].mean()) if low.any() else 0.0,
+            }
+        )
     result["lsh"] = table
     # End to end: index each pair's first text, ask for the second.
     index = DuplicateIndex()

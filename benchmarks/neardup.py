@@ -43,10 +43,17 @@ def synthetic_docs(n: int, seed: int = 11) -> list[tuple[str, str, str | None]]:
         elif docs and roll < EXACT_SHARE + NEAR_SHARE:
             j = rng.randrange(len(docs))
             body = docs[j][1]
-            docs.append((url, edit_chars(rng, body, max(1, len(body) // 200)), docs[j][2] or docs[j][0]))
+            docs.append(
+                (url, edit_chars(rng, body, max(1, len(body) // 200)), docs[j][2] or docs[j][0])
+            )
         else:
-            docs.append((url, f"第{i}篇。" + "\n".join(compose_text(rng, pool, rng.randint(200, 600))),
-                         None))
+            docs.append(
+                (
+                    url,
+                    f"第{i}篇。" + "\n".join(compose_text(rng, pool, rng.randint(200, 600))),
+                    None,
+                )
+            )
     return docs
 
 
@@ -84,9 +91,20 @@ def bench_neardup(n: int, checkpoints: list[int]) -> dict[str, Any]:
             found += 1
             correct += original is not None and match[0] == original
         if i in marks:
-            rows.append({"docs": i, "minhash_ms": window_hash / WINDOW * 1000,
-                         "index_ms": window_index / WINDOW * 1000,
-                         "rss_mb": rss_mb()})
+            rows.append(
+                {
+                    "docs": i,
+                    "minhash_ms": window_hash / WINDOW * 1000,
+                    "index_ms": window_index / WINDOW * 1000,
+                    "rss_mb": rss_mb(),
+                }
+            )
             window_hash = window_index = 0.0
-    return {"n": n, "rows": rows, "planted": planted, "found": found, "correct": correct,
-            "rss_start_mb": rss0}
+    return {
+        "n": n,
+        "rows": rows,
+        "planted": planted,
+        "found": found,
+        "correct": correct,
+        "rss_start_mb": rss0,
+    }

@@ -18,16 +18,46 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-CATEGORIES = [("zongjie", "工作总结"), ("jihua", "工作计划"), ("jianghua", "讲话稿"),
-              ("xindetihui", "心得体会"), ("hetong", "合同范本"), ("yanjianggao", "演讲稿"),
-              ("shenqingshu", "申请书"), ("baogao", "报告")]
+CATEGORIES = [
+    ("zongjie", "工作总结"),
+    ("jihua", "工作计划"),
+    ("jianghua", "讲话稿"),
+    ("xindetihui", "心得体会"),
+    ("hetong", "合同范本"),
+    ("yanjianggao", "演讲稿"),
+    ("shenqingshu", "申请书"),
+    ("baogao", "报告"),
+]
 PER_LIST_PAGE = 20
 MULTI_PAGE_EVERY = 10
 SITE_NAME = "基准范文网"
 SENTENCE = re.compile(r"[^。！？]+[。！？]")
-TAG_POOL = ["工作总结", "年终总结", "个人总结", "工作计划", "讲话稿", "心得体会", "合同", "演讲稿",
-            "申请书", "述职报告", "调研报告", "党建", "安全生产", "教师", "学生", "实习", "社区",
-            "疫情防控", "乡村振兴", "廉政", "学习", "培训", "活动方案", "主持词"]
+TAG_POOL = [
+    "工作总结",
+    "年终总结",
+    "个人总结",
+    "工作计划",
+    "讲话稿",
+    "心得体会",
+    "合同",
+    "演讲稿",
+    "申请书",
+    "述职报告",
+    "调研报告",
+    "党建",
+    "安全生产",
+    "教师",
+    "学生",
+    "实习",
+    "社区",
+    "疫情防控",
+    "乡村振兴",
+    "廉政",
+    "学习",
+    "培训",
+    "活动方案",
+    "主持词",
+]
 
 
 @dataclass(slots=True)
@@ -48,8 +78,9 @@ class GenArticle:
 
     @property
     def page_paths(self) -> list[str]:
-        return [self.path] + [self.path.replace(".html", f"_{n}.html")
-                              for n in range(2, len(self.pages) + 1)]
+        return [self.path] + [
+            self.path.replace(".html", f"_{n}.html") for n in range(2, len(self.pages) + 1)
+        ]
 
 
 @dataclass
@@ -90,11 +121,13 @@ def compose_text(rng: random.Random, pool: list[str], chars: int) -> list[str]:
 
 
 def _head(title: str) -> str:
-    return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(title)}'
-            f"</title></head><body>\n<div class=\"header\"><a href='/'>{SITE_NAME}</a></div>\n"
-            '<div class="nav"><ul>' + "".join(
-                f"<li><a href='/{slug}/list_1.html'>{name}</a></li>" for slug, name in CATEGORIES)
-            + "</ul></div>\n")
+    return (
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(title)}'
+        f"</title></head><body>\n<div class=\"header\"><a href='/'>{SITE_NAME}</a></div>\n"
+        '<div class="nav"><ul>'
+        + "".join(f"<li><a href='/{slug}/list_1.html'>{name}</a></li>" for slug, name in CATEGORIES)
+        + "</ul></div>\n"
+    )
 
 
 FOOT = '<div class="footer">Copyright © 基准范文网 版权所有</div></body></html>'
@@ -106,10 +139,16 @@ def _pager(art: GenArticle, page_no: int) -> str:
     names = [p.rsplit("/", 1)[1] for p in art.page_paths]
     items = [f"<li><a>共{len(names)}页: </a></li>"]
     for n, name in enumerate(names, 1):
-        items.append(f"<li class='thisclass'><a href='#'>{n}</a></li>" if n == page_no
-                     else f"<li><a href='{name}'>{n}</a></li>")
-    items.append(f"<li><a href='{names[page_no]}'>下一页</a></li>" if page_no < len(names)
-                 else "<li><a href='#'>下一页</a></li>")
+        items.append(
+            f"<li class='thisclass'><a href='#'>{n}</a></li>"
+            if n == page_no
+            else f"<li><a href='{name}'>{n}</a></li>"
+        )
+    items.append(
+        f"<li><a href='{names[page_no]}'>下一页</a></li>"
+        if page_no < len(names)
+        else "<li><a href='#'>下一页</a></li>"
+    )
     return f'<div class="dede_pages"><ul class="pagelist">{"".join(items)}</ul></div>\n'
 
 
@@ -117,11 +156,14 @@ def render_article(art: GenArticle, page_no: int, cat_name: str, related: list[G
     body = "\n".join(f"<p>\u3000\u3000{html.escape(p)}</p>" for p in art.pages[page_no - 1])
     title = art.title if page_no == 1 else f"{art.title}({page_no})"
     slug = art.path.split("/")[1]
-    likes = "".join(f"<li><a href='{r.path}'>{html.escape(r.title)}</a><span>{r.date}</span></li>"
-                    for r in related)
+    likes = "".join(
+        f"<li><a href='{r.path}'>{html.escape(r.title)}</a><span>{r.date}</span></li>"
+        for r in related
+    )
     tags = " ".join(f"<a href='/tags.php?/{t}/'>{t}</a>" for t in art.tags)
-    return (_head(f"{title}_{cat_name}_{SITE_NAME}")
-            + f"""<div class="place"><strong>当前位置:</strong> <a href='/'>主页</a> &gt; <a href='/{slug}/list_1.html'>{cat_name}</a> &gt; </div>
+    return (
+        _head(f"{title}_{cat_name}_{SITE_NAME}")
+        + f"""<div class="place"><strong>当前位置:</strong> <a href='/'>主页</a> &gt; <a href='/{slug}/list_1.html'>{cat_name}</a> &gt; </div>
 <div class="viewbox"><div class="title"><h2>{html.escape(art.title)}</h2></div>
 <div class="info"><small>时间:</small>{art.date}<small>来源:</small>{SITE_NAME} <small>作者:</small>编辑部</div>
 <div class="content">
@@ -129,28 +171,40 @@ def render_article(art: GenArticle, page_no: int, cat_name: str, related: list[G
 </div>
 {_pager(art, page_no)}<div class="tags">TAG标签: {tags}</div></div>
 <div class="likelist"><dl class="tbox"><dt><strong>相关文章</strong></dt><dd><ul class="d1">{likes}</ul></dd></dl></div>
-""" + FOOT)
+"""
+        + FOOT
+    )
 
 
 def render_list(slug: str, name: str, page_no: int, pages: int, items: list[GenArticle]) -> str:
-    lis = "\n".join(f"<li><a href='{a.path}' class='title'>{html.escape(a.title)}</a>"
-                    f"<span class='info'>日期：{a.date}</span></li>" for a in items)
-    nav = [f"<li><a href='/{slug}/list_{n}.html'>{n}</a></li>" if n != page_no
-           else f"<li class='thisclass'>{n}</li>"
-           for n in range(max(1, page_no - 3), min(pages, page_no + 3) + 1)]
+    lis = "\n".join(
+        f"<li><a href='{a.path}' class='title'>{html.escape(a.title)}</a>"
+        f"<span class='info'>日期：{a.date}</span></li>"
+        for a in items
+    )
+    nav = [
+        f"<li><a href='/{slug}/list_{n}.html'>{n}</a></li>"
+        if n != page_no
+        else f"<li class='thisclass'>{n}</li>"
+        for n in range(max(1, page_no - 3), min(pages, page_no + 3) + 1)
+    ]
     if page_no < pages:
         nav.append(f"<li><a href='/{slug}/list_{page_no + 1}.html'>下一页</a></li>")
-    return (_head(f"{name}_{SITE_NAME}")
-            + f"""<div class="place"><strong>当前位置:</strong> <a href='/'>主页</a> &gt; <a href='/{slug}/list_1.html'>{name}</a> &gt; </div>
+    return (
+        _head(f"{name}_{SITE_NAME}")
+        + f"""<div class="place"><strong>当前位置:</strong> <a href='/'>主页</a> &gt; <a href='/{slug}/list_1.html'>{name}</a> &gt; </div>
 <div class="listbox"><ul class="e2">
 {lis}
 </ul></div>
 <div class="dede_pages"><ul class="pagelist">{"".join(nav)}</ul></div>
-""" + FOOT)
+"""
+        + FOOT
+    )
 
 
-def generate_site(n_articles: int, seed: int = 0, min_chars: int = 500,
-                  max_chars: int = 1500) -> Site:
+def generate_site(
+    n_articles: int, seed: int = 0, min_chars: int = 500, max_chars: int = 1500
+) -> Site:
     """Generate a portal with `n_articles` articles (deterministic for `seed`)."""
     rng = random.Random(seed)
     pool = sentence_pool()
@@ -169,9 +223,14 @@ def generate_site(n_articles: int, seed: int = 0, min_chars: int = 500,
             pages = [paragraphs]
         year = 2015 + rng.randint(0, 9)
         art = GenArticle(
-            id=aid, path=f"/{slug}/{year}/{aid}.html", category=names[slug],
-            title=f"{year}年{names[slug]}范文第{aid}篇", date=f"{year}-{rng.randint(1, 12):02d}-"
-            f"{rng.randint(1, 28):02d}", pages=pages, tags=rng.sample(TAG_POOL, 3))
+            id=aid,
+            path=f"/{slug}/{year}/{aid}.html",
+            category=names[slug],
+            title=f"{year}年{names[slug]}范文第{aid}篇",
+            date=f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+            pages=pages,
+            tags=rng.sample(TAG_POOL, 3),
+        )
         site.articles.append(art)
         by_cat[slug].append(art)
     for art in site.articles:
@@ -183,13 +242,17 @@ def generate_site(n_articles: int, seed: int = 0, min_chars: int = 500,
         items = by_cat[slug]
         pages = max(1, -(-len(items) // PER_LIST_PAGE))
         for n in range(1, pages + 1):
-            chunk = items[(n - 1) * PER_LIST_PAGE: n * PER_LIST_PAGE]
-            site.pages[f"/{slug}/list_{n}.html"] = render_list(slug, name, n, pages,
-                                                               chunk).encode("utf-8")
-    latest = "".join(f"<li><a href='{a.path}'>{html.escape(a.title)}</a></li>"
-                     for a in site.articles[:PER_LIST_PAGE])
-    site.pages["/"] = (_head(SITE_NAME) + f'<div class="latest"><ul>{latest}</ul></div>'
-                       + FOOT).encode("utf-8")
+            chunk = items[(n - 1) * PER_LIST_PAGE : n * PER_LIST_PAGE]
+            site.pages[f"/{slug}/list_{n}.html"] = render_list(slug, name, n, pages, chunk).encode(
+                "utf-8"
+            )
+    latest = "".join(
+        f"<li><a href='{a.path}'>{html.escape(a.title)}</a></li>"
+        for a in site.articles[:PER_LIST_PAGE]
+    )
+    site.pages["/"] = (
+        _head(SITE_NAME) + f'<div class="latest"><ul>{latest}</ul></div>' + FOOT
+    ).encode("utf-8")
     site.pages["/robots.txt"] = b"User-agent: *\nDisallow: /member/\nDisallow: /plus/\n"
     return site
 
@@ -203,7 +266,7 @@ class _Handler(BaseHTTPRequestHandler):
     delay: float = 0.0
     stop: threading.Event
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
     def do_GET(self) -> None:

@@ -24,13 +24,24 @@ CTYPE = "text/html; charset=utf-8"
 
 
 def _item(page: Page) -> ArticleItem:
-    return ArticleItem(url=page.url, site=site_of(page.url), title=page.title or "",
-                       body=page.body or "", paragraphs=list(page.paragraphs),
-                       category=page.category, published_at=page.published_at,
-                       published_raw=page.published_raw, source=page.source, author=page.author,
-                       tags=list(page.tags), related=list(page.related),
-                       sections=list(page.sections), page_urls=[page.url],
-                       encoding=page.encoding, crawled_at="2026-01-01T00:00:00+00:00")
+    return ArticleItem(
+        url=page.url,
+        site=site_of(page.url),
+        title=page.title or "",
+        body=page.body or "",
+        paragraphs=list(page.paragraphs),
+        category=page.category,
+        published_at=page.published_at,
+        published_raw=page.published_raw,
+        source=page.source,
+        author=page.author,
+        tags=list(page.tags),
+        related=list(page.related),
+        sections=list(page.sections),
+        page_urls=[page.url],
+        encoding=page.encoding,
+        crawled_at="2026-01-01T00:00:00+00:00",
+    )
 
 
 def _timed(fn: Callable[[Any], Any], inputs: list[Any]) -> tuple[float, list[Any]]:
@@ -63,7 +74,7 @@ def bench_stages(n_articles: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         corpus = open_corpus(Path(tmp) / "stages.db")
         try:
-            batches = [items[i:i + 50] for i in range(0, len(items), 50)]
+            batches = [items[i : i + 50] for i in range(0, len(items), 50)]
             costs["store"], _ = _timed(corpus.write_articles, batches)
         finally:
             corpus.close()
@@ -73,6 +84,11 @@ def bench_stages(n_articles: int) -> dict[str, Any]:
     warmup = time.perf_counter() - started
     costs["keywords"], _ = _timed(lambda it: extractor.extract(f"{it.title}\n{it.body}"), items)
     per_article = {stage: seconds / n for stage, seconds in costs.items()}
-    return {"articles": n, "article_types": len(items), "avg_html_bytes": chars / n,
-            "per_article": per_article, "keywords_warmup": warmup,
-            "crawl_cpu_per_article": sum(v for k, v in per_article.items() if k != "keywords")}
+    return {
+        "articles": n,
+        "article_types": len(items),
+        "avg_html_bytes": chars / n,
+        "per_article": per_article,
+        "keywords_warmup": warmup,
+        "crawl_cpu_per_article": sum(v for k, v in per_article.items() if k != "keywords"),
+    }

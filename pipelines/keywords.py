@@ -85,7 +85,9 @@ class _TFIDF(jieba.analyse.TFIDF):  # type: ignore[misc]
 class KeywordExtractor:
     """TF-IDF keywords of a text, with our dictionary and stop words."""
 
-    def __init__(self, *, stop_words: set[str] | None = None, tmp_dir: Path = JIEBA_TMP_DIR) -> None:
+    def __init__(
+        self, *, stop_words: set[str] | None = None, tmp_dir: Path = JIEBA_TMP_DIR
+    ) -> None:
         logging.getLogger("jieba").setLevel(logging.WARNING)
         tmp_dir.mkdir(parents=True, exist_ok=True)
         self.tokenizer = jieba.Tokenizer()

@@ -25,7 +25,6 @@ import re
 import sqlite3
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -132,7 +131,7 @@ def _initial_schema(db: Database) -> None:
             "body": str, "char_count": int, "pages": int, "content_hash": str,
             "duplicate_of": int, "similarity": float, "encoding": str,
             "crawled_at": str, "updated_at": str,
-        },  # fmt: skip
+        },
         pk="id",
         not_null={"url", "title", "body"},
         foreign_keys=[("duplicate_of", "articles", "id")],
@@ -383,7 +382,9 @@ class Corpus:
             self.db.conn.execute("UPDATE articles SET etag = ?, last_modified = ? WHERE id = ?",
                                  [item.etag, item.last_modified, article_id])
 
-    def _write_children(self, article_id: int | None, children: dict[str, list[tuple[Any, ...]]]) -> None:
+    def _write_children(
+        self, article_id: int | None, children: dict[str, list[tuple[Any, ...]]]
+    ) -> None:
         for table, rows in children.items():
             if not rows:
                 continue

@@ -7,6 +7,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from scrapy.exceptions import DropItem, NotConfigured
@@ -167,7 +168,7 @@ def test_errors_and_runs_recorded(tmp_path):
 
 class FakeSpider:
     name = "fake"
-    start_urls = ["https://www.example.cn/"]
+    start_urls: ClassVar[list[str]] = ["https://www.example.cn/"]
 
 
 def test_pipeline_requires_db_path():
