@@ -61,9 +61,10 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-def _worker(portal: Any, redis_url: str, db: Path, key: str) -> subprocess.Popen[str]:
+def _worker(portal: Any, redis_url: str, db: Path, key: str,
+            delay: str = "0.02") -> subprocess.Popen[str]:
     cmd = [*FANWEN, "crawl", portal.url, "--redis", redis_url, "--redis-key", key,
-           "--idle-exit", "1.5", "--db", str(db), "--delay", "0.02", "--concurrency", "2",
+           "--idle-exit", "1.5", "--db", str(db), "--delay", delay, "--concurrency", "2",
            "--quiet", "--no-keywords", "--set", "FANWEN_BATCH_SIZE=1",
            "--set", "FANWEN_FLUSH_SECONDS=0.2"]
     return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -130,10 +131,12 @@ def test_two_workers_share_one_frontier_and_merge(portal: Any, redis_url: str,
 
 def test_killed_worker_the_other_finishes(portal: Any, redis_url: str, tmp_path: Path) -> None:
     shard_a, shard_b = tmp_path / "a.db", tmp_path / "b.db"
-    a = _worker(portal, redis_url, shard_a, "t-kill")
-    b = _worker(portal, redis_url, shard_b, "t-kill")
+    # Slow enough (0.25 s between requests per worker) that A is still mid-crawl when it
+    # has stored its first articles: the kill must land inside the crawl, not after it.
+    a = _worker(portal, redis_url, shard_a, "t-kill", delay="0.25")
+    b = _worker(portal, redis_url, shard_b, "t-kill", delay="0.25")
     deadline = time.monotonic() + 60
-    while _count(shard_a) < 3 and time.monotonic() < deadline and a.poll() is None:
+    while _count(shard_a) < 2 and time.monotonic() < deadline and a.poll() is None:
         time.sleep(0.05)
     assert a.poll() is None, "worker A finished before it could be killed"
     os.kill(a.pid, signal.SIGKILL)
