@@ -21,6 +21,7 @@ demo: $(STAMP)
 	$(BIN)/fanwen demo --db data/demo.db
 
 test: $(STAMP)
+	$(BIN)/ruff check fanwen_crawler pipelines tests benchmarks
 	bash scripts/install-browser.sh
 	bash scripts/install-redis.sh
 	$(BIN)/python -m pytest -q
