@@ -71,7 +71,7 @@ ITEM_PIPELINES = {
     # Before dedupe, so an article over the --max-articles limit is never indexed.
     "fanwen_crawler.controls.ArticleLimitPipeline": 250,
     "pipelines.dedupe.DedupePipeline": 300,
-    "pipelines.storage.StoragePipeline": 800,
+    "pipelines.store.StoragePipeline": 800,
 }
 
 # --- Output / logging ---------------------------------------------------------------

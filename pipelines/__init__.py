@@ -7,7 +7,7 @@ the functions take arguments and are usable (and tested) without Scrapy. Enable 
         "pipelines.normalise.NormalisePipeline": 100,
         "pipelines.validate.ValidatePipeline": 200,
         "pipelines.dedupe.DedupePipeline": 300,
-        "pipelines.storage.StoragePipeline": 800,
+        "pipelines.store.StoragePipeline": 800,
     }
 """
 
@@ -15,6 +15,6 @@ ITEM_PIPELINES: dict[str, int] = {
     "pipelines.normalise.NormalisePipeline": 100,
     "pipelines.validate.ValidatePipeline": 200,
     "pipelines.dedupe.DedupePipeline": 300,
-    "pipelines.storage.StoragePipeline": 800,
+    "pipelines.store.StoragePipeline": 800,
 }
 """The pipelines in their run order, for `fanwen_crawler/settings.py` to use."""

@@ -1,20 +1,18 @@
-"""The SQLite corpus: schema, migrations, batched transactional writes, and the store pipeline.
+"""The SQLite corpus: opening it, batched transactional writes, and reads.
 
 One database file holds the corpus. `open_corpus` opens it once (WAL, busy_timeout,
-foreign keys) and applies the registered, idempotent migrations recorded in
-`schema_migrations`. `Corpus.write_articles` writes a batch in one transaction: an article
-and all its child rows (sections, tags, related_links, page_urls, minhashes) commit
-together or not at all, so a killed crawl never leaves a partial article. Articles are
-upserted by canonical URL: a re-crawl updates the row in place (same id) and replaces its
-children. `duplicate_of_url` from the dedupe pipeline is resolved to the id of the first
-article of the chain. `articles.char_count` counts non-whitespace characters of the body.
+foreign keys) and applies the schema migrations of `pipelines.schema`.
+`Corpus.write_articles` writes a batch in one transaction: an article and all its child
+rows (sections, tags, related_links, page_urls, url_aliases, minhashes) commit together or
+not at all, so a killed crawl never leaves a partial article. Articles are upserted by
+canonical URL: a re-crawl updates the row in place (same id) and replaces its children.
+`duplicate_of_url` from the dedupe pipeline is resolved to the id of the first article of
+the chain. `articles.char_count` counts non-whitespace characters of the body. The Scrapy
+adapter is `pipelines.store.StoragePipeline`.
 
-Chinese full-text search (a later issue, deliberately not built here): SQLite's default
-`unicode61` FTS5 tokenizer treats a run of Han characters as one token, and the `trigram`
-tokenizer cannot match one- or two-character words (教育 has two) and triples the index.
-The plan is an external-content FTS5 table over a jieba-segmented copy of title and body
-(words joined by spaces, segmented with `pipelines.keywords`' own tokenizer in the
-post-crawl batch stage), queried with the same segmentation.
+Chinese full-text search is word-level: `pipelines.search_index` keeps an FTS5 table of
+jieba-segmented title and body (SQLite's `unicode61` tokenizer treats a run of Han
+characters as one token, and `trigram` cannot match two-character words such as 教育).
 """
 
 from __future__ import annotations
@@ -23,45 +21,13 @@ import json
 import logging
 import re
 import sqlite3
-import sys
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from scrapy import signals
-from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
-
-
-def _import_sqlite_utils_without_pandas() -> None:
-    """Import sqlite_utils without letting it import pandas (+~96 MB resident).
-
-    `sqlite_utils.db` imports pandas at import time whenever it is installed, only to map
-    `pandas.Timestamp` to TEXT when it infers a column type. Our schema is explicit and the
-    project never inserts pandas values through sqlite_utils, so a crawl (or any process that
-    imports this module first) must not pay for pandas. While `sqlite_utils` is imported,
-    `sys.modules["pandas"]` is None (Python's documented way to make an import fail); the
-    entry is removed right after, so `import pandas` keeps working later in the process.
-    Consequence: in such a process sqlite_utils does not know `pandas.Timestamp` as a column
-    type. Nothing is blocked if pandas or sqlite_utils is already imported.
-    """
-    if "sqlite_utils.db" in sys.modules or "pandas" in sys.modules:
-        return
-    sys.modules["pandas"] = None  # type: ignore[assignment]
-    try:
-        import sqlite_utils.db  # noqa: F401
-    finally:
-        if "pandas" in sys.modules and sys.modules["pandas"] is None:
-            del sys.modules["pandas"]
-
-
-_import_sqlite_utils_without_pandas()
-from sqlite_utils import Database  # noqa: E402
-
-from fanwen_crawler.items import ArticleItem, CrawlError, Link, Section  # noqa: E402
+from fanwen_crawler.items import ArticleItem, CrawlError, Link, Section
+from pipelines.schema import Database, apply_migrations, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -97,152 +63,6 @@ class WriteResult:
     unchanged: int = 0
     versioned: int = 0
     """Updates whose content hash changed: the old text was kept in `article_versions`."""
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-# --- migrations ---------------------------------------------------------------------------
-
-Migration = Callable[[Database], None]
-MIGRATIONS: dict[int, tuple[str, Migration]] = {}
-"""version → (name, function); applied in version order, each once, in its own transaction."""
-
-
-def migration(version: int, name: str) -> Callable[[Migration], Migration]:
-    """Register a schema migration. Never edit a released one: add a new version."""
-
-    def register(fn: Migration) -> Migration:
-        if version in MIGRATIONS:
-            raise ValueError(f"duplicate migration version {version}")
-        MIGRATIONS[version] = (name, fn)
-        return fn
-
-    return register
-
-
-@migration(1, "initial corpus schema")
-def _initial_schema(db: Database) -> None:
-    db["articles"].create(
-        {
-            "id": int, "url": str, "site": str, "category": str, "title": str,
-            "published_at": str, "published_raw": str, "source": str, "author": str,
-            "body": str, "char_count": int, "pages": int, "content_hash": str,
-            "duplicate_of": int, "similarity": float, "encoding": str,
-            "crawled_at": str, "updated_at": str,
-        },
-        pk="id",
-        not_null={"url", "title", "body"},
-        foreign_keys=[("duplicate_of", "articles", "id")],
-    )
-    db["articles"].create_index(["url"], unique=True, index_name="idx_articles_url")
-    for column in ("content_hash", "duplicate_of", "site", "published_at"):
-        db["articles"].create_index([column], index_name=f"idx_articles_{column}")
-    fk = [("article_id", "articles", "id")]
-    db["sections"].create(
-        {"article_id": int, "position": int, "heading": str, "body": str},
-        pk=("article_id", "position"), foreign_keys=fk, not_null={"body"},
-    )
-    db["keywords"].create(
-        {"article_id": int, "keyword": str, "weight": float, "method": str},
-        pk=("article_id", "keyword", "method"), foreign_keys=fk,
-    )
-    db["keywords"].create_index(["keyword"], index_name="idx_keywords_keyword")
-    db["tags"].create({"article_id": int, "tag": str}, pk=("article_id", "tag"), foreign_keys=fk)
-    db["tags"].create_index(["tag"], index_name="idx_tags_tag")
-    db["related_links"].create(
-        {"article_id": int, "url": str, "title": str}, pk=("article_id", "url"), foreign_keys=fk
-    )
-    db["page_urls"].create(
-        {"article_id": int, "position": int, "url": str},
-        pk=("article_id", "position"), foreign_keys=fk, not_null={"url"},
-    )
-    db["minhashes"].create({"article_id": int, "signature": bytes}, pk="article_id",
-                           foreign_keys=fk, not_null={"signature"})
-    db["crawl_runs"].create(
-        {"id": int, "started_at": str, "finished_at": str, "start_urls": str, "status": str,
-         "stats": str},
-        pk="id",
-    )
-    db["crawl_errors"].create(
-        {"id": int, "run_id": int, "url": str, "status": int, "reason": str, "detail": str,
-         "referer": str, "created_at": str},
-        pk="id", foreign_keys=[("run_id", "crawl_runs", "id")], not_null={"url", "reason"},
-    )
-    db["crawl_errors"].create_index(["url"], index_name="idx_crawl_errors_url")
-    db["crawl_errors"].create_index(["reason"], index_name="idx_crawl_errors_reason")
-    db.create_view("unique_articles", "SELECT * FROM articles WHERE duplicate_of IS NULL")
-
-
-@migration(2, "article versions, HTTP validators, resolved errors")
-def _versions_and_validators(db: Database) -> None:
-    # --refresh keeps the text an update replaces; ETag / Last-Modified make refreshes
-    # conditional; --retry-failed marks the errors it fixed instead of deleting them.
-    db["article_versions"].create(
-        {"id": int, "article_id": int, "content_hash": str, "title": str, "body": str,
-         "crawled_at": str, "replaced_at": str},
-        pk="id", foreign_keys=[("article_id", "articles", "id")], not_null={"article_id"},
-    )
-    db["article_versions"].create_index(["article_id"], index_name="idx_article_versions_article")
-    db["articles"].add_column("etag", str)
-    db["articles"].add_column("last_modified", str)
-    db["crawl_errors"].add_column("resolved_at", str)
-
-
-@migration(3, "URL aliases (redirect sources) of articles")
-def _url_aliases(db: Database) -> None:
-    # A link that redirects to an article is an alias of it: stored once, under the URL the
-    # redirect ended at, and the alias is skipped on re-crawls like the article's own URL.
-    db["url_aliases"].create({"article_id": int, "url": str}, pk=("article_id", "url"),
-                             foreign_keys=[("article_id", "articles", "id")], not_null={"url"})
-    db["url_aliases"].create_index(["url"], index_name="idx_url_aliases_url")
-
-
-@migration(4, "MinHash signatures recomputed with rensa")
-def _rensa_signatures(db: Database) -> None:
-    # pipelines.dedupe switched from datasketch's MinHash to rensa's RMinHash: same format
-    # (128 little-endian uint32), different values, so signatures stored before cannot be
-    # compared with new ones. Recompute each from its article's stored body (what the dedupe
-    # pipeline hashed), in chunks so a large corpus is not read into memory at once.
-    from pipelines.dedupe import minhash_of, serialise_minhash
-
-    conn, last, n = db.conn, -1, 0
-    while True:
-        rows = conn.execute(
-            "SELECT m.article_id, a.body FROM minhashes m JOIN articles a ON a.id = m.article_id "
-            "WHERE m.article_id > ? ORDER BY m.article_id LIMIT 500", [last]).fetchall()
-        if not rows:
-            break
-        conn.executemany("UPDATE minhashes SET signature = ? WHERE article_id = ?",
-                         [(serialise_minhash(minhash_of(body or "")), article_id)
-                          for article_id, body in rows])
-        last, n = rows[-1][0], n + len(rows)
-    if n:
-        logger.info("corpus: recomputed %d MinHash signatures (rensa)", n)
-
-
-def apply_migrations(db: Database) -> list[int]:
-    """Apply the registered migrations not yet recorded; return the versions applied."""
-    db.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations "
-        "(version INTEGER PRIMARY KEY, name TEXT, applied_at TEXT)"
-    )
-    db.commit()
-    applied = []
-    for version in sorted(MIGRATIONS):
-        name, fn = MIGRATIONS[version]
-        with db.atomic():
-            # Checked inside the write transaction: two processes opening a new file at once
-            # must not both run a migration.
-            db.execute("INSERT OR IGNORE INTO schema_migrations VALUES (?, ?, ?)",
-                       [version, name, _now()])
-            if db.execute("SELECT changes()").fetchone()[0] == 0:
-                continue
-            fn(db)
-        applied.append(version)
-        logger.info("corpus: applied migration %d (%s)", version, name)
-    return applied
 
 
 # --- the corpus ---------------------------------------------------------------------------
@@ -345,7 +165,7 @@ class Corpus:
             "encoding": item.encoding,
         }  # fmt: skip
         children = _children(item)
-        now = _now()
+        now = utc_now()
         if existing is None:
             columns = (*ARTICLE_COLUMNS, "crawled_at", "updated_at")
             cursor = conn.execute(
@@ -410,7 +230,7 @@ class Corpus:
 
     def record_errors(self, errors: Iterable[CrawlError], run_id: int | None = None) -> int:
         """Store failed/skipped URLs in `crawl_errors`; return how many were written."""
-        now = _now()
+        now = utc_now()
         rows = [(run_id, e.url, e.status, e.reason, e.detail, e.referer, now) for e in errors]
         if rows:
             with self.db.atomic():
@@ -426,7 +246,7 @@ class Corpus:
         with self.db.atomic():
             cursor = self.db.conn.execute(
                 "INSERT INTO crawl_runs (started_at, start_urls, status) VALUES (?, ?, ?)",
-                [_now(), json.dumps(list(start_urls), ensure_ascii=False), "running"],
+                [utc_now(), json.dumps(list(start_urls), ensure_ascii=False), "running"],
             )
         assert cursor.lastrowid is not None
         return cursor.lastrowid
@@ -436,7 +256,7 @@ class Corpus:
         with self.db.atomic():
             self.db.conn.execute(
                 "UPDATE crawl_runs SET finished_at = ?, status = ?, stats = ? WHERE id = ?",
-                [_now(), status,
+                [utc_now(), status,
                  json.dumps(stats or {}, ensure_ascii=False, default=str, sort_keys=True), run_id],
             )
 
@@ -506,7 +326,7 @@ class Corpus:
 
     def resolve_errors(self, urls: Iterable[str]) -> int:
         """Mark the unresolved errors of these URLs resolved (now); return rows marked."""
-        now, n = _now(), 0
+        now, n = utc_now(), 0
         with self.db.atomic():
             for url in urls:
                 cursor = self.db.conn.execute(
@@ -610,149 +430,3 @@ def load_dedupe_state(path: str | Path) -> list[tuple[Any, ...]]:
         return []
     with open_corpus(path) as corpus:
         return list(corpus.dedupe_state(with_duplicate_of=True))
-
-
-# --- the Scrapy pipeline ------------------------------------------------------------------
-
-
-class StoragePipeline:
-    """Scrapy adapter: buffer articles and errors, write them in batches to the corpus.
-
-    Settings: FANWEN_DB_PATH (required, else NotConfigured), FANWEN_BATCH_SIZE (default 50),
-    FANWEN_FLUSH_SECONDS (default 5: the buffer is written at least this often, so a kill
-    loses little). Dropped items are recorded as crawl_errors "dropped:<reason>".
-    Stats: fanwen/store/inserted, …/updated, …/unchanged, …/errors, …/failed.
-    """
-
-    def __init__(self, crawler: Crawler, db_path: str, batch_size: int = DEFAULT_BATCH_SIZE,
-                 flush_seconds: float = DEFAULT_FLUSH_SECONDS) -> None:
-        self.crawler = crawler
-        self.db_path = db_path
-        self.batch_size = max(1, batch_size)
-        self.flush_seconds = flush_seconds
-        self.corpus: Corpus | None = None
-        self.run_id: int | None = None
-        self.articles: list[ArticleItem] = []
-        self.errors: list[CrawlError] = []
-        self.last_flush = time.monotonic()
-        self._task: Any = None
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
-        path = crawler.settings.get("FANWEN_DB_PATH")
-        if not path:
-            raise NotConfigured("FANWEN_DB_PATH is not set")
-        pipeline = cls(
-            crawler,
-            str(path),
-            crawler.settings.getint("FANWEN_BATCH_SIZE", DEFAULT_BATCH_SIZE),
-            crawler.settings.getfloat("FANWEN_FLUSH_SECONDS", DEFAULT_FLUSH_SECONDS),
-        )
-        crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
-        crawler.signals.connect(pipeline.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
-        return pipeline
-
-    def _inc(self, key: str, count: int = 1) -> None:
-        if count and self.crawler.stats is not None:
-            self.crawler.stats.inc_value(key, count)
-
-    def open_spider(self, spider: Any = None) -> None:
-        self.corpus = open_corpus(self.db_path)
-        spider = spider or self.crawler.spider
-        self.run_id = self.corpus.start_run(getattr(spider, "start_urls", None) or [])
-        self.last_flush = time.monotonic()
-
-    def spider_opened(self, spider: Any = None) -> None:
-        # Started from the signal (inside the running event loop), not from open_spider.
-        from scrapy.utils.asyncio import create_looping_call
-
-        if self.flush_seconds > 0:
-            self._task = create_looping_call(self.flush_if_due)
-            self._task.start(self.flush_seconds, now=False)
-
-    def process_item(self, item: Any) -> Any:
-        if isinstance(item, ArticleItem):
-            self.articles.append(item)
-        elif isinstance(item, CrawlError):
-            self.errors.append(item)
-        else:
-            return item
-        if len(self.articles) + len(self.errors) >= self.batch_size:
-            self.flush()
-        else:
-            self.flush_if_due()
-        return item
-
-    def item_dropped(self, item: Any, exception: BaseException, **kwargs: Any) -> None:
-        if not isinstance(item, ArticleItem):
-            return
-        message = str(exception)
-        reason = f"dropped:{message}" if DROP_REASON.match(message) else "dropped"
-        response = kwargs.get("response")
-        referer = None
-        if response is not None and response.request is not None:
-            referer = response.request.headers.get("Referer", b"").decode("latin-1") or None
-        self.errors.append(CrawlError(url=item.url, reason=reason, detail=message,
-                                      referer=referer))
-
-    def flush_if_due(self) -> None:
-        if time.monotonic() - self.last_flush >= self.flush_seconds:
-            self.flush()
-
-    def flush(self) -> None:
-        """Write the buffered articles (one transaction) and errors."""
-        self.last_flush = time.monotonic()
-        if self.corpus is None:
-            return
-        articles, self.articles = self.articles, []
-        if articles:
-            self._write(articles)  # may add "store_failed" errors
-        errors, self.errors = self.errors, []
-        if errors:
-            self._inc("fanwen/store/errors", self.corpus.record_errors(errors, self.run_id))
-
-    def _write(self, articles: list[ArticleItem]) -> None:
-        assert self.corpus is not None
-        try:
-            results = [self.corpus.write_articles(articles)]
-        except sqlite3.Error:
-            # One bad article must not lose its batch: retry one by one, record the failures.
-            logger.exception("corpus: batch of %d failed; retrying one by one", len(articles))
-            results, failed = [], []
-            for item in articles:
-                try:
-                    results.append(self.corpus.write_articles([item]))
-                except sqlite3.Error as exc:
-                    logger.exception("corpus: cannot store %s", item.url)
-                    failed.append(CrawlError(url=item.url, reason="store_failed", detail=str(exc)))
-            self._inc("fanwen/store/failed", len(failed))
-            self.errors.extend(failed)
-        for r in results:
-            self._inc("fanwen/store/versioned", r.versioned)
-            self._inc("fanwen/store/inserted", r.inserted)
-            self._inc("fanwen/store/updated", r.updated)
-            self._inc("fanwen/store/unchanged", r.unchanged)
-
-    def close_spider(self, spider: Any = None) -> None:
-        if self._task is not None and self._task.running:
-            self._task.stop()
-        if self.corpus is None:
-            return
-        try:
-            self.flush()
-            if self.run_id is not None:
-                stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
-                self.corpus.finish_run(self.run_id, "closed", stats)
-        finally:
-            self.corpus.close()
-            self.corpus = None
-
-    def spider_closed(self, spider: Any = None, reason: str = "finished") -> None:
-        # Sent after close_spider, once Scrapy knows the finish reason: record it.
-        if self.run_id is None:
-            return
-        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
-        stats.setdefault("finish_reason", reason)
-        with open_corpus(self.db_path) as corpus:
-            corpus.finish_run(self.run_id, reason, stats)

@@ -14,8 +14,9 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.test import get_crawler
 
 from fanwen_crawler.items import ArticleItem, CrawlError, Link, Section
-from pipelines import storage
-from pipelines.storage import CorpusError, StoragePipeline, open_corpus
+from pipelines import schema
+from pipelines.storage import CorpusError, load_dedupe_state, open_corpus
+from pipelines.store import StoragePipeline
 
 REPO = Path(__file__).resolve().parents[1]
 BODY = "各位领导、同志们：现将本人一年来的工作情况汇报如下。\n一、加强学习，提高素质。"
@@ -50,15 +51,15 @@ def test_open_creates_schema_and_is_idempotent(tmp_path):
             "crawl_runs", "crawl_errors", "schema_migrations", "unique_articles"} <= tables(db)
     with open_corpus(db) as corpus:
         versions = corpus.db.execute("SELECT version FROM schema_migrations").fetchall()
-        assert versions == [(v,) for v in sorted(storage.MIGRATIONS)]
-        assert storage.apply_migrations(corpus.db) == []
+        assert versions == [(v,) for v in sorted(schema.MIGRATIONS)]
+        assert schema.apply_migrations(corpus.db) == []
 
 
 def test_new_migration_is_applied_once(tmp_path, monkeypatch):
     db = tmp_path / "c.db"
     open_corpus(db).close()
     calls = []
-    monkeypatch.setitem(storage.MIGRATIONS, 999, ("test", lambda d: calls.append(d)))
+    monkeypatch.setitem(schema.MIGRATIONS, 999, ("test", lambda d: calls.append(d)))
     open_corpus(db).close()
     open_corpus(db).close()
     assert len(calls) == 1
@@ -183,9 +184,9 @@ def test_pipeline_batches_errors_drops_and_run(tmp_path):
     pipeline.open_spider(FakeSpider())
     pipeline.process_item(article(1))
     pipeline.process_item(article(2))
-    assert not storage.load_dedupe_state(db)  # still buffered
+    assert not load_dedupe_state(db)  # still buffered
     pipeline.process_item(CrawlError(url="https://www.example.cn/404", reason="http_404", status=404))
-    assert len(storage.load_dedupe_state(db)) == 2  # batch of 3 flushed
+    assert len(load_dedupe_state(db)) == 2  # batch of 3 flushed
     pipeline.item_dropped(item=article(5), exception=DropItem("short_body"), response=None, spider=None)
     pipeline.process_item(article(1))
     pipeline.close_spider()
@@ -209,7 +210,7 @@ def test_pipeline_flushes_after_flush_seconds(tmp_path):
     pipeline.process_item(article(1))
     time.sleep(0.06)
     pipeline.flush_if_due()
-    assert len(storage.load_dedupe_state(db)) == 1
+    assert len(load_dedupe_state(db)) == 1
     pipeline.close_spider()
 
 
@@ -290,7 +291,7 @@ def test_migration_4_recomputes_signatures_with_rensa(tmp_path):
         corpus.write_articles([article(1), article(2, minhash=None)])  # old-style / no signature
         corpus.db.execute("DELETE FROM schema_migrations WHERE version = 4")
         corpus.db.commit()
-        assert storage.apply_migrations(corpus.db) == [4]
+        assert schema.apply_migrations(corpus.db) == [4]
         rows = corpus.db.execute("SELECT a.body, m.signature FROM articles a "
                                  "JOIN minhashes m ON m.article_id = a.id").fetchall()
     assert rows == [(article(1).body, serialise_minhash(minhash_of(article(1).body)))]
