@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 import statistics
-from collections import Counter
 from functools import cache
 from pathlib import Path
 
 import pytest
 
+from fanwen_crawler.evaluation.metrics import bigram_f1
 from fanwen_crawler.extractors import extract_page
 from fanwen_crawler.extractors.dates import parse_date, parse_year_month
 from fanwen_crawler.extractors.decoding import decode_html
@@ -37,20 +37,6 @@ def _dataset() -> Path:
         if (path / "original").is_dir() and (path / "cleaned").is_dir():
             return path.resolve()
     pytest.skip("chinese-web-content-extraction dataset not available")
-
-
-def bigram_f1(got: str, gold: str) -> float:
-    """Char-bigram F1, whitespace-insensitive."""
-    a, b = WHITESPACE.sub("", got), WHITESPACE.sub("", gold)
-    grams_a = Counter(a[i:i + 2] for i in range(len(a) - 1))
-    grams_b = Counter(b[i:i + 2] for i in range(len(b) - 1))
-    if not grams_a and not grams_b:
-        return 1.0
-    overlap = sum((grams_a & grams_b).values())
-    if overlap == 0:
-        return 0.0
-    precision, recall = overlap / sum(grams_a.values()), overlap / sum(grams_b.values())
-    return 2 * precision * recall / (precision + recall)
 
 
 @cache
