@@ -99,6 +99,11 @@ def _detail(exc: BaseException, reason: str, redirects: list[str]) -> str:
     return (text or type(exc).__name__)[:DETAIL_MAX]
 
 
+def linked_url(meta: dict[str, Any], url: str) -> str:
+    """The URL as it was linked: the first of a redirect chain (from request meta), else `url`."""
+    return canonical_url(str((meta.get("redirect_urls") or [url])[0]))
+
+
 def describe_failure(failure: Any) -> CrawlError | None:
     """A CrawlError for a failed request, or None when the skip was deliberate."""
     request = failure.request
@@ -107,7 +112,7 @@ def describe_failure(failure: Any) -> CrawlError | None:
         return None
     # A redirected request fails under its last URL; record the URL that was linked.
     redirects = [str(u) for u in request.meta.get("redirect_urls") or []]
-    url = redirects[0] if redirects else request.url
+    url = linked_url(request.meta, request.url)
     chain = [*redirects[1:], request.url] if redirects else []
     referer = request.headers.get("Referer")
     ref = referer.decode("latin-1") if isinstance(referer, bytes) else None
@@ -117,7 +122,7 @@ def describe_failure(failure: Any) -> CrawlError | None:
         reason = f"http_{status}"
     else:
         reason = _reason_for(exc)
-    return CrawlError(url=canonical_url(url), reason=reason, status=status,
+    return CrawlError(url=url, reason=reason, status=status,
                       detail=_detail(exc, reason, chain), referer=ref)
 
 

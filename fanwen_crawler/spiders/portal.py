@@ -20,7 +20,7 @@ from scrapy.http import Response
 from scrapy.linkextractors import LinkExtractor
 
 from fanwen_crawler.extractors import ExtractionError, extract_page
-from fanwen_crawler.failures import describe_failure, describe_non_article
+from fanwen_crawler.failures import describe_failure, describe_non_article, linked_url
 from fanwen_crawler.items import ArticleItem, CrawlError, Page
 from fanwen_crawler.linkfilter import LinkFilter
 from fanwen_crawler.profiles import load_profile
@@ -214,5 +214,4 @@ def _header(message: Any, name: bytes) -> str | None:
 
 
 def _linked_url(response: Response) -> str:
-    """The URL as it was linked: the first of a redirect chain, else the response's."""
-    return canonical_url(str((response.meta.get("redirect_urls") or [response.url])[0]))
+    return linked_url(response.meta, response.url)
