@@ -21,7 +21,7 @@ demo: $(STAMP)
 	$(BIN)/fanwen demo --db data/demo.db
 
 test: $(STAMP)
-	$(BIN)/ruff check fanwen_crawler pipelines tests benchmarks
+	$(BIN)/ruff check fanwen_crawler pipelines tests benchmarks evaluation
 	bash scripts/install-browser.sh
 	bash scripts/install-redis.sh
 	$(BIN)/python -m pytest -q
@@ -41,7 +41,7 @@ $(EVAL_VENV)/.installed: pyproject.toml
 	touch $@
 
 eval: $(EVAL_VENV)/.installed
-	$(EVAL_VENV)/bin/python -m fanwen_crawler.evaluation --out docs/extraction-eval.md
+	$(EVAL_VENV)/bin/python -m evaluation --out docs/extraction-eval.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check fanwen_crawler pipelines tests

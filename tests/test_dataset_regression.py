@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from fanwen_crawler.evaluation.metrics import bigram_f1
+from evaluation.metrics import bigram_f1
 from fanwen_crawler.extractors import extract_page
 from fanwen_crawler.extractors.dates import parse_date, parse_year_month
 from fanwen_crawler.extractors.decoding import decode_html

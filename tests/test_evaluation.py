@@ -12,11 +12,11 @@ import pytest
 from click.testing import CliRunner
 from lxml import html as lxml_html
 
-from fanwen_crawler.evaluation import decode_page, load_cases, render_markdown, run, summarise
-from fanwen_crawler.evaluation import metrics as m
-from fanwen_crawler.evaluation.__main__ import BEGIN, END, main, write_report
-from fanwen_crawler.evaluation.adapters import ADAPTERS, Adapter
-from fanwen_crawler.evaluation.fixtures import (
+from evaluation import decode_page, load_cases, render_markdown, run, summarise
+from evaluation import metrics as m
+from evaluation.__main__ import BEGIN, END, main, write_report
+from evaluation.adapters import ADAPTERS, Adapter
+from evaluation.fixtures import (
     DEFAULT_FIXTURES,
     PAGE_TYPES,
     REQUIRED_EXPECTED,
@@ -24,7 +24,7 @@ from fanwen_crawler.evaluation.fixtures import (
     case_dirs,
     fallback_decode,
 )
-from fanwen_crawler.evaluation.harness import ROWS, check_targets
+from evaluation.harness import ROWS, check_targets
 
 CASE_DIRS = case_dirs(DEFAULT_FIXTURES)
 FAMILIES = (
@@ -294,8 +294,8 @@ def test_cli_check_exit_code_reflects_targets() -> None:
 
 
 def test_links_are_compared_in_canonical_form() -> None:
-    from fanwen_crawler.evaluation.adapters import ALL_FIELDS, Prediction
-    from fanwen_crawler.evaluation.harness import score_page
+    from evaluation.adapters import ALL_FIELDS, Prediction
+    from evaluation.harness import score_page
 
     case = next(c for c in load_cases() if c.name == "discuz/dz_list")
     reordered = [
@@ -315,7 +315,7 @@ def test_links_are_compared_in_canonical_form() -> None:
 
 
 def test_speed_script_times_ours_and_writes_its_block(tmp_path: Path) -> None:
-    from fanwen_crawler.evaluation import speed
+    from evaluation import speed
 
     cases = load_cases()[:2]
     timing = speed.time_set("eval set", cases, [ADAPTERS["ours"]], rounds=1)
@@ -331,7 +331,7 @@ def test_speed_script_times_ours_and_writes_its_block(tmp_path: Path) -> None:
 
 
 def test_speed_script_reads_the_dataset_as_unlabelled_cases(tmp_path: Path) -> None:
-    from fanwen_crawler.evaluation import speed
+    from evaluation import speed
 
     (tmp_path / "abc.html").write_bytes("<html><body><p>正文</p></body></html>".encode())
     (case,) = speed.dataset_cases(tmp_path)

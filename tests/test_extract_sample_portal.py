@@ -1,7 +1,7 @@
 """extract_page on the bundled sample portal's fixtures, field by field.
 
 The fixtures (tests/fixtures/sample_portal/<case>/) are written from the portal's
-ground truth, never from an extractor; see `fanwen_crawler.sample_portal.fixtures`.
+ground truth, never from an extractor; see `evaluation.sample_fixtures`.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from fanwen_crawler.sample_portal import (
     build_site,
     serve_portal,
 )
-from fanwen_crawler.sample_portal.fixtures import CASES, FIXTURE_DIR, fixture_files, stale_files
+from evaluation.sample_fixtures import CASES, FIXTURE_DIR, fixture_files, stale_files
 
 GB18030_ONLY = ("䶮", "𠮷")
 WATERMARKS = ("www.sample-fanwen.cn", " m.sample-fanwen.cn ")
@@ -299,11 +299,11 @@ def test_profile_matches_the_portal(site: Site) -> None:
 # --- fixtures -------------------------------------------------------------------------
 
 def test_fixtures_are_up_to_date() -> None:
-    assert stale_files() == [], "run: python -m fanwen_crawler.sample_portal.fixtures --update"
+    assert stale_files() == [], "run: python -m evaluation.sample_fixtures --update"
 
 
 def test_regenerated_fixtures_are_identical(tmp_path: Path) -> None:
-    from fanwen_crawler.sample_portal.fixtures import write_fixtures
+    from evaluation.sample_fixtures import write_fixtures
 
     write_fixtures(tmp_path)
     for name, data in fixture_files().items():

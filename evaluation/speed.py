@@ -1,4 +1,4 @@
-"""`python -m fanwen_crawler.evaluation.speed`: extraction speed, ours vs trafilatura.
+"""`python -m evaluation.speed`: extraction speed, ours vs trafilatura.
 
 Issue #3 asks for ≥ 5× trafilatura's pages/s on the same pages in the same process
 model. Both extractors run in this one process over each page set (the labelled eval
@@ -21,12 +21,12 @@ from pathlib import Path
 
 import click
 
-from fanwen_crawler.evaluation.adapters import ADAPTERS, Adapter
-from fanwen_crawler.evaluation.fixtures import DEFAULT_FIXTURES, Case, decode_page, load_cases
+from evaluation.adapters import ADAPTERS, Adapter
+from evaluation.fixtures import DEFAULT_FIXTURES, Case, decode_page, load_cases
 
 DATASET_NAME = Path("datasets") / "chinese-web-content-extraction" / "original"
 DATASET_CANDIDATES = (
-    Path(__file__).resolve().parents[3] / "shared" / DATASET_NAME,
+    Path(__file__).resolve().parents[2] / "shared" / DATASET_NAME,
     Path("/work/shared") / DATASET_NAME,
 )
 DATASET_URL = "http://dataset.example/a/{}.html"

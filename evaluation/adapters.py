@@ -17,7 +17,7 @@ from typing import Any
 
 from lxml import html as lxml_html
 
-from fanwen_crawler.evaluation.fixtures import Case
+from evaluation.fixtures import Case
 
 
 @dataclass(slots=True)

@@ -18,9 +18,9 @@ from datetime import UTC, datetime
 
 from tqdm import tqdm
 
-from fanwen_crawler.evaluation import metrics as m
-from fanwen_crawler.evaluation.adapters import Adapter, Prediction
-from fanwen_crawler.evaluation.fixtures import Case, decode_page
+from evaluation import metrics as m
+from evaluation.adapters import Adapter, Prediction
+from evaluation.fixtures import Case, decode_page
 from fanwen_crawler.urls import canonical_url
 
 # Issue #3's targets for our extractor (`--check`).

@@ -1,4 +1,4 @@
-"""`python -m fanwen_crawler.evaluation`: score the extractors, print or write the report."""
+"""`python -m evaluation`: score the extractors, print or write the report."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from fanwen_crawler.evaluation.adapters import ADAPTERS
-from fanwen_crawler.evaluation.fixtures import DEFAULT_FIXTURES, load_cases
-from fanwen_crawler.evaluation.harness import check_targets, render_markdown, run, summarise
+from evaluation.adapters import ADAPTERS
+from evaluation.fixtures import DEFAULT_FIXTURES, load_cases
+from evaluation.harness import check_targets, render_markdown, run, summarise
 
 BEGIN, END = "<!-- eval:begin -->", "<!-- eval:end -->"
 GENERATED = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.DOTALL)

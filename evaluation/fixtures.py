@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-DEFAULT_FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "eval"
+DEFAULT_FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "eval"
 PAGE_TYPES = frozenset({"article", "list", "other"})
 REQUIRED_EXPECTED = (
     "page_type",

@@ -1,7 +1,7 @@
 """Write extractor fixtures from the sample portal's ground truth.
 
-    python -m fanwen_crawler.sample_portal.fixtures            # check they are current
-    python -m fanwen_crawler.sample_portal.fixtures --update   # rewrite them
+    python -m evaluation.sample_fixtures            # check they are current
+    python -m evaluation.sample_fixtures --update   # rewrite them
 
 Each case directory holds page.html (the raw bytes as served at http://sample.test/),
 meta.json (url, content_type) and expected.json, built from PortalTruth — never from
@@ -20,7 +20,7 @@ from typing import Any
 from fanwen_crawler.sample_portal.build import DEFAULT_BASE_URL, build_site
 from fanwen_crawler.sample_portal.model import PortalTruth, Site
 
-FIXTURE_DIR = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "sample_portal"
+FIXTURE_DIR = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "sample_portal"
 CASES = {
     "seed_article": "/jianghua/2023/0220/1188.html",
     "seed_multipage_first": "/jianghua/2023/0315/1203.html",
@@ -104,7 +104,7 @@ def write_fixtures(directory: Path = FIXTURE_DIR) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m fanwen_crawler.sample_portal.fixtures")
+    parser = argparse.ArgumentParser(prog="python -m evaluation.sample_fixtures")
     parser.add_argument("--update", action="store_true", help="rewrite the fixture files")
     parser.add_argument("--dir", type=Path, default=FIXTURE_DIR, help="fixture directory")
     args = parser.parse_args(argv)
