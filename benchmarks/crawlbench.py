@@ -255,7 +255,7 @@ def bench_crawl(
             [
                 py,
                 "-c",
-                "import sys; from pipelines.keywords import compute_keywords;"
+                "import sys; from fanwen_crawler.corpus.keywords import compute_keywords;"
                 f" print(compute_keywords({str(pool_db)!r}))",
             ]
         )
@@ -263,7 +263,7 @@ def bench_crawl(
             [
                 py,
                 "-c",
-                "import sys; from pipelines.keywords import compute_keywords;"
+                "import sys; from fanwen_crawler.corpus.keywords import compute_keywords;"
                 f" print(compute_keywords({str(db)!r}, workers=0))",
             ]
         )
@@ -297,7 +297,7 @@ def bench_crawl(
             "keywords_inproc_rss_mb": kw0.max_rss_mb,
         }
     )
-    from pipelines.keywords import POOL_MIN_ARTICLES
+    from fanwen_crawler.corpus.keywords import POOL_MIN_ARTICLES
 
     result["pool_min"] = POOL_MIN_ARTICLES
     result["ratio"] = result["ours_pps"] / result["bare_pps"]
@@ -321,9 +321,9 @@ IMPORT_STEPS = [
     ("scrapy.crawler", "Scrapy"),
     ("fanwen_crawler.extractors, fanwen_crawler.spiders.portal", "spider + extractors"),
     ("pipelines.dedupe", "pipelines.dedupe (rensa, numpy)"),
-    ("pipelines.storage", "pipelines.storage (sqlite_utils, pandas blocked)"),
+    ("fanwen_crawler.corpus.storage", "corpus.storage (sqlite_utils, pandas blocked)"),
     ("fanwen_crawler.crawl", "fanwen_crawler.crawl (what `fanwen crawl` imports)"),
-    ("pipelines.keywords", "pipelines.keywords (jieba; post-crawl stage only)"),
+    ("fanwen_crawler.corpus.keywords", "corpus.keywords (jieba; post-crawl stage only)"),
 ]
 HEAVY_MODULES = ("pandas", "scipy", "datasketch", "jieba")
 

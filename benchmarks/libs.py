@@ -56,7 +56,7 @@ def _tfidf(
 
 
 def bench_segmentation(texts: list[str]) -> dict[str, Any]:
-    from pipelines.keywords import WORDLIKE, KeywordExtractor
+    from fanwen_crawler.corpus.keywords import WORDLIKE, KeywordExtractor
 
     chars = sum(len(t) for t in texts)
     ours = KeywordExtractor()
@@ -106,7 +106,14 @@ def _pairs(texts: list[str], n_pairs: int, seed: int = 5) -> list[tuple[str, str
 
 
 def bench_minhash_and_lsh(texts: list[str], n_pairs: int) -> dict[str, Any]:
-    from pipelines.dedupe import NUM_PERM, SEED, DuplicateIndex, content_hash, minhash_of, shingles
+    from fanwen_crawler.corpus.dedupe import (
+        NUM_PERM,
+        SEED,
+        DuplicateIndex,
+        content_hash,
+        minhash_of,
+        shingles,
+    )
 
     result: dict[str, Any] = {"docs": len(texts), "pairs": n_pairs}
     started = time.perf_counter()

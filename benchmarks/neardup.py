@@ -66,7 +66,7 @@ def rss_mb() -> float:
 
 
 def bench_neardup(n: int, checkpoints: list[int]) -> dict[str, Any]:
-    from pipelines.dedupe import DuplicateIndex, content_hash, minhash_of
+    from fanwen_crawler.corpus.dedupe import DuplicateIndex, content_hash, minhash_of
 
     docs = synthetic_docs(n)
     index = DuplicateIndex()

@@ -53,10 +53,10 @@ def _timed(fn: Callable[[Any], Any], inputs: list[Any]) -> tuple[float, list[Any
 def bench_stages(n_articles: int) -> dict[str, Any]:
     """Seconds per article for each stage over `n_articles` single-page articles."""
     from benchmarks.sitegen import generate_site
+    from fanwen_crawler.corpus.keywords import KeywordExtractor
+    from fanwen_crawler.corpus.storage import open_corpus
     from pipelines.dedupe import DedupePipeline
-    from pipelines.keywords import KeywordExtractor
     from pipelines.normalise import normalise_article
-    from pipelines.storage import open_corpus
     from pipelines.validate import validate_article
 
     site = generate_site(n_articles, seed=7)

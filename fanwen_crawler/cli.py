@@ -132,8 +132,8 @@ def merge(shards: tuple[Path, ...], into: Path, no_keywords: bool) -> None:
     Articles are deduplicated across shards (exact and near duplicates point at the
     article crawled first); merging a shard twice changes nothing.
     """
-    from fanwen_crawler.merge import merge_shards
-    from pipelines.storage import CorpusError
+    from fanwen_crawler.corpus.merge import merge_shards
+    from fanwen_crawler.corpus.storage import CorpusError
 
     try:
         result = merge_shards(list(shards), into)
@@ -144,7 +144,7 @@ def merge(shards: tuple[Path, ...], into: Path, no_keywords: bool) -> None:
                f"duplicates exact {result.exact}, near {result.near}; "
                f"{result.errors} errors copied")
     if not no_keywords:
-        from pipelines.keywords import compute_keywords
+        from fanwen_crawler.corpus.keywords import compute_keywords
 
         done = compute_keywords(into, progress=sys.stderr.isatty())
         click.echo(f"keywords computed for {done} articles")
@@ -231,9 +231,9 @@ def extract(inputs: tuple[str, ...], url: str | None, content_type: str | None,
               help="Also write PNG charts (articles per month, body lengths, keywords) here.")
 def stats(db_path: Path, as_json: bool, plot_dir: Path | None) -> None:
     """Summarise a corpus: articles, duplicates, sites, categories, dates, errors, keywords."""
-    from fanwen_crawler.overview import corpus_overview, format_overview
+    from fanwen_crawler.analysis.overview import corpus_overview, format_overview
+    from fanwen_crawler.corpus.storage import open_corpus
     from fanwen_crawler.report import format_corpus_summary
-    from pipelines.storage import open_corpus
 
     if not db_path.exists():
         _fail(f"no database at {db_path} (run `fanwen crawl` or `fanwen demo` first)", 3)
@@ -248,7 +248,7 @@ def stats(db_path: Path, as_json: bool, plot_dir: Path | None) -> None:
     else:
         click.echo("\n".join([*format_overview(overview), "", *format_corpus_summary(summary)]))
     if plot_dir is not None:
-        from fanwen_crawler.charts import plot_corpus
+        from fanwen_crawler.analysis.charts import plot_corpus
 
         for path in plot_corpus(db_path, plot_dir):
             click.echo(f"wrote {path}", err=as_json)
@@ -276,7 +276,7 @@ def keywords(db_path: Path, recompute: bool, rebuild: bool, methods: tuple[str, 
     if not db_path.exists():
         _fail(f"no database at {db_path}", 3)
     if rebuild:
-        from pipelines.corpus_idf import DEFAULT_METHODS, rebuild_keywords
+        from fanwen_crawler.corpus.corpus_idf import DEFAULT_METHODS, rebuild_keywords
 
         done_by = rebuild_keywords(db_path, methods=methods or DEFAULT_METHODS,
                                    stop_words_file=stop_words)
@@ -285,7 +285,7 @@ def keywords(db_path: Path, recompute: bool, rebuild: bool, methods: tuple[str, 
         return
     if methods or stop_words:
         _fail("--method and --stop-words need --rebuild", 2)
-    from pipelines.keywords import compute_keywords
+    from fanwen_crawler.corpus.keywords import compute_keywords
 
     done = compute_keywords(db_path, only_missing=not recompute, progress=sys.stderr.isatty())
     click.echo(f"keywords computed for {done} articles in {db_path}")
@@ -310,8 +310,8 @@ def search(query: str, db_path: Path, limit: int, site: str | None, since: str |
     Every whitespace-separated term must occur. Results are ranked by bm25, title
     matches first; articles stored since the last search are indexed first.
     """
-    from fanwen_crawler.search import MARK, SearchError
-    from fanwen_crawler.search import search as run_search
+    from fanwen_crawler.analysis.search import MARK, SearchError
+    from fanwen_crawler.analysis.search import search as run_search
 
     if not db_path.exists():
         _fail(f"no database at {db_path}", 3)
@@ -349,7 +349,7 @@ def export(db_path: Path, fmt: str, out: Path, unique_only: bool, where: str | N
     Streams in chunks, so memory stays flat on any corpus size. JSONL fields match
     `fanwen extract` where they exist.
     """
-    from fanwen_crawler.export import ExportError, export_corpus
+    from fanwen_crawler.corpus.export import ExportError, export_corpus
 
     try:
         n = export_corpus(db_path, out, fmt, unique_only=unique_only, where=where)
@@ -365,7 +365,7 @@ def export(db_path: Path, fmt: str, out: Path, unique_only: bool, where: str | N
               help="Port on 127.0.0.1.")
 def serve(db_path: Path, port: int) -> None:
     """Browse the corpus in Datasette on 127.0.0.1: facets, canned queries, jieba search."""
-    from fanwen_crawler.serve import serve_corpus
+    from fanwen_crawler.analysis.serve import serve_corpus
 
     if not db_path.exists():
         _fail(f"no database at {db_path}", 3)

@@ -20,10 +20,10 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from fanwen_crawler.corpus.search_index import sync_search_index
+from fanwen_crawler.corpus.storage import open_corpus
 from fanwen_crawler.profiles import Profile, load_profile
 from fanwen_crawler.spiders.portal import PortalSpider
-from pipelines.search_index import sync_search_index
-from pipelines.storage import open_corpus
 
 logger = logging.getLogger(__name__)
 
@@ -234,7 +234,7 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
         raise CrawlSetupError("--redis and --state-dir exclude each other: with --redis the "
                               "frontier lives in Redis", EXIT_USAGE)
     if options.until:
-        from fanwen_crawler.until import parse_until
+        from fanwen_crawler.middlewares.until import parse_until
 
         try:
             options.until = parse_until(options.until)
@@ -270,7 +270,7 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
     computed = 0
     if options.keywords and finish_reason != "shutdown":
         # Imported here: jieba and its models cost ~100 MB that the crawl itself never needs.
-        from pipelines.keywords import compute_keywords
+        from fanwen_crawler.corpus.keywords import compute_keywords
 
         computed = compute_keywords(options.db_path, progress=options.progress)
         # The word-level search index is maintained in the same post-crawl stage.

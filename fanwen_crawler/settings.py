@@ -44,32 +44,32 @@ REMOTE_CONTROL_ENABLED = False
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
     "scrapy.extensions.remote_control.RemoteControl": None,
-    "fanwen_crawler.progress.ProgressBar": 500,
+    "fanwen_crawler.extensions.progress.ProgressBar": 500,
 }
 
 # --- Our components ---------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
     # Before the robots.txt middleware (100) so stored articles cost no request at all.
-    "fanwen_crawler.middlewares.SkipStoredMiddleware": 50,
+    "fanwen_crawler.middlewares.skip_stored.SkipStoredMiddleware": 50,
     # --refresh: conditional requests for stored articles; a 304 is "unchanged".
-    "fanwen_crawler.middlewares.ConditionalRefreshMiddleware": 60,
+    "fanwen_crawler.middlewares.refresh.ConditionalRefreshMiddleware": 60,
     # Responses pass these before the retry (550) and redirect (600) middlewares see them.
-    "fanwen_crawler.guards.RetryAfterMiddleware": 560,
-    "fanwen_crawler.guards.RedirectLoopMiddleware": 650,
+    "fanwen_crawler.middlewares.retry_after.RetryAfterMiddleware": 560,
+    "fanwen_crawler.middlewares.redirect_loop.RedirectLoopMiddleware": 650,
 }
 SPIDER_MIDDLEWARES = {
     # --retry-failed: re-request URLs whose recorded error was transient.
-    "fanwen_crawler.controls.RetryFailedMiddleware": 100,
+    "fanwen_crawler.middlewares.retry_failed.RetryFailedMiddleware": 100,
 }
 # --redis: the shared scrapy-redis frontier, configured only when FANWEN_REDIS_URL is set.
-ADDONS = {"fanwen_crawler.distributed.RedisFrontierAddon": 0}
+ADDONS = {"fanwen_crawler.extensions.distributed.RedisFrontierAddon": 0}
 ITEM_PIPELINES = {
     "pipelines.normalise.NormalisePipeline": 100,
     # --scrub-pii: phone numbers, e-mail, QQ and ID-card numbers replaced by placeholders.
     "pipelines.scrub.ScrubPipeline": 150,
     "pipelines.validate.ValidatePipeline": 200,
     # Before dedupe, so an article over the --max-articles limit is never indexed.
-    "fanwen_crawler.controls.ArticleLimitPipeline": 250,
+    "pipelines.article_limit.ArticleLimitPipeline": 250,
     "pipelines.dedupe.DedupePipeline": 300,
     "pipelines.store.StoragePipeline": 800,
 }
@@ -77,7 +77,7 @@ ITEM_PIPELINES = {
 # --- Output / logging ---------------------------------------------------------------
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
-# Development convenience: `fanwen crawl --cache` turns this on.
+# Development convenience: `fanwen crawl --set HTTPCACHE_ENABLED=1` replays pages from disk.
 HTTPCACHE_ENABLED = False
 HTTPCACHE_DIR = "httpcache"
 

@@ -1,20 +1,7 @@
-"""Item pipelines (normalise → validate → dedupe → store) and the post-crawl keyword stage.
+"""The Scrapy item pipelines, in run order: normalise → scrub → validate → article limit →
+dedupe → store.
 
-Each pipeline class is a thin Scrapy adapter around plain functions in the same module;
-the functions take arguments and are usable (and tested) without Scrapy. Enable with::
-
-    ITEM_PIPELINES = {
-        "pipelines.normalise.NormalisePipeline": 100,
-        "pipelines.validate.ValidatePipeline": 200,
-        "pipelines.dedupe.DedupePipeline": 300,
-        "pipelines.store.StoragePipeline": 800,
-    }
+Each module is one thin Scrapy adapter around the library in `fanwen_crawler` (the text
+normaliser, the corpus); nothing in `fanwen_crawler` imports this package except through
+the `ITEM_PIPELINES` strings of `fanwen_crawler/settings.py`, which is where they are enabled.
 """
-
-ITEM_PIPELINES: dict[str, int] = {
-    "pipelines.normalise.NormalisePipeline": 100,
-    "pipelines.validate.ValidatePipeline": 200,
-    "pipelines.dedupe.DedupePipeline": 300,
-    "pipelines.store.StoragePipeline": 800,
-}
-"""The pipelines in their run order, for `fanwen_crawler/settings.py` to use."""

@@ -16,14 +16,14 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from fanwen_crawler.items import ArticleItem, CrawlError
-from pipelines.storage import (
+from fanwen_crawler.corpus.storage import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_FLUSH_SECONDS,
     DROP_REASON,
     Corpus,
     open_corpus,
 )
+from fanwen_crawler.items import ArticleItem, CrawlError
 
 logger = logging.getLogger(__name__)
 

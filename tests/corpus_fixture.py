@@ -20,8 +20,8 @@ _crawled: Path | None = None
 
 def crawl_demo_corpus(directory: Path) -> Path:
     """Serve the sample portal, crawl it into directory/demo.db and index it for search."""
+    from fanwen_crawler.corpus.search_index import sync_search_index
     from fanwen_crawler.sample_portal import serve_portal
-    from pipelines.search_index import sync_search_index
 
     db = directory / "demo.db"
     with serve_portal(host="127.0.0.1", port=0) as portal:

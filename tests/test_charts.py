@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from fanwen_crawler.analysis.overview import corpus_overview, duplicate_clusters, format_overview
 from fanwen_crawler.cli import main
-from fanwen_crawler.overview import corpus_overview, duplicate_clusters, format_overview
 from tests.corpus_fixture import demo_db  # noqa: F401
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -32,7 +32,7 @@ def test_charts_use_a_cjk_font_without_missing_glyphs(demo_db: Path, tmp_path: P
     from matplotlib import font_manager
     from matplotlib.ft2font import FT2Font
 
-    from fanwen_crawler.charts import CHARTS, cjk_style, find_cjk_font
+    from fanwen_crawler.analysis.charts import CHARTS, cjk_style, find_cjk_font
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a "Glyph … missing from font" warning fails here
@@ -78,7 +78,7 @@ def test_stats_json_has_the_overview(demo_db: Path) -> None:  # noqa: F811
 def test_missing_font_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     from matplotlib import font_manager
 
-    from fanwen_crawler import charts
+    from fanwen_crawler.analysis import charts
 
     monkeypatch.setattr(charts.importlib.util, "find_spec", lambda name: None)
     monkeypatch.setattr(font_manager.fontManager, "ttflist", [])

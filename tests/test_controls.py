@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from fanwen_crawler.cli import main
 from fanwen_crawler.crawl import CrawlOptions, build_settings
+from fanwen_crawler.middlewares.until import PaginationGate
 from fanwen_crawler.sample_portal import Resource
-from fanwen_crawler.until import PaginationGate
 from tests.conftest import run_fanwen
 
 FAST = ("--delay", "0", "--concurrency", "4", "--quiet", "--no-keywords")

@@ -3,10 +3,8 @@ import random
 import pytest
 from scrapy.utils.test import get_crawler
 
-from fanwen_crawler.items import ArticleItem, CrawlError
-from pipelines.dedupe import (
+from fanwen_crawler.corpus.dedupe import (
     LSH_PARAMS,
-    DedupePipeline,
     DuplicateIndex,
     content_hash,
     deserialise_minhash,
@@ -14,6 +12,8 @@ from pipelines.dedupe import (
     serialise_minhash,
     shingles,
 )
+from fanwen_crawler.items import ArticleItem, CrawlError
+from pipelines.dedupe import DedupePipeline
 
 # A few thousand common-ish Han characters; random sentences over them share few shingles.
 HAN = [chr(c) for c in range(0x4E00, 0x4E00 + 3000)]
@@ -153,7 +153,7 @@ def test_pipeline_marks_exact_and_near_and_chains_point_to_first():
 
 
 def test_pipeline_loads_stored_articles(tmp_path):
-    from pipelines.storage import open_corpus
+    from fanwen_crawler.corpus.storage import open_corpus
 
     rng = random.Random(7)
     sentences = text(rng)
@@ -196,7 +196,7 @@ def test_lsh_candidate_probability_at_threshold(params):
 def test_band_index_candidates_share_a_whole_band():
     import numpy as np
 
-    from pipelines.dedupe import BandIndex
+    from fanwen_crawler.corpus.dedupe import BandIndex
 
     index = BandIndex(3, 2, num_perm=8)
     a = np.arange(8, dtype=np.uint32)
@@ -218,7 +218,7 @@ def test_signatures_are_stable_across_processes():
     import sys
 
     body = "大力发展职业教育，深化产教融合。" * 20
-    code = ("from pipelines.dedupe import minhash_of, serialise_minhash; "
+    code = ("from fanwen_crawler.corpus.dedupe import minhash_of, serialise_minhash; "
             f"print(serialise_minhash(minhash_of({body!r})).hex())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert bytes.fromhex(out.stdout.strip()) == serialise_minhash(minhash_of(body))

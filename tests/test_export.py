@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from fanwen_crawler.cli import main
-from fanwen_crawler.export import RECORD_FIELDS, ExportError, export_corpus
+from fanwen_crawler.corpus.export import RECORD_FIELDS, ExportError, export_corpus
 from tests.corpus_fixture import demo_db  # noqa: F401
 
 # Fields `fanwen extract` prints for an article that a stored article also has.
@@ -67,7 +67,7 @@ def test_where_cannot_write(demo_db: Path, tmp_path: Path, where: str) -> None: 
 
 
 def test_where_on_a_read_only_connection(demo_db: Path, tmp_path: Path, monkeypatch) -> None:  # noqa: F811
-    from fanwen_crawler import export
+    from fanwen_crawler.corpus import export
 
     conn = export.connect_read_only(demo_db)
     with pytest.raises(sqlite3.OperationalError, match=r"readonly|read-only|query_only"):

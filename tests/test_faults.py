@@ -130,7 +130,7 @@ def test_redirected_article_is_stored_once_with_its_linked_url_as_alias(fault_cr
                      "where u.url = ?", linked)
     assert len(rows) == 1, "the redirect source must be recorded as an alias of one article"
     assert rows[0]["url"] != linked
-    from pipelines.storage import open_corpus
+    from fanwen_crawler.corpus.storage import open_corpus
 
     with open_corpus(db) as corpus:
         assert linked in corpus.stored_urls(), "a re-crawl must skip the redirecting link too"
@@ -147,7 +147,7 @@ def test_retry_after_is_honoured_before_retrying(fault_crawl: Any) -> None:
 
 
 def test_retry_after_header_forms() -> None:
-    from fanwen_crawler.guards import retry_after_seconds
+    from fanwen_crawler.middlewares.retry_after import retry_after_seconds
 
     assert retry_after_seconds(b"7") == 7.0
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:10 GMT", now=1445412480.0) == 10.0

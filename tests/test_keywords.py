@@ -1,9 +1,9 @@
 import jieba
 import pytest
 
+from fanwen_crawler.corpus.keywords import KeywordExtractor, compute_keywords, load_stop_words
+from fanwen_crawler.corpus.storage import open_corpus
 from fanwen_crawler.items import ArticleItem
-from pipelines.keywords import KeywordExtractor, compute_keywords, load_stop_words
-from pipelines.storage import open_corpus
 
 VOCATIONAL = (
     "同志们，我们要进一步加强职业教育工作。大力发展职业教育，深化产教融合、校企合作，"

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from fanwen_crawler.cli import main
-from pipelines.corpus_idf import (
+from fanwen_crawler.corpus.corpus_idf import (
     METHOD_CORPUS,
     METHOD_TEXTRANK,
     METHOD_TFIDF,
@@ -21,7 +21,7 @@ from pipelines.corpus_idf import (
     rebuild_keywords,
     smooth_idf,
 )
-from pipelines.keywords import KeywordExtractor
+from fanwen_crawler.corpus.keywords import KeywordExtractor
 from tests.corpus_fixture import demo_db  # noqa: F401
 
 

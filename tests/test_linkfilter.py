@@ -2,8 +2,8 @@
 
 import re
 
-from fanwen_crawler.linkfilter import LinkFilter
 from fanwen_crawler.profiles import Profile
+from fanwen_crawler.spiders.linkfilter import LinkFilter
 
 SITE = "http://127.0.0.1:8765/"
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from fanwen_crawler.corpus.merge import merge_shards
+from fanwen_crawler.corpus.storage import CorpusError, open_corpus
 from fanwen_crawler.items import ArticleItem, Link, Section
-from fanwen_crawler.merge import merge_shards
 from pipelines.dedupe import DedupePipeline
-from pipelines.storage import CorpusError, open_corpus
 
 BODY = "这是一篇关于年度工作总结的范文，内容详实，条理清楚。" * 8
 

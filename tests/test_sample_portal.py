@@ -15,6 +15,7 @@ from urllib.request import Request, urlopen
 import lxml.html
 import pytest
 
+from evaluation.sample_fixtures import CASES, FIXTURE_DIR, fixture_files, stale_files
 from fanwen_crawler.profiles import load_profile
 from fanwen_crawler.sample_portal import (
     PortalTruth,
@@ -23,7 +24,6 @@ from fanwen_crawler.sample_portal import (
     build_site,
     serve_portal,
 )
-from evaluation.sample_fixtures import CASES, FIXTURE_DIR, fixture_files, stale_files
 
 GB18030_ONLY = ("䶮", "𠮷")
 WATERMARKS = ("www.sample-fanwen.cn", " m.sample-fanwen.cn ")

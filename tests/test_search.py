@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from fanwen_crawler.analysis.search import SearchError, make_snippet, search
 from fanwen_crawler.cli import main
+from fanwen_crawler.corpus.search_index import fts_query, pending_count, segment, sync_search_index
+from fanwen_crawler.corpus.storage import open_corpus
 from fanwen_crawler.items import ArticleItem
-from fanwen_crawler.search import SearchError, make_snippet, search
-from pipelines.search_index import fts_query, pending_count, segment, sync_search_index
-from pipelines.storage import open_corpus
 from tests.corpus_fixture import demo_db  # noqa: F401
 
 # Words of several kinds: sub-words of longer words (教育 in 党史学习教育, 生产 in 安全生产),

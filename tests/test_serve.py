@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from fanwen_crawler.serve import corpus_metadata
+from fanwen_crawler.analysis.serve import corpus_metadata
 from tests.conftest import ROOT
 from tests.corpus_fixture import demo_db  # noqa: F401
 
@@ -114,7 +114,7 @@ def test_search_page_screenshot(server: str, tmp_path: Path) -> None:
     browser = _chromium()
     if browser is None:
         pytest.skip("chromium is not installed (scripts/install-browser.sh installs it)")
-    from fanwen_crawler.charts import find_cjk_font
+    from fanwen_crawler.analysis.charts import find_cjk_font
 
     # Point fontconfig at the CJK font the mplfonts wheel ships, next to the system fonts.
     fonts_conf = tmp_path / "fonts.conf"

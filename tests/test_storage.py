@@ -13,9 +13,9 @@ import pytest
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.test import get_crawler
 
+from fanwen_crawler.corpus import schema
+from fanwen_crawler.corpus.storage import CorpusError, load_dedupe_state, open_corpus
 from fanwen_crawler.items import ArticleItem, CrawlError, Link, Section
-from pipelines import schema
-from pipelines.storage import CorpusError, load_dedupe_state, open_corpus
 from pipelines.store import StoragePipeline
 
 REPO = Path(__file__).resolve().parents[1]
@@ -239,7 +239,7 @@ def test_pipeline_bad_article_does_not_lose_its_batch(tmp_path):
 WRITER = textwrap.dedent("""
     import sys
     from fanwen_crawler.items import ArticleItem, Section, Link
-    from pipelines.storage import open_corpus
+    from fanwen_crawler.corpus.storage import open_corpus
     corpus = open_corpus(sys.argv[1])
     n = 0
     while True:
@@ -284,7 +284,7 @@ def test_sigkill_leaves_consistent_database(tmp_path):
 
 
 def test_migration_4_recomputes_signatures_with_rensa(tmp_path):
-    from pipelines.dedupe import minhash_of, serialise_minhash
+    from fanwen_crawler.corpus.dedupe import minhash_of, serialise_minhash
 
     db = tmp_path / "corpus.db"
     with open_corpus(db) as corpus:

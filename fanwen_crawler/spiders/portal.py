@@ -22,9 +22,9 @@ from scrapy.linkextractors import LinkExtractor
 from fanwen_crawler.extractors import ExtractionError, extract_page
 from fanwen_crawler.failures import describe_failure, describe_non_article, linked_url
 from fanwen_crawler.items import ArticleItem, CrawlError, Page
-from fanwen_crawler.linkfilter import LinkFilter
+from fanwen_crawler.middlewares.until import PaginationGate
 from fanwen_crawler.profiles import load_profile
-from fanwen_crawler.until import PaginationGate
+from fanwen_crawler.spiders.linkfilter import LinkFilter
 from fanwen_crawler.urls import canonical_url, site_of
 
 DRAFT = "fanwen_draft"  # request meta key: the article being stitched

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from fanwen_crawler.overview import DbLike, articles_per_month, body_lengths, top_keywords
+from fanwen_crawler.analysis.overview import DbLike, articles_per_month, body_lengths, top_keywords
 
 BUNDLED_FONT = "NotoSansCJKsc-Regular.otf"
 SYSTEM_CJK_NAMES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC",

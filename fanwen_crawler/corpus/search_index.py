@@ -65,10 +65,10 @@ class Segmenter(Protocol):
 
 
 class JiebaSegmenter:
-    """Segmentation with `pipelines.keywords`' own tokenizer (dictionary + user words)."""
+    """Segmentation with the keywords module's own tokenizer (dictionary + user words)."""
 
     def __init__(self) -> None:
-        from pipelines.keywords import KeywordExtractor
+        from fanwen_crawler.corpus.keywords import KeywordExtractor
 
         self._extractor = KeywordExtractor()
         # `cut` loads the tokenizer and our user dictionary; search mode then reuses them.

@@ -1,4 +1,4 @@
-"""Crawl controls driven by settings: stop after N new articles, re-request failed URLs.
+"""Spider middleware for `--retry-failed`: re-request URLs whose recorded error was transient.
 
 All of them are plain settings (FANWEN_MAX_ARTICLES, FANWEN_RETRY_FAILED), so the CLI,
 `scrapy crawl -s …` and scrapyd's `-d setting=…` drive them the same way.
@@ -21,13 +21,11 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
-from scrapy.utils.defer import deferred_from_coro
 
-from fanwen_crawler.items import ArticleItem
+from fanwen_crawler.corpus.storage import open_corpus
 from fanwen_crawler.urls import canonical_url
-from pipelines.storage import open_corpus
 
 logger = logging.getLogger(__name__)
 
@@ -38,47 +36,8 @@ RETRY_KIND = "retry"
 RETRY_META = "fanwen_retry"
 
 
-def _stored_urls(db_path: str | None) -> set[str]:
-    if not db_path or not Path(db_path).exists():
-        return set()
-    with open_corpus(db_path) as corpus:
-        return corpus.stored_urls()
 
 
-class ArticleLimitPipeline:
-    """Store at most FANWEN_MAX_ARTICLES new articles, then close the spider."""
-
-    def __init__(self, crawler: Crawler, limit: int, db_path: str | None) -> None:
-        self.crawler = crawler
-        self.limit = limit
-        self.db_path = db_path
-        self.seen: set[str] = set()
-        self.count = 0
-        self._closing: Any = None
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> ArticleLimitPipeline:
-        limit = crawler.settings.getint("FANWEN_MAX_ARTICLES", 0)
-        if limit <= 0:
-            raise NotConfigured
-        return cls(crawler, limit, crawler.settings.get("FANWEN_DB_PATH"))
-
-    def open_spider(self, spider: Any = None) -> None:
-        # With --refresh stored articles are fetched again; they are not "new".
-        self.seen = _stored_urls(self.db_path)
-
-    def process_item(self, item: Any) -> Any:
-        if not isinstance(item, ArticleItem) or item.url in self.seen:
-            return item
-        if self.count >= self.limit:
-            raise DropItem("max_articles", log_level="DEBUG")
-        self.count += 1
-        self.seen.add(item.url)
-        if self.count == self.limit and self.crawler.engine is not None:
-            logger.info("max articles (%d) reached: closing the spider", self.limit)
-            self._closing = deferred_from_coro(
-                self.crawler.engine.close_spider_async(reason="max_articles"))
-        return item
 
 
 class RetryFailedMiddleware:

@@ -10,7 +10,7 @@ left out on purpose: on the sample portal it keeps corpus-wide words competitive
 made the keywords barely more specific than jieba's. `rebuild_keywords` writes method
 "tfidf-corpus" with that table, keeps method "tfidf" (jieba's IDF) and, on request,
 "textrank" (jieba's TextRank over our own tokenizer, never jieba's global one).
-Segmentation and stop words come from `pipelines.keywords`.
+Segmentation and stop words come from `fanwen_crawler.corpus.keywords`.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from pathlib import Path
 import jieba.analyse
 import jieba.posseg
 
-from pipelines.keywords import DEFAULT_TOPK, WORDLIKE, KeywordExtractor, load_stop_words
-from pipelines.storage import Corpus, open_corpus
+from fanwen_crawler.corpus.keywords import DEFAULT_TOPK, WORDLIKE, KeywordExtractor, load_stop_words
+from fanwen_crawler.corpus.storage import Corpus, open_corpus
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pipelines.search_index import sync_search_index
+from fanwen_crawler.corpus.search_index import sync_search_index
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8001
@@ -28,7 +28,8 @@ SQL_TIME_LIMIT_MS = 3000
 
 def corpus_metadata(db: str | Path) -> dict[str, Any]:
     """The Datasette metadata for the corpus at `db` (its database name is the file stem)."""
-    text = resources.files("fanwen_crawler").joinpath(METADATA_FILE).read_text(encoding="utf-8")
+    package = resources.files("fanwen_crawler.analysis")
+    text = package.joinpath(METADATA_FILE).read_text(encoding="utf-8")
     meta: dict[str, Any] = json.loads(text)
     databases = meta.pop("databases")
     meta["databases"] = {Path(db).stem: copy.deepcopy(databases[TEMPLATE_DATABASE])}
@@ -36,10 +37,10 @@ def corpus_metadata(db: str | Path) -> dict[str, Any]:
 
 
 def register_plugin() -> None:
-    """Register `fanwen_crawler.datasette_plugin` with Datasette (idempotent)."""
+    """Register `fanwen_crawler.analysis.datasette_plugin` with Datasette (idempotent)."""
     from datasette.plugins import pm
 
-    from fanwen_crawler import datasette_plugin
+    from fanwen_crawler.analysis import datasette_plugin
 
     if pm.get_plugin(PLUGIN_NAME) is None:
         pm.register(datasette_plugin, name=PLUGIN_NAME)

@@ -19,9 +19,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fanwen_crawler.corpus.dedupe import DuplicateIndex, content_hash, load_rows, mark_duplicate
+from fanwen_crawler.corpus.storage import Corpus, CorpusError, load_dedupe_state, open_corpus
 from fanwen_crawler.items import ArticleItem, CrawlError
-from pipelines.dedupe import DedupePipeline, content_hash
-from pipelines.storage import Corpus, CorpusError, load_dedupe_state, open_corpus
 
 logger = logging.getLogger(__name__)
 
@@ -65,9 +65,9 @@ def merge_shards(shards: Sequence[str | Path], into: str | Path) -> MergeResult:
         if Path(shard).resolve() == into:
             raise CorpusError(f"cannot merge {shard} into itself")
     result = MergeResult(shards=len(shards))
-    dedupe = DedupePipeline()
+    dedupe = DuplicateIndex()
     state = load_dedupe_state(into)
-    dedupe.load(state)
+    load_rows(dedupe, state)
     have = {url: body_hash for url, body_hash, *_ in state}
     sources = [open_corpus(s) for s in shards]
     target = open_corpus(into)
@@ -81,7 +81,7 @@ def merge_shards(shards: Sequence[str | Path], into: str | Path) -> MergeResult:
             if have.get(item.url, "") == content_hash(item.body):
                 result.unchanged += 1  # already merged: keep its duplicate marking as is
                 continue
-            dedupe.process_item(item)
+            mark_duplicate(dedupe, item)
             if item.duplicate_of_url is not None:
                 exact = item.similarity == 1.0
                 result.exact += exact

@@ -4,7 +4,7 @@ SQLite cannot call jieba from an FTS5 tokenizer, so the plugin registers two SQL
 functions on every Datasette connection, used by the `search` canned query:
 
 - `fanwen_match(q)` — the FTS5 MATCH expression for a user's query, segmented like the
-  index (`pipelines.search_index.fts_query`);
+  index (`fanwen_crawler.corpus.search_index.fts_query`);
 - `fanwen_snippet(text, q)` — a window of the original text around the query words,
   marked with `<mark>`, which `render_cell` shows highlighted.
 
@@ -20,8 +20,8 @@ from typing import Any
 from datasette import hookimpl
 from markupsafe import Markup
 
-from fanwen_crawler.search import MARK, make_snippet, query_terms
-from pipelines.search_index import default_segmenter, fts_query
+from fanwen_crawler.analysis.search import MARK, make_snippet, query_terms
+from fanwen_crawler.corpus.search_index import default_segmenter, fts_query
 
 SNIPPET_COLUMN = "snippet"
 

@@ -148,7 +148,7 @@ def _rensa_signatures(db: Database) -> None:
     # (128 little-endian uint32), different values, so signatures stored before cannot be
     # compared with new ones. Recompute each from its article's stored body (what the dedupe
     # pipeline hashed), in chunks so a large corpus is not read into memory at once.
-    from pipelines.dedupe import minhash_of, serialise_minhash
+    from fanwen_crawler.corpus.dedupe import minhash_of, serialise_minhash
 
     conn, last, n = db.conn, -1, 0
     while True:

@@ -1,6 +1,6 @@
 """Word-level full-text search over the corpus: `search(db, query) -> list[SearchHit]`.
 
-The index (`articles_fts`, kept by `pipelines.search_index`) holds jieba-segmented text;
+The index (`articles_fts`, kept by `fanwen_crawler.corpus.search_index`) holds jieba-segmented text;
 the query is segmented the same way (`fts_query`), ranked by FTS5's bm25 with the title
 weighted above the body, and filtered by site, date and duplicates on `articles`.
 Snippets are cut from the original text (the index's copy has spaces between words and
@@ -16,7 +16,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from pipelines.search_index import Segmenter, default_segmenter, fts_query, sync_search_index
+from fanwen_crawler.corpus.search_index import (
+    Segmenter,
+    default_segmenter,
+    fts_query,
+    sync_search_index,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Downloader middlewares for incremental crawls: skip stored articles, or refresh them.
+"""Downloader middleware for `--refresh`: refetch stored articles conditionally (ETag, 304).
 
 `SkipStoredMiddleware` is what makes re-runs incremental and resumed crawls cheap: list
 pages are fetched again, but an article whose canonical URL is already stored costs no
@@ -17,44 +17,12 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
+from fanwen_crawler.corpus.storage import open_corpus
 from fanwen_crawler.failures import AlreadyStored
 from fanwen_crawler.urls import canonical_url
-from pipelines.storage import open_corpus
 
 logger = logging.getLogger(__name__)
-# Start URLs are always fetched (they are hubs); continuation pages belong to an article
-# being assembled right now. Any other request for a stored article URL is skipped.
-ALWAYS_FETCH_KINDS = frozenset({"start", "continuation"})
 
-
-class SkipStoredMiddleware:
-    def __init__(self, db_path: str, stats: Any) -> None:
-        self.db_path = db_path
-        self.stats = stats
-        self.stored: set[str] = set()
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> SkipStoredMiddleware:
-        settings = crawler.settings
-        db_path = settings.get("FANWEN_DB_PATH")
-        if not settings.getbool("FANWEN_SKIP_STORED", True) or not db_path:
-            raise NotConfigured  # --refresh (or no database): nothing to skip
-        mw = cls(db_path, crawler.stats)
-        if Path(db_path).exists():
-            corpus = open_corpus(db_path)
-            try:
-                mw.stored = corpus.stored_urls()
-            finally:
-                corpus.close()
-        logger.info("%d stored articles will not be fetched again", len(mw.stored))
-        return mw
-
-    def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        if request.meta.get("fanwen_kind") not in ALWAYS_FETCH_KINDS and (
-            canonical_url(request.url) in self.stored
-        ):
-            self.stats.inc_value("fanwen/skipped/stored")
-            raise AlreadyStored(f"already stored: {request.url}")
 
 
 class NotModified(AlreadyStored):
@@ -105,3 +73,4 @@ class ConditionalRefreshMiddleware:
             self.stats.inc_value("fanwen/refresh/not_modified")
             raise NotModified(f"not modified: {request.url}")
         return response
+

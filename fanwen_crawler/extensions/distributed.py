@@ -4,7 +4,7 @@
 runs one crawl together: scrapy-redis' Scheduler keeps the request queue in Redis and its
 RFPDupeFilter keeps one fingerprint set, so no page is fetched twice and the start URL,
 pushed by whichever worker comes first, is fetched once. Each worker writes its own shard
-database; `fanwen merge` combines them (see `fanwen_crawler.merge`).
+database; `fanwen merge` combines them (see `fanwen_crawler.corpus.merge`).
 
 Everything is driven by settings (FANWEN_REDIS_URL, FANWEN_REDIS_KEY, FANWEN_IDLE_EXIT),
 so `scrapy crawl` and scrapyd can start workers too. `RedisFrontierAddon` switches the
@@ -81,7 +81,7 @@ class RedisFrontierAddon:
             "SCHEDULER_DUPEFILTER_KEY": keys["dupefilter"],
         }.items():
             settings.set(name, value, priority="addon")
-        settings["EXTENSIONS"]["fanwen_crawler.distributed.RedisFrontier"] = 510
+        settings["EXTENSIONS"]["fanwen_crawler.extensions.distributed.RedisFrontier"] = 510
 
 
 class RedisFrontier:

@@ -34,7 +34,7 @@ with warnings.catch_warnings():
     from jieba.analyse.tfidf import KeywordExtractor as _JiebaKeywordExtractor
 
 if TYPE_CHECKING:
-    from pipelines.storage import Corpus
+    from fanwen_crawler.corpus.storage import Corpus
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +173,7 @@ def compute_keywords(
     one transaction, so an interrupted run keeps its finished batches.
     """
     # Imported here so pool workers (which import this module) do not load Scrapy.
-    from pipelines.storage import Corpus, open_corpus
+    from fanwen_crawler.corpus.storage import Corpus, open_corpus
 
     owned = not isinstance(corpus_or_path, Corpus)
     corpus = open_corpus(corpus_or_path) if owned else corpus_or_path  # type: ignore[arg-type]

@@ -1,7 +1,7 @@
 """The SQLite corpus: opening it, batched transactional writes, and reads.
 
 One database file holds the corpus. `open_corpus` opens it once (WAL, busy_timeout,
-foreign keys) and applies the schema migrations of `pipelines.schema`.
+foreign keys) and applies the schema migrations of `fanwen_crawler.corpus.schema`.
 `Corpus.write_articles` writes a batch in one transaction: an article and all its child
 rows (sections, tags, related_links, page_urls, url_aliases, minhashes) commit together or
 not at all, so a killed crawl never leaves a partial article. Articles are upserted by
@@ -10,7 +10,7 @@ canonical URL: a re-crawl updates the row in place (same id) and replaces its ch
 the chain. `articles.char_count` counts non-whitespace characters of the body. The Scrapy
 adapter is `pipelines.store.StoragePipeline`.
 
-Chinese full-text search is word-level: `pipelines.search_index` keeps an FTS5 table of
+Chinese full-text search is word-level: `fanwen_crawler.corpus.search_index` keeps an FTS5 table of
 jieba-segmented title and body (SQLite's `unicode61` tokenizer treats a run of Han
 characters as one token, and `trigram` cannot match two-character words such as 教育).
 """
@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fanwen_crawler.corpus.schema import Database, apply_migrations, utc_now
 from fanwen_crawler.items import ArticleItem, CrawlError, Link, Section
-from pipelines.schema import Database, apply_migrations, utc_now
 
 logger = logging.getLogger(__name__)
 

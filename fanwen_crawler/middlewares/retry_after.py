@@ -1,4 +1,4 @@
-"""Downloader middlewares for hostile servers: redirect loops and Retry-After.
+"""Downloader middleware: wait what a 429/503 asked for (Retry-After) before the retry.
 
 Scrapy's duplicate filter silently drops the second hop of a redirect loop, so the
 linked URL would vanish without a trace; `RedirectLoopMiddleware` fails it with a
@@ -13,35 +13,13 @@ import asyncio
 import email.utils
 import time
 from typing import Any
-from urllib.parse import urljoin
 
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
-
-from fanwen_crawler.urls import canonical_url
 
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 
-
-class RedirectLoop(IgnoreRequest):
-    """A redirect pointed back into its own chain."""
-
-
-class RedirectLoopMiddleware:
-    """Raise RedirectLoop when a 3xx Location is already in the request's redirect chain."""
-
-    def process_response(self, request: Request, response: Response,
-                         spider: Any = None) -> Response:
-        location = response.headers.get(b"Location")
-        if not (300 <= response.status < 400 and location):
-            return response
-        target = canonical_url(urljoin(request.url, location.decode("latin-1")))
-        chain = [*request.meta.get("redirect_urls", []), request.url]
-        if target in {canonical_url(str(u)) for u in chain}:
-            raise RedirectLoop(f"redirect loop: {request.url} redirects back to {target}")
-        return response
 
 
 def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> float | None:
@@ -78,3 +56,4 @@ class RetryAfterMiddleware:
                 self.stats.inc_value("fanwen/retry_after/waits")
                 await asyncio.sleep(wait)
         return response
+
