@@ -4,6 +4,12 @@ Each command parses options, calls one library function, prints the result, and
 turns our exceptions into a clear message and a documented exit code. Heavy
 imports (Scrapy, jieba) happen inside the commands that need them, so
 `fanwen extract` and `fanwen --help` start fast.
+
+User errors never show a traceback: `FanwenGroup` turns a file that is not a fanwen corpus
+(missing, garbage, another application's SQLite file, a newer schema), an unwritable corpus
+and other database errors into one line and exit 3, and a missing optional extra into one
+line and exit 2. Read commands (stats, search, export, serve) open the corpus read-only
+and leave it byte-identical; `fanwen index` and `fanwen keywords` refresh the search index.
 """
 
 from __future__ import annotations
@@ -20,12 +26,55 @@ DEFAULT_DB = "data/corpus.db"
 FETCH_TIMEOUT = 30
 
 
+EXIT_USAGE = 2
+EXIT_DATABASE = 3
+
+
 def _fail(message: str, code: int) -> None:
     click.echo(f"Error: {message}", err=True)
     sys.exit(code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _user_error_code(exc: Exception) -> int | None:
+    """The exit code of an exception that is the user's to fix, else None (a bug)."""
+    from fanwen_crawler.extras import MissingExtra
+
+    if isinstance(exc, MissingExtra):
+        return EXIT_USAGE
+    import sqlite3
+
+    from fanwen_crawler.corpus.access import CorpusError
+
+    if isinstance(exc, CorpusError | sqlite3.DatabaseError):
+        return EXIT_DATABASE
+    return None
+
+
+class FanwenGroup(click.Group):
+    """The `fanwen` group: user errors raised by any command become one line of error."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            code = _user_error_code(exc)
+            if code is None:
+                raise
+            message = " ".join(str(exc).split()) or type(exc).__name__
+            if not isinstance(exc, RuntimeError | ImportError):  # sqlite3 errors
+                message = f"database error: {message}"
+            _fail(message, code)
+
+
+def _check_readable(db_path: Path) -> None:
+    from fanwen_crawler.corpus.access import check_readable
+
+    check_readable(db_path)
+
+
+@click.group(cls=FanwenGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="fanwen-crawler")
 def main() -> None:
     """Crawl Chinese 范文 portals into a clean, deduplicated SQLite corpus."""
@@ -230,18 +279,20 @@ def extract(inputs: tuple[str, ...], url: str | None, content_type: str | None,
 @click.option("--plot", "plot_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Also write PNG charts (articles per month, body lengths, keywords) here.")
 def stats(db_path: Path, as_json: bool, plot_dir: Path | None) -> None:
-    """Summarise a corpus: articles, duplicates, sites, categories, dates, errors, keywords."""
+    """Summarise a corpus: articles, duplicates, sites, categories, dates, errors, keywords.
+
+    Reads only: the corpus file is never changed.
+    """
     from fanwen_crawler.analysis.overview import corpus_overview, format_overview
-    from fanwen_crawler.corpus.storage import open_corpus
+    from fanwen_crawler.corpus.storage import open_corpus_readonly
     from fanwen_crawler.report import format_corpus_summary
 
-    if not db_path.exists():
-        _fail(f"no database at {db_path} (run `fanwen crawl` or `fanwen demo` first)", 3)
-    corpus = open_corpus(db_path)
-    try:
+    if plot_dir is not None:
+        from fanwen_crawler.extras import require
+
+        require("analysis", "matplotlib", feature="--plot")
+    with open_corpus_readonly(db_path) as corpus:
         summary = corpus.summary()
-    finally:
-        corpus.close()
     overview = corpus_overview(db_path)
     if as_json:
         click.echo(json.dumps({**summary, "overview": overview}, ensure_ascii=False, indent=2))
@@ -273,8 +324,10 @@ def keywords(db_path: Path, recompute: bool, rebuild: bool, methods: tuple[str, 
     --rebuild recomputes all articles: tfidf (jieba's general IDF), tfidf-corpus (IDF
     learned from this corpus) and, with --method textrank, TextRank.
     """
-    if not db_path.exists():
-        _fail(f"no database at {db_path}", 3)
+    from fanwen_crawler.corpus.access import check_writable
+    from fanwen_crawler.corpus.search_index import sync_search_index
+
+    check_writable(db_path, must_exist=True)
     if rebuild:
         from fanwen_crawler.corpus.corpus_idf import DEFAULT_METHODS, rebuild_keywords
 
@@ -282,6 +335,7 @@ def keywords(db_path: Path, recompute: bool, rebuild: bool, methods: tuple[str, 
                                    stop_words_file=stop_words)
         for method, n in done_by.items():
             click.echo(f"keywords ({method}) computed for {n} articles in {db_path}")
+        click.echo(f"search index: {sync_search_index(db_path)} articles indexed")
         return
     if methods or stop_words:
         _fail("--method and --stop-words need --rebuild", 2)
@@ -289,6 +343,7 @@ def keywords(db_path: Path, recompute: bool, rebuild: bool, methods: tuple[str, 
 
     done = compute_keywords(db_path, only_missing=not recompute, progress=sys.stderr.isatty())
     click.echo(f"keywords computed for {done} articles in {db_path}")
+    click.echo(f"search index: {sync_search_index(db_path)} articles indexed")
 
 
 @main.command()
@@ -308,18 +363,18 @@ def search(query: str, db_path: Path, limit: int, site: str | None, since: str |
     """Full-text search by words (jieba-segmented): 教育 also finds 职业教育.
 
     Every whitespace-separated term must occur. Results are ranked by bm25, title
-    matches first; articles stored since the last search are indexed first.
+    matches first. Reads only: articles stored since the last crawl, `fanwen keywords` or
+    `fanwen index` are not found until one of those refreshes the index.
     """
     from fanwen_crawler.analysis.search import MARK, SearchError
     from fanwen_crawler.analysis.search import search as run_search
 
-    if not db_path.exists():
-        _fail(f"no database at {db_path}", 3)
+    _check_readable(db_path)
     color = not as_json and sys.stdout.isatty()
     mark = ("\x1b[1;31m", "\x1b[0m") if color else (MARK if as_json else ("[", "]"))
     try:
         hits = run_search(db_path, query, limit=limit, site=site, since=since, unique=unique,
-                          mark=mark)
+                          mark=mark, sync=False)
     except SearchError as exc:
         _fail(str(exc), 2)
     for i, hit in enumerate(hits, 1):
@@ -351,6 +406,11 @@ def export(db_path: Path, fmt: str, out: Path, unique_only: bool, where: str | N
     """
     from fanwen_crawler.corpus.export import ExportError, export_corpus
 
+    _check_readable(db_path)
+    if fmt == "parquet":
+        from fanwen_crawler.extras import require
+
+        require("analysis", "pyarrow", feature="--format parquet")
     try:
         n = export_corpus(db_path, out, fmt, unique_only=unique_only, where=where)
     except ExportError as exc:
@@ -364,11 +424,17 @@ def export(db_path: Path, fmt: str, out: Path, unique_only: bool, where: str | N
 @click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535),
               help="Port on 127.0.0.1.")
 def serve(db_path: Path, port: int) -> None:
-    """Browse the corpus in Datasette on 127.0.0.1: facets, canned queries, jieba search."""
+    """Browse the corpus in Datasette on 127.0.0.1: facets, canned queries, jieba search.
+
+    Reads only (Datasette opens the file `mode=ro`); refresh the search index with
+    `fanwen index`.
+    """
+    from fanwen_crawler.extras import require
+
+    _check_readable(db_path)
+    require("analysis", "datasette", feature="fanwen serve")
     from fanwen_crawler.analysis.serve import serve_corpus
 
-    if not db_path.exists():
-        _fail(f"no database at {db_path}", 3)
     serve_corpus(db_path, port)
 
 
@@ -399,6 +465,24 @@ def demo(db_path: Path, quiet: bool) -> None:
     from fanwen_crawler.demo import run_demo
 
     sys.exit(run_demo(db_path, progress=sys.stderr.isatty() and not quiet, echo=click.echo))
+
+
+@main.command()
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="SQLite corpus to update.")
+@click.option("--rebuild", is_flag=True,
+              help="Index every article again (after a dictionary change, say).")
+def index(db_path: Path, rebuild: bool) -> None:
+    """Refresh the word-level search index (and upgrade an older corpus's schema).
+
+    The crawl and `fanwen keywords` refresh it too; read commands never write.
+    """
+    from fanwen_crawler.corpus.access import check_writable
+    from fanwen_crawler.corpus.search_index import rebuild_search_index, sync_search_index
+
+    check_writable(db_path, must_exist=True)
+    done = rebuild_search_index(db_path) if rebuild else sync_search_index(db_path)
+    click.echo(f"search index: {done} articles indexed in {db_path}")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from fanwen_crawler.corpus.search_index import sync_search_index
-from fanwen_crawler.corpus.storage import open_corpus
+from fanwen_crawler.corpus.storage import CorpusError, open_corpus, open_corpus_readonly
 from fanwen_crawler.profiles import Profile, load_profile
 from fanwen_crawler.spiders.portal import PortalSpider
 
@@ -137,7 +137,7 @@ def check_database(db_path: Path) -> None:
         db_path.parent.mkdir(parents=True, exist_ok=True)
         corpus = open_corpus(db_path)
         corpus.close()
-    except (OSError, sqlite3.Error) as exc:
+    except (OSError, sqlite3.Error, CorpusError) as exc:
         raise CrawlSetupError(f"cannot write database {db_path}: {exc}", EXIT_DATABASE) from exc
 
 
@@ -267,8 +267,11 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
         # Ctrl-C: Scrapy saved the frontier; the lock goes so a resume may start.
         (options.state_dir / LOCK_NAME).unlink(missing_ok=True)
 
+    # The store pipeline stops the crawl at a write that cannot succeed (disk full, read-only):
+    # no keyword stage then, and exit 3; so do articles it could not store even on retry.
+    store_fatal = stats.get("fanwen/store/fatal")
     computed = 0
-    if options.keywords and finish_reason != "shutdown":
+    if options.keywords and finish_reason != "shutdown" and not store_fatal:
         # Imported here: jieba and its models cost ~100 MB that the crawl itself never needs.
         from fanwen_crawler.corpus.keywords import compute_keywords
 
@@ -276,15 +279,20 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
         # The word-level search index is maintained in the same post-crawl stage.
         sync_search_index(options.db_path)
 
-    corpus = open_corpus(options.db_path)
     try:
-        summary = corpus.summary()
-    finally:
-        corpus.close()
+        with open_corpus_readonly(options.db_path) as corpus:
+            summary = corpus.summary()
+    except (CorpusError, sqlite3.Error) as exc:
+        logger.error("cannot read the corpus summary: %s", exc)
+        summary = {}
 
     result = CrawlResult(exit_code=EXIT_OK, finish_reason=finish_reason, elapsed=elapsed,
                          stats=stats, summary=summary, keywords_computed=computed)
-    if finish_reason == "shutdown":
+    if store_fatal or stats.get("fanwen/store/failed"):
+        result.exit_code = EXIT_DATABASE
+        result.finish_reason = (f"corpus write failed ({store_fatal})" if store_fatal else
+                                f"{stats['fanwen/store/failed']} article(s) could not be stored")
+    elif finish_reason == "shutdown":
         result.exit_code = EXIT_INTERRUPTED
     elif result.pages == 0 and not stats.get("fanwen/skipped/stored") and not (
         options.redis_url and stats.get("fanwen/redis/joined")

@@ -3,6 +3,14 @@
 Settings: FANWEN_DB_PATH (required), FANWEN_BATCH_SIZE, FANWEN_FLUSH_SECONDS. Articles are
 buffered and written by `Corpus.write_articles` in one transaction per batch; CrawlError
 items and dropped items go to `crawl_errors`; a `crawl_runs` row spans the crawl.
+
+Nothing is lost silently. An article whose write fails (after the corpus's own busy
+retries) stays pending and is written again when the spider closes; one still not stored
+is recorded as `store_failed` and counted in `fanwen/store/failed`, which makes the crawl
+exit non-zero. A write that cannot succeed by retrying (disk full, read-only database, I/O
+error: `CorpusWriteError`) stops the crawl at once: the spider closes with reason
+`corpus_write_failed`, the stat `fanwen/store/fatal` holds the reason, and the run's
+`crawl_runs` row is marked `failed` with it.
 """
 
 from __future__ import annotations
@@ -21,11 +29,16 @@ from fanwen_crawler.corpus.storage import (
     DEFAULT_FLUSH_SECONDS,
     DROP_REASON,
     Corpus,
+    CorpusWriteError,
     open_corpus,
 )
 from fanwen_crawler.items import ArticleItem, CrawlError
 
 logger = logging.getLogger(__name__)
+
+CLOSE_REASON = "corpus_write_failed"
+"""The spider's close reason after a write that retrying cannot fix (exit code 3)."""
+PENDING_RETRY_DELAY_S = 1.0
 
 
 # --- the Scrapy pipeline ------------------------------------------------------------------
@@ -37,7 +50,9 @@ class StoragePipeline:
     Settings: FANWEN_DB_PATH (required, else NotConfigured), FANWEN_BATCH_SIZE (default 50),
     FANWEN_FLUSH_SECONDS (default 5: the buffer is written at least this often, so a kill
     loses little). Dropped items are recorded as crawl_errors "dropped:<reason>".
-    Stats: fanwen/store/inserted, …/updated, …/unchanged, …/errors, …/failed.
+    Stats: fanwen/store/inserted, …/updated, …/unchanged, …/errors, …/failed (never stored),
+    …/retried (stored on the retry at close), …/fatal (the reason a write could not succeed),
+    …/not_stored (articles that arrived after that).
     """
 
     def __init__(self, crawler: Crawler, db_path: str, batch_size: int = DEFAULT_BATCH_SIZE,
@@ -50,8 +65,12 @@ class StoragePipeline:
         self.run_id: int | None = None
         self.articles: list[ArticleItem] = []
         self.errors: list[CrawlError] = []
+        self.pending: list[ArticleItem] = []
+        """Articles whose write failed; written again when the spider closes."""
+        self.fatal: CorpusWriteError | None = None
         self.last_flush = time.monotonic()
         self._task: Any = None
+        self._closing: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
@@ -88,6 +107,10 @@ class StoragePipeline:
             self._task.start(self.flush_seconds, now=False)
 
     def process_item(self, item: Any) -> Any:
+        if self.fatal is not None:
+            if isinstance(item, ArticleItem):
+                self._inc("fanwen/store/not_stored")
+            return item
         if isinstance(item, ArticleItem):
             self.articles.append(item)
         elif isinstance(item, CrawlError):
@@ -119,31 +142,76 @@ class StoragePipeline:
     def flush(self) -> None:
         """Write the buffered articles (one transaction) and errors."""
         self.last_flush = time.monotonic()
-        if self.corpus is None:
+        if self.corpus is None or self.fatal is not None:
             return
-        articles, self.articles = self.articles, []
-        if articles:
-            self._write(articles)  # may add "store_failed" errors
-        errors, self.errors = self.errors, []
-        if errors:
-            self._inc("fanwen/store/errors", self.corpus.record_errors(errors, self.run_id))
+        try:
+            articles, self.articles = self.articles, []
+            if articles:
+                self._write(articles)  # failures stay pending
+            errors, self.errors = self.errors, []
+            if errors:
+                self._inc("fanwen/store/errors", self.corpus.record_errors(errors, self.run_id))
+        except CorpusWriteError as exc:
+            self._stop(exc)
 
-    def _write(self, articles: list[ArticleItem]) -> None:
+    def _write(self, articles: list[ArticleItem]) -> list[ArticleItem]:
+        """Write a batch; return (and keep pending) the articles that could not be written."""
         assert self.corpus is not None
         try:
             results = [self.corpus.write_articles(articles)]
-        except sqlite3.Error:
-            # One bad article must not lose its batch: retry one by one, record the failures.
-            logger.exception("corpus: batch of %d failed; retrying one by one", len(articles))
+            failed = []
+        except sqlite3.Error as exc:
+            # One bad article must not lose its batch: retry one by one, keep the failures.
+            logger.warning("corpus: batch of %d failed (%s); retrying one by one",
+                           len(articles), exc)
             results, failed = [], []
             for item in articles:
                 try:
                     results.append(self.corpus.write_articles([item]))
-                except sqlite3.Error as exc:
-                    logger.exception("corpus: cannot store %s", item.url)
-                    failed.append(CrawlError(url=item.url, reason="store_failed", detail=str(exc)))
-            self._inc("fanwen/store/failed", len(failed))
-            self.errors.extend(failed)
+                except sqlite3.Error as item_exc:
+                    logger.warning("corpus: cannot store %s yet (%s); retried at close",
+                                   item.url, item_exc)
+                    failed.append(item)
+            self.pending.extend(failed)
+        self._count(results)
+        return failed
+
+    def _retry_pending(self) -> None:
+        """Write the pending articles again; record those still failing as store_failed."""
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        time.sleep(PENDING_RETRY_DELAY_S)
+        stored = 0
+        assert self.corpus is not None
+        for item in pending:
+            try:
+                self._count([self.corpus.write_articles([item])])
+                stored += 1
+            except sqlite3.Error as exc:
+                logger.error("corpus: cannot store %s: %s", item.url, exc)
+                self.errors.append(CrawlError(url=item.url, reason="store_failed",
+                                              detail=str(exc)))
+        self._inc("fanwen/store/retried", stored)
+        self._inc("fanwen/store/failed", len(pending) - stored)
+
+    def _stop(self, exc: CorpusWriteError) -> None:
+        """Stop the crawl after a write that cannot succeed (disk full, read-only …)."""
+        if self.fatal is not None:
+            return
+        self.fatal = exc
+        self._inc("fanwen/store/not_stored", len(self.articles) + len(self.pending))
+        self.articles, self.pending = [], []
+        logger.error("corpus: %s (%s); stopping the crawl", exc, exc.reason)
+        if self.crawler.stats is not None:
+            self.crawler.stats.set_value("fanwen/store/fatal", f"{exc.reason}: {exc}")
+        engine = self.crawler.engine
+        if engine is not None and getattr(engine, "running", False):
+            from scrapy.utils.defer import deferred_from_coro
+
+            self._closing = deferred_from_coro(engine.close_spider_async(reason=CLOSE_REASON))
+
+    def _count(self, results: list[Any]) -> None:
         for r in results:
             self._inc("fanwen/store/versioned", r.versioned)
             self._inc("fanwen/store/inserted", r.inserted)
@@ -157,18 +225,48 @@ class StoragePipeline:
             return
         try:
             self.flush()
+            if self.fatal is None:
+                self._retry_pending()
+                self.flush()  # the store_failed errors
             if self.run_id is not None:
-                stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
-                self.corpus.finish_run(self.run_id, "closed", stats)
+                self._finish_run("closed")
         finally:
             self.corpus.close()
             self.corpus = None
 
+    def _finish_run(self, status: str) -> None:
+        """Close the run's row: "failed" with the reason after a fatal write error."""
+        assert self.corpus is not None and self.run_id is not None
+        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
+        if self.fatal is None:
+            try:
+                self.corpus.finish_run(self.run_id, status, stats)
+            except CorpusWriteError as exc:
+                self._stop(exc)
+            else:
+                return
+        reason = f"{self.fatal.reason}: {self.fatal}" if self.fatal else None
+        try:
+            self.corpus.finish_run(self.run_id, "failed", stats, reason=reason)
+        except sqlite3.Error:
+            # A full disk may leave no room for the row's new version in the WAL: fold the
+            # WAL into the database (which frees its pages) and try once more.
+            try:
+                self.corpus.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self.corpus.finish_run(self.run_id, "failed", stats, reason=reason)
+            except sqlite3.Error as exc:
+                logger.error("corpus: cannot mark run %s failed (%s); the next crawl marks it "
+                             "killed", self.run_id, exc)
+
     def spider_closed(self, spider: Any = None, reason: str = "finished") -> None:
         # Sent after close_spider, once Scrapy knows the finish reason: record it.
-        if self.run_id is None:
-            return
+        if self.run_id is None or self.fatal is not None:
+            return  # a failed run stays "failed", with its reason
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         stats.setdefault("finish_reason", reason)
-        with open_corpus(self.db_path) as corpus:
-            corpus.finish_run(self.run_id, reason, stats)
+        try:
+            with open_corpus(self.db_path) as corpus:
+                corpus.finish_run(self.run_id, reason, stats)
+        except CorpusWriteError as exc:
+            logger.error("corpus: cannot record the finish reason of run %s: %s",
+                         self.run_id, exc)

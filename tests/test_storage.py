@@ -48,21 +48,104 @@ def test_open_creates_schema_and_is_idempotent(tmp_path):
         columns = [c.name for c in corpus.db["articles"].columns]
     assert columns[:4] == ["id", "url", "site", "category"]
     assert {"articles", "sections", "keywords", "tags", "related_links", "page_urls", "minhashes",
-            "crawl_runs", "crawl_errors", "schema_migrations", "unique_articles"} <= tables(db)
+            "crawl_runs", "crawl_errors", "_sqlite_migrations", "unique_articles", "articles_fts",
+            "fts_pending", "articles_overview", "corpus_meta"} <= tables(db)
     with open_corpus(db) as corpus:
-        versions = corpus.db.execute("SELECT version FROM schema_migrations").fetchall()
-        assert versions == [(v,) for v in sorted(schema.MIGRATIONS)]
+        names = [r[0] for r in corpus.db.execute(
+            "SELECT name FROM _sqlite_migrations WHERE migration_set = 'fanwen' ORDER BY id")]
+        assert names == schema.known_names() and names == sorted(names)
         assert schema.apply_migrations(corpus.db) == []
+        with sqlite3.connect(db) as conn:
+            triggers = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        assert triggers == {"articles_fts_insert", "articles_fts_update", "articles_fts_delete"}
+
+
+def test_articles_table_matches_the_item(tmp_path):
+    # The item is the schema: every stored ArticleItem field is a column, and nothing else
+    # (besides id and the derived char_count / updated_at) is.
+    import dataclasses
+
+    with open_corpus(tmp_path / "c.db") as corpus:
+        columns = {c.name: c.type for c in corpus.db["articles"].columns}
+    item_fields = {f.name for f in dataclasses.fields(ArticleItem)}
+    assert set(columns) - {"id"} == set(schema.article_columns())
+    assert set(schema.article_columns()) - {"char_count", "updated_at"} <= item_fields
+    assert {"paragraphs", "tags", "minhash", "duplicate_of_url"}.isdisjoint(columns)
+    sqlite_type = {str: "TEXT", int: "INTEGER", float: "REAL", bytes: "BLOB"}
+    assert {c: sqlite_type[t] for c, t in schema.article_columns().items()} == \
+        {c: t for c, t in columns.items() if c != "id"}
 
 
 def test_new_migration_is_applied_once(tmp_path, monkeypatch):
     db = tmp_path / "c.db"
     open_corpus(db).close()
     calls = []
-    monkeypatch.setitem(schema.MIGRATIONS, 999, ("test", lambda d: calls.append(d)))
+    monkeypatch.setattr(schema.MIGRATIONS, "_migrations", list(schema.MIGRATIONS._migrations))
+    schema.MIGRATIONS(name="9999_test")(lambda d: calls.append(d))
     open_corpus(db).close()
     open_corpus(db).close()
     assert len(calls) == 1
+
+
+LEGACY_SCHEMA_V4 = """
+CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT, applied_at TEXT);
+INSERT INTO schema_migrations VALUES (1, 'initial corpus schema', '2026-01-01T00:00:00+00:00'),
+  (2, 'article versions, HTTP validators, resolved errors', '2026-01-02T00:00:00+00:00'),
+  (3, 'URL aliases (redirect sources) of articles', '2026-01-03T00:00:00+00:00'),
+  (4, 'MinHash signatures recomputed with rensa', '2026-01-04T00:00:00+00:00');
+"""
+
+
+def _legacy_corpus(db: Path, *, with_fts: bool) -> None:
+    """A corpus as the former registry left it: migrations 1-4 in schema_migrations."""
+    from sqlite_utils import Database
+
+    d = Database(db)
+    for m in schema.MIGRATIONS._migrations[:4]:
+        m.fn(d)
+    d.conn.executescript(LEGACY_SCHEMA_V4)
+    d.conn.execute("INSERT INTO articles (url, site, title, body) VALUES ('https://a.cn/1', 'a.cn', '教育工作总结', '职业教育的发展。')")
+    if with_fts:  # the former search module created the index outside the migrations
+        d.conn.executescript(schema.SEARCH_SCHEMA)
+        d.conn.execute("INSERT INTO articles_fts (rowid, title, body) VALUES (1, '教育 工作 总结', '职业 教育 职业教育')")
+    d.conn.commit()
+    d.conn.close()
+
+
+@pytest.mark.parametrize("with_fts", [False, True])
+def test_old_corpus_with_schema_migrations_upgrades_cleanly(tmp_path, with_fts):
+    db = tmp_path / "old.db"
+    _legacy_corpus(db, with_fts=with_fts)
+    with open_corpus(db) as corpus:
+        c = corpus.db
+        assert "schema_migrations" not in c.table_names()
+        rows = c.execute("SELECT name, applied_at FROM _sqlite_migrations ORDER BY id").fetchall()
+        assert [r[0] for r in rows] == schema.known_names()
+        assert rows[0][1] == "2026-01-01T00:00:00+00:00"  # the legacy record, kept
+        assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert corpus.article_count() == 1
+        pending = c.execute("SELECT article_id FROM fts_pending").fetchall()
+        assert pending == ([] if with_fts else [(1,)])  # a new index queues every article
+        run = corpus.start_run(["https://a.cn/"])
+        corpus.finish_run(run, "failed", {}, reason="disk_full: test")
+        assert c.execute("SELECT status, reason FROM crawl_runs").fetchall() == [("failed", "disk_full: test")]
+    with open_corpus(db) as corpus:  # and stays upgraded
+        assert schema.apply_migrations(corpus.db) == []
+
+
+def test_corpus_of_a_newer_version_is_refused_untouched(tmp_path):
+    from fanwen_crawler.corpus.storage import NotACorpus, open_corpus_readonly
+
+    db = tmp_path / "new.db"
+    open_corpus(db).close()
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('fanwen', '9999_future', 'x')")
+    conn.close()
+    before = db.read_bytes()
+    for opener in (open_corpus, open_corpus_readonly):
+        with pytest.raises(NotACorpus, match="newer fanwen-crawler"):
+            opener(db)
+    assert db.read_bytes() == before
 
 
 def test_unwritable_path_raises_clear_error(tmp_path):
@@ -289,9 +372,9 @@ def test_migration_4_recomputes_signatures_with_rensa(tmp_path):
     db = tmp_path / "corpus.db"
     with open_corpus(db) as corpus:
         corpus.write_articles([article(1), article(2, minhash=None)])  # old-style / no signature
-        corpus.db.execute("DELETE FROM schema_migrations WHERE version = 4")
+        corpus.db.execute("DELETE FROM _sqlite_migrations WHERE name = '0004_rensa_signatures'")
         corpus.db.commit()
-        assert schema.apply_migrations(corpus.db) == [4]
+        assert schema.apply_migrations(corpus.db) == ["0004_rensa_signatures"]
         rows = corpus.db.execute("SELECT a.body, m.signature FROM articles a "
                                  "JOIN minhashes m ON m.article_id = a.id").fetchall()
     assert rows == [(article(1).body, serialise_minhash(minhash_of(article(1).body)))]

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from fanwen_crawler.corpus.access import connect_readonly
+
 DbLike = str | Path | sqlite3.Connection
 TOP_N = 20
 
@@ -27,7 +29,7 @@ def _connection(db: DbLike) -> Iterator[sqlite3.Connection]:
     path = Path(db).resolve()
     if not path.exists():
         raise FileNotFoundError(f"no database at {db}")
-    conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    conn = connect_readonly(path)
     try:
         yield conn
     finally:

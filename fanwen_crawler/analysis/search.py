@@ -82,9 +82,9 @@ def make_snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS,
 
 
 def _connect(db: str | Path) -> sqlite3.Connection:
-    if not Path(db).exists():
-        raise FileNotFoundError(f"no database at {db}")
-    return sqlite3.connect(db, timeout=10)
+    from fanwen_crawler.corpus.access import connect_readonly
+
+    return connect_readonly(db)  # a search never writes the corpus
 
 
 def search(
@@ -95,27 +95,27 @@ def search(
     site: str | None = None,
     since: str | None = None,
     unique: bool = False,
-    sync: bool = True,
+    sync: bool = False,
     segmenter: Segmenter | None = None,
     mark: tuple[str, str] = MARK,
 ) -> list[SearchHit]:
     """Articles matching every term of `query`, best first.
 
     `since` is an ISO date compared with `published_at`; `unique` leaves out duplicates.
-    With `sync` (default) queued articles are indexed first; a read-only database is
-    searched as it is.
+    With `sync` queued articles are indexed first (a write); by default the index is
+    searched as it is, read-only.
     """
     seg = segmenter or default_segmenter()
     match = fts_query(query, seg)
     if not match:
         raise SearchError(f"the query {query!r} has no words to search for")
+    if sync:
+        try:
+            sync_search_index(db, segmenter=seg)
+        except sqlite3.OperationalError as exc:
+            logger.warning("search index not updated (%s); results may be stale", exc)
     conn = _connect(db)
     try:
-        if sync:
-            try:
-                sync_search_index(conn, segmenter=seg)
-            except sqlite3.OperationalError as exc:
-                logger.warning("search index not updated (%s); results may be stale", exc)
         sql, params = SEARCH_SQL, [match]
         if site:
             sql += " AND a.site = ?"

@@ -1,6 +1,6 @@
 """`fanwen serve`: browse the corpus in Datasette on 127.0.0.1.
 
-`serve_corpus` syncs the search index, writes the metadata (table and column
+`serve_corpus` writes the metadata (table and column
 descriptions, facets, canned queries — `datasette_metadata.json`, keyed by the
 database's name) to a temporary file, registers our plugin (`datasette_plugin`: jieba
 search functions, highlighted snippets) and runs Datasette's own `serve` command in this
@@ -15,8 +15,6 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-from fanwen_crawler.corpus.search_index import sync_search_index
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8001
@@ -54,12 +52,11 @@ def datasette_args(db: str | Path, metadata_path: Path, port: int) -> list[str]:
 
 
 def serve_corpus(db: str | Path, port: int = DEFAULT_PORT) -> None:
-    """Sync the search index and run Datasette on 127.0.0.1:`port` until interrupted."""
+    """Run Datasette on 127.0.0.1:`port` until interrupted (it opens the corpus read-only)."""
     from datasette.cli import cli
 
     if not Path(db).exists():
         raise FileNotFoundError(f"no database at {db}")
-    sync_search_index(db)
     register_plugin()
     with tempfile.TemporaryDirectory(prefix="fanwen-serve-") as tmp:
         metadata_path = Path(tmp) / "metadata.json"

@@ -38,12 +38,14 @@ class ExportError(ValueError):
 
 def connect_read_only(db: str | Path) -> sqlite3.Connection:
     """A connection that cannot write: opened with `mode=ro` and `PRAGMA query_only`."""
-    path = Path(db).resolve()
-    if not path.exists():
+    from fanwen_crawler.corpus.access import CorpusError, connect_readonly
+
+    if not Path(db).exists():
         raise ExportError(f"no database at {db}")
-    conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
-    conn.execute("PRAGMA query_only = ON")
-    return conn
+    try:
+        return connect_readonly(db)
+    except (CorpusError, sqlite3.Error) as exc:
+        raise ExportError(str(exc)) from exc
 
 
 def _children(conn: sqlite3.Connection, ids: list[int]) -> dict[str, dict[int, list[Any]]]:

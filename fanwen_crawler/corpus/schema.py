@@ -1,32 +1,45 @@
-"""The corpus schema: registered, idempotent migrations recorded in `schema_migrations`.
+"""The corpus schema: every table, index, trigger and view, created by sqlite-utils migrations.
 
-Each migration runs once per database, in version order, inside its own write
-transaction; `apply_migrations` is called by `open_corpus` on every open. Never edit a
-released migration: add a new version. This module is also where `sqlite_utils` is first
-imported, without pandas (see `_import_sqlite_utils_without_pandas`).
+`MIGRATIONS` is a `sqlite_utils.Migrations` set named "fanwen"; sqlite-utils records the
+applied ones in `_sqlite_migrations`. `apply_migrations` (called by `open_corpus`) runs the
+pending ones inside one `BEGIN IMMEDIATE` transaction, so two processes opening a new file at
+once never both run a migration. Corpora made before sqlite-utils' migrations recorded their
+versions in our own `schema_migrations` table: `_adopt_legacy_registry` copies those records
+over (same migrations, same order) and drops the old table. Never edit a released migration:
+add a new one. A database that records a migration of ours this version does not know was
+written by a newer fanwen-crawler (`NewerSchema`).
+
+The articles table's columns come from `ArticleItem` (`article_columns`): migration 1 is the
+historical first schema, and a test checks that the migrated table matches the item.
+
+`sqlite_utils.db` imports pandas at import time whenever it is installed, only to map
+`pandas.Timestamp` to TEXT when it infers a column type. With the `analysis` extra installed
+(and so in `make test` / `make demo`) that would cost a crawl ~96 MB resident for nothing: our
+schema is explicit and nothing inserts pandas values through sqlite_utils. So this module,
+which is where `sqlite_utils` is first imported, hides pandas during that import (see
+`_import_sqlite_utils_without_pandas`); `import pandas` keeps working afterwards.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
-from collections.abc import Callable
+import types
+import typing
 from datetime import UTC, datetime
+
+from fanwen_crawler.items import ArticleItem
 
 logger = logging.getLogger(__name__)
 
 
 def _import_sqlite_utils_without_pandas() -> None:
-    """Import sqlite_utils without letting it import pandas (+~96 MB resident).
+    """Import sqlite_utils while `sys.modules["pandas"]` is None (Python's way to fail an import).
 
-    `sqlite_utils.db` imports pandas at import time whenever it is installed, only to map
-    `pandas.Timestamp` to TEXT when it infers a column type. Our schema is explicit and the
-    project never inserts pandas values through sqlite_utils, so a crawl (or any process that
-    imports this module first) must not pay for pandas. While `sqlite_utils` is imported,
-    `sys.modules["pandas"]` is None (Python's documented way to make an import fail); the
-    entry is removed right after, so `import pandas` keeps working later in the process.
-    Consequence: in such a process sqlite_utils does not know `pandas.Timestamp` as a column
-    type. Nothing is blocked if pandas or sqlite_utils is already imported.
+    The entry is removed right after. Consequence: in such a process sqlite_utils does not
+    know `pandas.Timestamp` as a column type. Nothing is blocked if pandas or sqlite_utils
+    is already imported.
     """
     if "sqlite_utils.db" in sys.modules or "pandas" in sys.modules:
         return
@@ -39,33 +52,54 @@ def _import_sqlite_utils_without_pandas() -> None:
 
 
 _import_sqlite_utils_without_pandas()
-from sqlite_utils import Database  # noqa: E402
+from sqlite_utils import Database, Migrations  # noqa: E402
+
+MIGRATION_SET = "fanwen"
+MIGRATIONS_TABLE = Migrations.migrations_table
+LEGACY_TABLE = "schema_migrations"
+MIGRATIONS = Migrations(MIGRATION_SET)
+
+
+class NewerSchema(RuntimeError):
+    """The database was written by a newer fanwen-crawler: this version must not touch it."""
 
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+# --- column lists from the item -----------------------------------------------------------
+
+NOT_COLUMNS = frozenset({"duplicate_of_url", "minhash"})
+"""Scalar ArticleItem fields stored elsewhere: resolved to `duplicate_of`, `minhashes` table."""
+DERIVED_COLUMNS = {"char_count": int, "updated_at": str}
+"""Article columns the store computes (char_count) or stamps (updated_at)."""
+
+
+def _scalar_fields(cls: type) -> dict[str, type]:
+    """name → Python type of the dataclass's scalar (str/int/float/bytes) fields, in order."""
+    hints = typing.get_type_hints(cls)
+    out = {}
+    for f in dataclasses.fields(cls):
+        hint = hints[f.name]
+        args = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+        kinds = [a for a in args if a in (str, int, float, bytes)]
+        if len(kinds) == 1 and all(a in (kinds[0], type(None)) for a in args):
+            out[f.name] = kinds[0]
+    return out
+
+
+def article_columns() -> dict[str, type]:
+    """The `articles` table's columns besides `id`: ArticleItem's scalar fields + derived ones."""
+    cols = {n: t for n, t in _scalar_fields(ArticleItem).items() if n not in NOT_COLUMNS}
+    return {**cols, **DERIVED_COLUMNS}
+
+
 # --- migrations ---------------------------------------------------------------------------
-
-Migration = Callable[[Database], None]
-MIGRATIONS: dict[int, tuple[str, Migration]] = {}
-"""version → (name, function); applied in version order, each once, in its own transaction."""
+# Names sort in order; the four first ones were versions 1–4 of our former registry.
 
 
-def migration(version: int, name: str) -> Callable[[Migration], Migration]:
-    """Register a schema migration. Never edit a released one: add a new version."""
-
-    def register(fn: Migration) -> Migration:
-        if version in MIGRATIONS:
-            raise ValueError(f"duplicate migration version {version}")
-        MIGRATIONS[version] = (name, fn)
-        return fn
-
-    return register
-
-
-@migration(1, "initial corpus schema")
+@MIGRATIONS(name="0001_initial_schema")
 def _initial_schema(db: Database) -> None:
     db["articles"].create(
         {
@@ -78,7 +112,7 @@ def _initial_schema(db: Database) -> None:
         pk="id",
         not_null={"url", "title", "body"},
         foreign_keys=[("duplicate_of", "articles", "id")],
-    )
+    )  # fmt: skip
     db["articles"].create_index(["url"], unique=True, index_name="idx_articles_url")
     for column in ("content_hash", "duplicate_of", "site", "published_at"):
         db["articles"].create_index([column], index_name=f"idx_articles_{column}")
@@ -118,7 +152,7 @@ def _initial_schema(db: Database) -> None:
     db.create_view("unique_articles", "SELECT * FROM articles WHERE duplicate_of IS NULL")
 
 
-@migration(2, "article versions, HTTP validators, resolved errors")
+@MIGRATIONS(name="0002_versions_validators_resolved")
 def _versions_and_validators(db: Database) -> None:
     # --refresh keeps the text an update replaces; ETag / Last-Modified make refreshes
     # conditional; --retry-failed marks the errors it fixed instead of deleting them.
@@ -133,7 +167,7 @@ def _versions_and_validators(db: Database) -> None:
     db["crawl_errors"].add_column("resolved_at", str)
 
 
-@migration(3, "URL aliases (redirect sources) of articles")
+@MIGRATIONS(name="0003_url_aliases")
 def _url_aliases(db: Database) -> None:
     # A link that redirects to an article is an alias of it: stored once, under the URL the
     # redirect ended at, and the alias is skipped on re-crawls like the article's own URL.
@@ -142,9 +176,9 @@ def _url_aliases(db: Database) -> None:
     db["url_aliases"].create_index(["url"], index_name="idx_url_aliases_url")
 
 
-@migration(4, "MinHash signatures recomputed with rensa")
+@MIGRATIONS(name="0004_rensa_signatures")
 def _rensa_signatures(db: Database) -> None:
-    # pipelines.dedupe switched from datasketch's MinHash to rensa's RMinHash: same format
+    # The dedupe stage switched from datasketch's MinHash to rensa's RMinHash: same format
     # (128 little-endian uint32), different values, so signatures stored before cannot be
     # compared with new ones. Recompute each from its article's stored body (what the dedupe
     # pipeline hashed), in chunks so a large corpus is not read into memory at once.
@@ -165,24 +199,151 @@ def _rensa_signatures(db: Database) -> None:
         logger.info("corpus: recomputed %d MinHash signatures (rensa)", n)
 
 
-def apply_migrations(db: Database) -> list[int]:
-    """Apply the registered migrations not yet recorded; return the versions applied."""
-    db.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations "
-        "(version INTEGER PRIMARY KEY, name TEXT, applied_at TEXT)"
-    )
-    db.commit()
-    applied = []
-    for version in sorted(MIGRATIONS):
-        name, fn = MIGRATIONS[version]
-        with db.atomic():
-            # Checked inside the write transaction: two processes opening a new file at once
-            # must not both run a migration.
-            db.execute("INSERT OR IGNORE INTO schema_migrations VALUES (?, ?, ?)",
-                       [version, name, utc_now()])
-            if db.execute("SELECT changes()").fetchone()[0] == 0:
-                continue
-            fn(db)
-        applied.append(version)
-        logger.info("corpus: applied migration %d (%s)", version, name)
-    return applied
+SEARCH_SCHEMA = """
+CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
+    title, body, tokenize = 'unicode61 remove_diacritics 0'
+);
+CREATE TABLE IF NOT EXISTS fts_pending (article_id INTEGER PRIMARY KEY);
+CREATE TRIGGER IF NOT EXISTS articles_fts_insert AFTER INSERT ON articles BEGIN
+    INSERT OR IGNORE INTO fts_pending (article_id) VALUES (new.id);
+END;
+CREATE TRIGGER IF NOT EXISTS articles_fts_update AFTER UPDATE OF id, title, body ON articles
+WHEN old.id IS NOT new.id OR old.title IS NOT new.title OR old.body IS NOT new.body BEGIN
+    DELETE FROM articles_fts WHERE rowid = old.id;
+    DELETE FROM fts_pending WHERE article_id = old.id;
+    INSERT OR IGNORE INTO fts_pending (article_id) VALUES (new.id);
+END;
+CREATE TRIGGER IF NOT EXISTS articles_fts_delete AFTER DELETE ON articles BEGIN
+    DELETE FROM articles_fts WHERE rowid = old.id;
+    DELETE FROM fts_pending WHERE article_id = old.id;
+END;
+CREATE VIEW IF NOT EXISTS articles_overview AS
+SELECT id, title, site, category, substr(published_at, 1, 4) AS year,
+       substr(published_at, 1, 7) AS month, published_at, author, source, char_count,
+       duplicate_of, url
+FROM articles;
+"""
+"""The word-level search index (see `search_index`) and the overview view for Datasette facets.
+`IF NOT EXISTS`: corpora searched before this migration already have them."""
+
+
+@MIGRATIONS(name="0005_search_index")
+def _search_index(db: Database) -> None:
+    # Triggers queue every inserted/changed article in fts_pending; `sync_search_index`
+    # segments the queue with jieba (which cannot run inside SQL). A new index queues every
+    # stored article, so a corpus crawled before the index existed gets indexed completely.
+    existed = db["articles_fts"].exists()
+    for statement in _statements(SEARCH_SCHEMA):
+        db.execute(statement)
+    if not existed:
+        db.execute("INSERT OR IGNORE INTO fts_pending (article_id) SELECT id FROM articles")
+
+
+@MIGRATIONS(name="0006_run_owner_and_reason")
+def _run_owner_and_reason(db: Database) -> None:
+    # A crawl records its host and pid, so the next crawl can tell a row left "running" by a
+    # killed process (marked "killed") from one of a crawl still running; `reason` says why
+    # a run "failed" (disk full, database read-only …).
+    for column in ("host", "reason"):
+        db["crawl_runs"].add_column(column, str)
+    db["crawl_runs"].add_column("pid", int)
+
+
+@MIGRATIONS(name="0007_corpus_meta")
+def _corpus_meta(db: Database) -> None:
+    # Facts about the stored data that code must check before adding to it, e.g. which
+    # MinHash implementation made the stored signatures (only comparable with its own).
+    from fanwen_crawler.corpus.dedupe import SIGNATURE_ALGORITHM
+
+    db["corpus_meta"].create({"key": str, "value": str}, pk="key")
+    db["corpus_meta"].insert({"key": "signature_algorithm", "value": SIGNATURE_ALGORITHM})
+
+
+def _statements(script: str) -> list[str]:
+    import sqlite3
+
+    out, buf = [], ""
+    for line in script.strip().splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    return out
+
+
+# --- applying them ------------------------------------------------------------------------
+
+LEGACY_NAMES = {1: "0001_initial_schema", 2: "0002_versions_validators_resolved",
+                3: "0003_url_aliases", 4: "0004_rensa_signatures"}
+"""Version in the former `schema_migrations` registry → the same migration's name here."""
+
+
+def known_names() -> list[str]:
+    """Names of this version's migrations, in order."""
+    return [m.name for m in MIGRATIONS._migrations]
+
+
+def applied_names(db: Database) -> list[str]:
+    """Our migrations recorded in the database (either registry); reads only."""
+    names = [m.name for m in MIGRATIONS.applied(db)]
+    if db[LEGACY_TABLE].exists():
+        for (version,) in db.execute(f"SELECT version FROM {LEGACY_TABLE} ORDER BY version"):
+            names.append(LEGACY_NAMES.get(version, f"legacy version {version}"))
+    return list(dict.fromkeys(names))
+
+
+def unknown_names(db: Database) -> list[str]:
+    """Recorded migrations this version does not know: the database is newer than the code."""
+    known = set(known_names())
+    return [n for n in applied_names(db) if n not in known]
+
+
+def pending_names(db: Database) -> list[str]:
+    """This version's migrations not yet recorded in the database; reads only."""
+    applied = set(applied_names(db))
+    return [n for n in known_names() if n not in applied]
+
+
+def _adopt_legacy_registry(db: Database) -> None:
+    """Record the former registry's versions as sqlite-utils migrations; drop its table."""
+    if not db[LEGACY_TABLE].exists():
+        return
+    rows = db.execute(f"SELECT version, applied_at FROM {LEGACY_TABLE} ORDER BY version").fetchall()
+    MIGRATIONS.ensure_migrations_table(db)
+    done = {m.name for m in MIGRATIONS.applied(db)}
+    for version, applied_at in rows:
+        name = LEGACY_NAMES[version]
+        if name not in done:
+            db[MIGRATIONS_TABLE].insert({"migration_set": MIGRATION_SET, "name": name,
+                                         "applied_at": applied_at or utc_now()})
+    db[LEGACY_TABLE].drop()
+    logger.info("corpus: adopted %d migrations of the former schema_migrations registry",
+                len(rows))
+
+
+def apply_migrations(db: Database) -> list[str]:
+    """Apply the pending migrations in one BEGIN IMMEDIATE transaction; return their names.
+
+    Raises NewerSchema, without writing, if the database records a migration this version
+    does not know.
+    """
+    if unknown := unknown_names(db):
+        raise NewerSchema(f"written by a newer fanwen-crawler (schema {unknown[-1]})")
+    if not pending_names(db) and not db[LEGACY_TABLE].exists():
+        return []
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        # Checked again under the write lock: another process may have migrated meanwhile.
+        if unknown := unknown_names(db):
+            raise NewerSchema(f"written by a newer fanwen-crawler (schema {unknown[-1]})")
+        _adopt_legacy_registry(db)
+        pending = [m.name for m in MIGRATIONS.pending(db)]
+        MIGRATIONS.apply(db)  # each migration in a savepoint of this transaction
+        db.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    for name in pending:
+        logger.info("corpus: applied migration %s", name)
+    return pending

@@ -9,12 +9,14 @@ spaces, which `unicode61` then tokenizes. `articles_fts(title, body)` is an ordi
 that `snippet()` and `highlight()` work from any SQL client. (A contentless table cannot
 produce snippets, and deleting from one needs SQLite 3.43.)
 
-Segmentation is jieba, so it cannot run inside SQL. Pure-SQL triggers on `articles` keep
-the index honest from any client: an insert, or an update that changes title or body,
-queues the id in `fts_pending` (an update also drops the stale index row at once); a
-delete removes the index row. `sync_search_index` segments the queued articles in
-batches — the post-crawl stage and `fanwen search` call it. Queries are segmented the
-same way (`fts_query`).
+The tables, triggers and the `articles_overview` view are created by the schema
+migrations (`fanwen_crawler.corpus.schema`, "0005_search_index"). Segmentation is jieba, so
+it cannot run inside SQL. Pure-SQL triggers on `articles` keep the index honest from any
+client: an insert, or an update that changes title or body, queues the id in `fts_pending`
+(an update also drops the stale index row at once); a delete removes the index row.
+`sync_search_index` segments the queued articles in batches — the post-crawl stage,
+`fanwen keywords` and `fanwen index` call it (read commands never write: `fanwen search`
+reads the index as it is). Queries are segmented the same way (`fts_query`).
 """
 
 from __future__ import annotations
@@ -22,39 +24,13 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
-
-SCHEMA = """
-CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
-    title, body, tokenize = 'unicode61 remove_diacritics 0'
-);
-CREATE TABLE IF NOT EXISTS fts_pending (article_id INTEGER PRIMARY KEY);
-CREATE TRIGGER IF NOT EXISTS articles_fts_insert AFTER INSERT ON articles BEGIN
-    INSERT OR IGNORE INTO fts_pending (article_id) VALUES (new.id);
-END;
-CREATE TRIGGER IF NOT EXISTS articles_fts_update AFTER UPDATE OF id, title, body ON articles
-WHEN old.id IS NOT new.id OR old.title IS NOT new.title OR old.body IS NOT new.body BEGIN
-    DELETE FROM articles_fts WHERE rowid = old.id;
-    DELETE FROM fts_pending WHERE article_id = old.id;
-    INSERT OR IGNORE INTO fts_pending (article_id) VALUES (new.id);
-END;
-CREATE TRIGGER IF NOT EXISTS articles_fts_delete AFTER DELETE ON articles BEGIN
-    DELETE FROM articles_fts WHERE rowid = old.id;
-    DELETE FROM fts_pending WHERE article_id = old.id;
-END;
-CREATE VIEW IF NOT EXISTS articles_overview AS
-SELECT id, title, site, category, substr(published_at, 1, 4) AS year,
-       substr(published_at, 1, 7) AS month, published_at, author, source, char_count,
-       duplicate_of, url
-FROM articles;
-"""
-"""Idempotent. `articles_overview` adds year/month columns for Datasette facets."""
-
 
 class Segmenter(Protocol):
     """What the index needs from a tokenizer: search-mode and precise segmentation."""
@@ -118,36 +94,6 @@ def fts_query(query: str, segmenter: Segmenter | None = None) -> str:
     return " AND ".join(phrases)
 
 
-def ensure_search_schema(conn: sqlite3.Connection) -> bool:
-    """Create the index tables, triggers and view if missing; True if the index was new.
-
-    A new index queues every stored article, so a corpus crawled before the index
-    existed is indexed completely by the next `sync_search_index`.
-    """
-    exists = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'articles_fts'"
-    ).fetchone()
-    if exists and conn.execute(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'articles_fts_%'"
-    ).fetchone()[0] == 3:
-        return False
-    with conn:
-        for statement in _statements(SCHEMA):
-            conn.execute(statement)
-        if not exists:
-            conn.execute("INSERT OR IGNORE INTO fts_pending (article_id) SELECT id FROM articles")
-    return not exists
-
-
-def _statements(script: str) -> Iterator[str]:
-    buf = ""
-    for line in script.strip().splitlines(keepends=True):
-        buf += line
-        if sqlite3.complete_statement(buf):
-            yield buf.strip()
-            buf = ""
-
-
 def pending_count(conn: sqlite3.Connection) -> int:
     """Articles waiting to be (re)indexed."""
     return int(conn.execute("SELECT count(*) FROM fts_pending").fetchone()[0])
@@ -160,9 +106,7 @@ def sync_search_index(
     batch_size: int = BATCH_SIZE,
 ) -> int:
     """Segment and index the queued articles, one transaction per batch; return how many."""
-    conn = db if isinstance(db, sqlite3.Connection) else sqlite3.connect(db, timeout=10)
-    try:
-        ensure_search_schema(conn)
+    with _connection(db) as conn:
         if not pending_count(conn):
             return 0
         seg = segmenter or default_segmenter()
@@ -200,20 +144,25 @@ def sync_search_index(
             done += written
         logger.info("search index: %d articles indexed", done)
         return done
-    finally:
-        if conn is not db:
-            conn.close()
 
 
 def rebuild_search_index(db: sqlite3.Connection | str | Path, **kwargs: object) -> int:
     """Queue every article and index it again (after a dictionary change, say)."""
-    conn = db if isinstance(db, sqlite3.Connection) else sqlite3.connect(db, timeout=10)
-    try:
-        ensure_search_schema(conn)
+    with _connection(db) as conn:
         with conn:
+            conn.execute("BEGIN IMMEDIATE")
             conn.execute("DELETE FROM articles_fts")
             conn.execute("INSERT OR IGNORE INTO fts_pending (article_id) SELECT id FROM articles")
         return sync_search_index(conn, **kwargs)  # type: ignore[arg-type]
-    finally:
-        if conn is not db:
-            conn.close()
+
+
+@contextmanager
+def _connection(db: sqlite3.Connection | str | Path) -> Iterator[sqlite3.Connection]:
+    """The given connection, or the corpus at a path opened for writing (schema migrated)."""
+    if isinstance(db, sqlite3.Connection):
+        yield db
+        return
+    from fanwen_crawler.corpus.storage import open_corpus
+
+    with open_corpus(db) as corpus:
+        yield corpus.db.conn

@@ -1,11 +1,18 @@
 """The SQLite corpus: opening it, batched transactional writes, and reads.
 
-One database file holds the corpus. `open_corpus` opens it once (WAL, busy_timeout,
-foreign keys) and applies the schema migrations of `fanwen_crawler.corpus.schema`.
-`Corpus.write_articles` writes a batch in one transaction: an article and all its child
-rows (sections, tags, related_links, page_urls, url_aliases, minhashes) commit together or
-not at all, so a killed crawl never leaves a partial article. Articles are upserted by
-canonical URL: a re-crawl updates the row in place (same id) and replaces its children.
+One database file holds the corpus. `open_corpus` opens it for writing (WAL, busy_timeout,
+foreign keys) after checking that the file is a corpus of ours (`corpus.access`), and applies
+the schema migrations of `fanwen_crawler.corpus.schema`; `open_corpus_readonly` opens it for
+reading only, never writing a byte. Every write transaction starts with `BEGIN IMMEDIATE`
+(it takes the write lock first, so the busy timeout applies; a deferred transaction that
+reads first fails at once with SQLITE_BUSY when another writer commits in between) and is
+retried with backoff while the database stays busy (`BUSY_RETRIES`). A write that fails for
+a reason retrying cannot fix — disk full, read-only file, I/O error — raises
+`CorpusWriteError`. `Corpus.write_articles` writes a batch in one transaction: an article
+and all its child rows (sections, tags, related_links, page_urls, url_aliases, minhashes)
+commit together or not at all, so a killed crawl never leaves a partial article. Articles
+are upserted by canonical URL: a re-crawl updates the row in place (same id) and replaces
+its children.
 `duplicate_of_url` from the dedupe pipeline is resolved to the id of the first article of
 the chain. `articles.char_count` counts non-whitespace characters of the body. The Scrapy
 adapter is `pipelines.store.StoragePipeline`.
@@ -19,29 +26,53 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import socket
 import sqlite3
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from fanwen_crawler.corpus.schema import Database, apply_migrations, utc_now
+from fanwen_crawler.corpus.access import (
+    CorpusError,
+    NotACorpus,
+    check_writable,
+    connect_readonly,
+    inspect_corpus,
+)
+from fanwen_crawler.corpus.schema import (
+    Database,
+    NewerSchema,
+    apply_migrations,
+    article_columns,
+    utc_now,
+)
 from fanwen_crawler.items import ArticleItem, CrawlError, Link, Section
+
+__all__ = ["Corpus", "CorpusError", "CorpusWriteError", "NotACorpus", "open_corpus",
+           "open_corpus_readonly"]
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 50
 DEFAULT_FLUSH_SECONDS = 5.0
 BUSY_TIMEOUT_MS = 10_000
+BUSY_RETRIES = 4
+"""Retries of a write transaction still SQLITE_BUSY after the busy timeout (backoff doubles)."""
+BUSY_BACKOFF_S = 0.5
 WHITESPACE = re.compile(r"\s+")
 DROP_REASON = re.compile(r"^[a-z0-9_]+$")
 
-ARTICLE_COLUMNS = (
-    "url", "site", "category", "title", "published_at", "published_raw", "source", "author",
-    "body", "char_count", "pages", "content_hash", "duplicate_of", "similarity", "encoding",
-)  # fmt: skip
-"""Columns written from an item (besides id, crawled_at, updated_at); compared on re-crawl."""
+STAMPS = ("crawled_at", "updated_at", "etag", "last_modified")
+ARTICLE_COLUMNS = tuple(c for c in article_columns() if c not in STAMPS)
+"""Columns written from an item (besides id and STAMPS); compared on re-crawl. From ArticleItem."""
+READ_COLUMNS = tuple(c for c in article_columns() if c not in (
+    "char_count", "content_hash", "duplicate_of", "similarity", "updated_at"))
+"""ArticleItem fields read back by `iter_articles` (dedupe fields are re-derived by a reader)."""
 
 
 EXACT_DUPLICATES = (
@@ -50,8 +81,79 @@ EXACT_DUPLICATES = (
 )
 
 
-class CorpusError(RuntimeError):
-    """The corpus database cannot be opened or written (bad path, permissions, locked)."""
+BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+FATAL_CODES = {
+    sqlite3.SQLITE_FULL: "disk_full", sqlite3.SQLITE_READONLY: "read_only",
+    sqlite3.SQLITE_IOERR: "io_error", sqlite3.SQLITE_CANTOPEN: "cannot_open",
+    sqlite3.SQLITE_PERM: "permission", sqlite3.SQLITE_CORRUPT: "corrupt",
+    sqlite3.SQLITE_NOTADB: "not_a_database",
+}  # fmt: skip
+"""Primary SQLite result codes that retrying cannot fix → the reason recorded."""
+
+
+class CorpusWriteError(CorpusError):
+    """A write failed for a reason retrying cannot fix (disk full, read-only, I/O error).
+
+    `reason` is one of FATAL_CODES' values. A crawl stops at the first one.
+    """
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def _primary_code(exc: sqlite3.Error) -> int | None:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return None if code is None else code & 0xFF
+
+
+def is_busy(exc: sqlite3.Error) -> bool:
+    """SQLITE_BUSY / SQLITE_LOCKED: another connection holds the lock; worth retrying."""
+    return _primary_code(exc) in BUSY_CODES or "locked" in str(exc)
+
+
+def fatal_reason(exc: BaseException) -> str | None:
+    """The FATAL_CODES reason of an SQLite error (or a disk/permission OSError), else None."""
+    if isinstance(exc, sqlite3.Error):
+        return FATAL_CODES.get(_primary_code(exc) or -1)
+    if isinstance(exc, OSError):
+        import errno
+
+        return {errno.ENOSPC: "disk_full", errno.EDQUOT: "disk_full", errno.EROFS: "read_only",
+                errno.EACCES: "permission", errno.EPERM: "permission"}.get(exc.errno or -1)
+    return None
+
+
+def write_transaction(conn: sqlite3.Connection, fn: Callable[[], T], *,
+                      retries: int = BUSY_RETRIES, backoff: float = BUSY_BACKOFF_S) -> T:
+    """Run `fn` in a `BEGIN IMMEDIATE` transaction; commit, or roll back and raise.
+
+    Still SQLITE_BUSY after the busy timeout: retried `retries` times, waiting `backoff`
+    seconds (doubling) in between. A fatal error raises CorpusWriteError. Inside an open
+    transaction `fn` just runs (the caller's transaction commits it).
+    """
+    if conn.in_transaction:
+        return fn()
+    for attempt in range(retries + 1):
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn()
+                conn.execute("COMMIT")
+                return result
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            if (reason := fatal_reason(exc)) is not None:
+                raise CorpusWriteError(f"cannot write the corpus: {exc}", reason) from exc
+            if not is_busy(exc) or attempt == retries:
+                raise
+            logger.warning("corpus: database busy (%s); retrying in %.1f s", exc, backoff)
+            time.sleep(backoff)
+            backoff *= 2
+    raise AssertionError("unreachable")
 
 
 @dataclass(slots=True)
@@ -119,12 +221,19 @@ class Corpus:
 
     def write_articles(self, items: list[ArticleItem]) -> WriteResult:
         """Upsert a batch of articles (and their child rows) in one transaction."""
-        result = WriteResult()
-        with self.db.atomic():
+
+        def write() -> WriteResult:
+            result = WriteResult()
             for item in items:
                 outcome = self._write_article(item, result)
                 setattr(result, outcome, getattr(result, outcome) + 1)
-        return result
+            return result
+
+        return self.write(write)
+
+    def write(self, fn: Callable[[], T]) -> T:
+        """Run `fn` in one write transaction (BEGIN IMMEDIATE, retried while busy)."""
+        return write_transaction(self.db.conn, fn)
 
     def _resolve_duplicate(self, item: ArticleItem, own_id: int | None) -> int | None:
         target = item.duplicate_of
@@ -155,15 +264,9 @@ class Corpus:
         ).fetchone()
         own_id = existing[0] if existing else None
         duplicate_of = self._resolve_duplicate(item, own_id)
-        values = {
-            "url": item.url, "site": item.site, "category": item.category, "title": item.title,
-            "published_at": item.published_at, "published_raw": item.published_raw,
-            "source": item.source, "author": item.author, "body": item.body,
-            "char_count": _char_count(item.body), "pages": item.pages,
-            "content_hash": item.content_hash, "duplicate_of": duplicate_of,
-            "similarity": item.similarity if duplicate_of is not None else None,
-            "encoding": item.encoding,
-        }  # fmt: skip
+        derived = {"char_count": _char_count(item.body), "duplicate_of": duplicate_of,
+                   "similarity": item.similarity if duplicate_of is not None else None}
+        values = {c: derived[c] if c in derived else getattr(item, c) for c in ARTICLE_COLUMNS}
         children = _children(item)
         now = utc_now()
         if existing is None:
@@ -233,38 +336,62 @@ class Corpus:
         now = utc_now()
         rows = [(run_id, e.url, e.status, e.reason, e.detail, e.referer, now) for e in errors]
         if rows:
-            with self.db.atomic():
-                self.db.conn.executemany(
-                    "INSERT INTO crawl_errors (run_id, url, status, reason, detail, referer, "
-                    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
+            self.write(lambda: self.db.conn.executemany(
+                "INSERT INTO crawl_errors (run_id, url, status, reason, detail, referer, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)", rows))
         return len(rows)
 
     def start_run(self, start_urls: Iterable[str] = ()) -> int:
-        """Open a `crawl_runs` row (status "running"); return its id."""
-        with self.db.atomic():
-            cursor = self.db.conn.execute(
-                "INSERT INTO crawl_runs (started_at, start_urls, status) VALUES (?, ?, ?)",
-                [utc_now(), json.dumps(list(start_urls), ensure_ascii=False), "running"],
-            )
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
+        """Open a `crawl_runs` row (status "running", this host and pid); return its id.
 
-    def finish_run(self, run_id: int, status: str, stats: dict[str, Any] | None = None) -> None:
-        """Close a `crawl_runs` row with its final status and the crawl stats as JSON."""
-        with self.db.atomic():
-            self.db.conn.execute(
-                "UPDATE crawl_runs SET finished_at = ?, status = ?, stats = ? WHERE id = ?",
-                [utc_now(), status,
-                 json.dumps(stats or {}, ensure_ascii=False, default=str, sort_keys=True), run_id],
+        Rows left "running" by a process of this host that no longer exists (a SIGKILLed
+        crawl) are marked "killed" first.
+        """
+        host, now = socket.gethostname(), utc_now()
+
+        def start() -> int:
+            self._mark_killed_runs(host, now)
+            cursor = self.db.conn.execute(
+                "INSERT INTO crawl_runs (started_at, start_urls, status, host, pid) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [now, json.dumps(list(start_urls), ensure_ascii=False), "running", host,
+                 os.getpid()],
             )
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid
+
+        return self.write(start)
+
+    def _mark_killed_runs(self, host: str, now: str) -> int:
+        stale = [run_id for run_id, pid in self.db.conn.execute(
+            "SELECT id, pid FROM crawl_runs WHERE status = 'running' AND host = ? "
+            "AND pid IS NOT NULL", [host]) if not _pid_alive(pid)]
+        for run_id in stale:
+            self.db.conn.execute(
+                "UPDATE crawl_runs SET status = 'killed', finished_at = ?, reason = ? "
+                "WHERE id = ?", [now, "the crawl process ended without closing its run", run_id])
+        if stale:
+            logger.warning("corpus: marked %d crawl run(s) of dead processes as killed: %s",
+                           len(stale), stale)
+        return len(stale)
+
+    def finish_run(self, run_id: int, status: str, stats: dict[str, Any] | None = None,
+                   reason: str | None = None) -> None:
+        """Close a `crawl_runs` row with its final status (and why), the crawl stats as JSON."""
+        self.write(lambda: self.db.conn.execute(
+            "UPDATE crawl_runs SET finished_at = ?, status = ?, stats = ?, reason = ? "
+            "WHERE id = ?",
+            [utc_now(), status,
+             json.dumps(stats or {}, ensure_ascii=False, default=str, sort_keys=True), reason,
+             run_id]))
 
     def write_keywords(self, rows: Iterable[tuple[int, list[tuple[str, float]]]],
                        method: str) -> int:
         """Replace the `method` keywords of each (article_id, [(keyword, weight)]); return rows."""
-        n = 0
-        with self.db.atomic():
+        rows = list(rows)
+
+        def write() -> int:
+            n = 0
             for article_id, keywords in rows:
                 self.db.conn.execute(
                     "DELETE FROM keywords WHERE article_id = ? AND method = ?", [article_id, method]
@@ -275,7 +402,9 @@ class Corpus:
                     [(article_id, k, w, method) for k, w in keywords],
                 )
                 n += len(keywords)
-        return n
+            return n
+
+        return self.write(write)
 
     # reads
 
@@ -326,23 +455,21 @@ class Corpus:
 
     def resolve_errors(self, urls: Iterable[str]) -> int:
         """Mark the unresolved errors of these URLs resolved (now); return rows marked."""
-        now, n = utc_now(), 0
-        with self.db.atomic():
-            for url in urls:
-                cursor = self.db.conn.execute(
-                    "UPDATE crawl_errors SET resolved_at = ? WHERE url = ? AND resolved_at IS NULL",
-                    [now, url])
-                n += cursor.rowcount
-        return n
+        now, urls = utc_now(), list(urls)
+
+        def write() -> int:
+            return sum(self.db.conn.execute(
+                "UPDATE crawl_errors SET resolved_at = ? WHERE url = ? AND resolved_at IS NULL",
+                [now, url]).rowcount for url in urls)
+
+        return self.write(write)
 
     def iter_articles(self) -> Iterator[ArticleItem]:
         """Every stored article as an ArticleItem with its child rows, oldest crawl first.
 
         Dedupe fields (content_hash, duplicate_of …) are left unset: a reader re-derives them.
         """
-        columns = ("id", "url", "site", "title", "body", "category", "published_at",
-                   "published_raw", "source", "author", "pages", "encoding", "crawled_at",
-                   "etag", "last_modified")
+        columns = ("id", *READ_COLUMNS)
         rows = self.db.conn.execute(
             f"SELECT {', '.join(columns)} FROM articles ORDER BY crawled_at, id").fetchall()
         for row in rows:
@@ -400,25 +527,79 @@ class Corpus:
 
 
 def open_corpus(path: str | Path) -> Corpus:
-    """Open (creating if needed) the corpus at `path` and bring its schema up to date."""
+    """Open (creating if needed) the corpus at `path` for writing; bring its schema up to date.
+
+    Raises NotACorpus, without writing, for a file that is not a fanwen corpus (or is
+    newer), and CorpusError when it cannot be opened or written.
+    """
     path = Path(path)
     try:
+        state = check_writable(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
-    except (OSError, sqlite3.Error) as exc:
+    except OSError as exc:
+        raise CorpusError(f"cannot open corpus database {path}: {exc}") from exc
+    except sqlite3.Error as exc:
         raise CorpusError(f"cannot open corpus database {path}: {exc}") from exc
     db = Database(conn)
     try:
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         db.execute("PRAGMA foreign_keys = ON")
-        db.enable_wal()
+        if state == "new" or db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            db.enable_wal()
         # WAL + NORMAL survives a killed process; only power loss may drop the last commits.
         db.execute("PRAGMA synchronous = NORMAL")
         apply_migrations(db)
+        _check_signature_algorithm(db, path)
+    except NewerSchema as exc:
+        conn.close()
+        raise NotACorpus(f"{path} was {exc}; upgrade fanwen-crawler") from exc
     except sqlite3.Error as exc:
         conn.close()
+        reason = fatal_reason(exc)
+        if reason is not None:
+            raise CorpusWriteError(f"cannot use corpus database {path}: {exc}", reason) from exc
         raise CorpusError(f"cannot use corpus database {path}: {exc}") from exc
+    except CorpusError:
+        conn.close()
+        raise
     return Corpus(db, path)
+
+
+def _check_signature_algorithm(db: Database, path: Path) -> None:
+    """Refuse to add signatures of another MinHash implementation to the stored ones."""
+    from fanwen_crawler.corpus.dedupe import SIGNATURE_ALGORITHM
+
+    row = db.execute("SELECT value FROM corpus_meta WHERE key = 'signature_algorithm'").fetchone()
+    if row is not None and row[0] != SIGNATURE_ALGORITHM:
+        raise CorpusError(f"{path} holds MinHash signatures made by {row[0]}, this version "
+                          f"makes {SIGNATURE_ALGORITHM}: they cannot be compared")
+
+
+def open_corpus_readonly(path: str | Path) -> Corpus:
+    """Open the corpus at `path` for reading only: nothing is ever written to the file.
+
+    Raises NotACorpus (one-line message) for a missing file, garbage, another application's
+    database, an empty one, or a corpus written by a newer or older fanwen-crawler.
+    """
+    from fanwen_crawler.corpus.access import check_readable
+
+    check_readable(path)
+    try:
+        conn = connect_readonly(path)
+    except sqlite3.Error as exc:
+        raise NotACorpus(f"cannot read {path}: {exc}") from exc
+    return Corpus(Database(conn, execute_plugins=False), Path(path))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def load_dedupe_state(path: str | Path) -> list[tuple[Any, ...]]:
@@ -426,7 +607,7 @@ def load_dedupe_state(path: str | Path) -> list[tuple[Any, ...]]:
 
     Empty if the database does not exist yet (it is not created).
     """
-    if not Path(path).exists():
+    if inspect_corpus(path) == "new":
         return []
-    with open_corpus(path) as corpus:
+    with open_corpus_readonly(path) as corpus:
         return list(corpus.dedupe_state(with_duplicate_of=True))
