@@ -90,12 +90,15 @@ def test_triggers_keep_the_index_in_sync(tmp_path: Path) -> None:
                                            body="发展乡村旅游，带动农民增收。")])
     with sqlite3.connect(db) as conn:
         assert pending_count(conn) == 1
-    assert [h.id for h in search(db, "旅游")] == [2]  # search syncs lazily
+    before = db.read_bytes()
+    assert search(db, "旅游") == []  # a search reads only: not indexed until a sync
+    assert db.read_bytes() == before
+    assert [h.id for h in search(db, "旅游", sync=True)] == [2]  # sync=True indexes first
     with sqlite3.connect(db) as conn:  # an update from a plain SQL client
         conn.execute("UPDATE articles SET body = '完善农村道路和饮水设施。' WHERE id = 2")
         conn.execute("UPDATE articles SET category = '讲话' WHERE id = 1")  # not re-queued
         assert pending_count(conn) == 1
-    assert search(db, "旅游") == [] and [h.id for h in search(db, "饮水")] == [2]
+    assert search(db, "旅游", sync=True) == [] and [h.id for h in search(db, "饮水")] == [2]
     with sqlite3.connect(db) as conn:
         conn.execute("DELETE FROM articles WHERE id = 1")
         assert conn.execute("SELECT count(*) FROM articles_fts").fetchone()[0] == 1
