@@ -205,7 +205,10 @@ class StoragePipeline:
         logger.error("corpus: %s (%s); stopping the crawl", exc, exc.reason)
         if self.crawler.stats is not None:
             self.crawler.stats.set_value("fanwen/store/fatal", f"{exc.reason}: {exc}")
-        engine = self.crawler.engine
+        try:
+            engine = self.crawler.engine
+        except RuntimeError:  # not crawling (the pipeline used on its own)
+            return
         if engine is not None and getattr(engine, "running", False):
             from scrapy.utils.defer import deferred_from_coro
 
