@@ -10,8 +10,8 @@ def test_keeps_chinese_fullwidth_punctuation():
     assert normalise_text(s) == s
 
 
-def test_fullwidth_letters_and_digits_become_ascii():
-    assert normalise_text("ＡＢＣ１２３ａｂｃ年") == "ABC123abc年"
+def test_fullwidth_letters_and_digits_are_kept_as_the_extractor_prints_them():
+    assert normalise_text("ＡＢＣ１２３ａｂｃ年") == "ＡＢＣ１２３ａｂｃ年"
 
 
 def test_strips_zero_width_characters():
@@ -46,7 +46,7 @@ def test_pipeline_normalises_article_fields_and_rejoins_body():
         source=" 本站\u3000", author="\u200b", category="总结\t", tags=["总结 ", "总结", " "],
     )
     out = NormalisePipeline().process_item(item)
-    assert out.title == "2023年工作总结"
+    assert out.title == "２０２３年工作总结"
     assert out.paragraphs == ["第一段，好。", "第二段！"]
     assert out.body == "第一段，好。\n第二段！"
     assert out.sections[0].heading == "篇一：总结" and out.sections[0].paragraphs == ["甲"]
@@ -56,3 +56,18 @@ def test_pipeline_normalises_article_fields_and_rejoins_body():
 def test_pipeline_passes_crawl_errors_untouched():
     err = CrawlError(url="http://example.cn/x", reason="http_404", detail="\u3000x")
     assert NormalisePipeline().process_item(err) is err
+
+
+@given(st.text())
+def test_storage_keeps_what_the_extractor_prints(s):
+    # One normaliser: a paragraph as `fanwen extract` prints it is stored unchanged.
+    from fanwen_crawler.extractors.text import clean_text
+
+    assert normalise_text(clean_text(s)) == clean_text(s)
+
+
+def test_zero_width_set_is_the_extractors():
+    from fanwen_crawler.extractors.text import ZERO_WIDTH, ZERO_WIDTH_CHARS, clean_text
+
+    assert normalise_text("a\u00adb") == clean_text("a\u00adb") == "ab"  # soft hyphen too
+    assert {c for c in map(chr, range(0x10000)) if ZERO_WIDTH.fullmatch(c)} == set(ZERO_WIDTH_CHARS)

@@ -32,13 +32,36 @@ CJK_IDEOGRAPH = re.compile("[\u3400-\u9fff]")
 TITLE_KEY_DROP = re.compile(r"[\s\W_]+")
 
 
+ZERO_WIDTH_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+"""What ZERO_WIDTH removes: ZWSP, ZWNJ, ZWJ, word joiner, BOM, soft hyphen."""
+MAX_UNESCAPE_ROUNDS = 4
+# Horizontal whitespace only: "\n" separates the lines `normalise_text` keeps.
+SPACE_RUN = re.compile(r"[ \t\u00a0\u3000\u2002-\u200a\u202f\u205f\f\v]+")
+
+
+def _normalise_chars(text: str) -> str:
+    # Unescape until no entity is left (double-escaped "&amp;lt;" too), so a second pass
+    # never changes the text.
+    for _ in range(MAX_UNESCAPE_ROUNDS):
+        if "&" not in text or not LEFTOVER_ENTITY.search(text):
+            break
+        text = html.unescape(text)
+    if any(c in text for c in ZERO_WIDTH_CHARS):  # `in` tests are far cheaper than a sub
+        text = ZERO_WIDTH.sub("", text)
+    return text
+
+
+def normalise_text(text: str) -> str:
+    """`clean_text` for a text whose lines ("\n") are kept: the one normaliser, also used by
+    the item pipeline (`pipelines.normalise`), so what `fanwen extract` prints is what is
+    stored. Idempotent, and `normalise_text(clean_text(s)) == clean_text(s)`."""
+    text = unicodedata.normalize("NFC", _normalise_chars(text))
+    return "\n".join(SPACE_RUN.sub(" ", line).strip() for line in text.split("\n")).strip()
+
+
 def clean_text(text: str) -> str:
     """Normalise one paragraph: entities, zero-width chars, whitespace, NFC."""
-    if "&" in text and LEFTOVER_ENTITY.search(text):
-        text = html.unescape(text)
-    if ("\u200b" in text or "\u200c" in text or "\u200d" in text or "\u2060" in text
-            or "\ufeff" in text or "\u00ad" in text):  # `in` tests are far cheaper than a sub
-        text = ZERO_WIDTH.sub("", text)
+    text = _normalise_chars(text)
     # str.split() splits on exactly the characters re's \s matches (U+3000, NBSP, …) and is
     # several times faster than WHITESPACE_RUN.sub on every line of every page.
     text = " ".join(text.split())
