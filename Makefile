@@ -22,6 +22,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check fanwen_crawler pipelines tests benchmarks evaluation
+	$(BIN)/mypy  # files and settings: [tool.mypy] in pyproject.toml
 	bash scripts/install-browser.sh
 	bash scripts/install-redis.sh
 	$(BIN)/python -m pytest -q

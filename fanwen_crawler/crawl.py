@@ -315,11 +315,13 @@ def write_stats_json(result: CrawlResult, path: Path) -> None:
 
 def check_redis(url: str) -> None:
     """Fail early, with a clear message, when the Redis frontier is unreachable."""
+    from fanwen_crawler.extras import MissingExtra, require
+
     try:
-        import redis
-    except ImportError as exc:
-        raise CrawlSetupError("--redis needs the redis and scrapy-redis packages", EXIT_USAGE) \
-            from exc
+        require("distributed", feature="--redis")
+    except MissingExtra as exc:
+        raise CrawlSetupError(str(exc), EXIT_USAGE) from exc
+    import redis
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=5)
         client.ping()

@@ -159,7 +159,7 @@ class StoragePipeline:
         assert self.corpus is not None
         try:
             results = [self.corpus.write_articles(articles)]
-            failed = []
+            failed: list[ArticleItem] = []
         except sqlite3.Error as exc:
             # One bad article must not lose its batch: retry one by one, keep the failures.
             logger.warning("corpus: batch of %d failed (%s); retrying one by one",

@@ -137,7 +137,7 @@ def rebuild_keywords(
     if stop_words_file is not None:
         stop_words |= read_stop_words(stop_words_file)
     owned = not isinstance(corpus_or_path, Corpus)
-    corpus = open_corpus(corpus_or_path) if owned else corpus_or_path  # type: ignore[arg-type]
+    corpus = corpus_or_path if isinstance(corpus_or_path, Corpus) else open_corpus(corpus_or_path)
     try:
         base = KeywordExtractor(stop_words=stop_words)
         extractors: dict[str, object] = {}

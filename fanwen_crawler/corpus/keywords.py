@@ -63,7 +63,7 @@ def load_stop_words() -> set[str]:
     return set(_JiebaKeywordExtractor.STOP_WORDS) | set(_package_lines("stopwords.txt"))
 
 
-class _TFIDF(jieba.analyse.TFIDF):  # type: ignore[misc]
+class _TFIDF(jieba.analyse.TFIDF):
     """jieba's TF-IDF bound to our tokenizer; loads the IDF table without leaking its file."""
 
     def __init__(self, tokenizer: jieba.Tokenizer, stop_words: set[str]) -> None:
@@ -176,7 +176,7 @@ def compute_keywords(
     from fanwen_crawler.corpus.storage import Corpus, open_corpus
 
     owned = not isinstance(corpus_or_path, Corpus)
-    corpus = open_corpus(corpus_or_path) if owned else corpus_or_path  # type: ignore[arg-type]
+    corpus = corpus_or_path if isinstance(corpus_or_path, Corpus) else open_corpus(corpus_or_path)
     try:
         ids = corpus.articles_missing_keywords(METHOD, only_missing=only_missing)
         if not ids:

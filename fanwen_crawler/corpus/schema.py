@@ -101,7 +101,7 @@ def article_columns() -> dict[str, type]:
 
 @MIGRATIONS(name="0001_initial_schema")
 def _initial_schema(db: Database) -> None:
-    db["articles"].create(
+    db.table("articles").create(
         {
             "id": int, "url": str, "site": str, "category": str, "title": str,
             "published_at": str, "published_raw": str, "source": str, "author": str,
@@ -113,42 +113,43 @@ def _initial_schema(db: Database) -> None:
         not_null={"url", "title", "body"},
         foreign_keys=[("duplicate_of", "articles", "id")],
     )  # fmt: skip
-    db["articles"].create_index(["url"], unique=True, index_name="idx_articles_url")
+    db.table("articles").create_index(["url"], unique=True, index_name="idx_articles_url")
     for column in ("content_hash", "duplicate_of", "site", "published_at"):
-        db["articles"].create_index([column], index_name=f"idx_articles_{column}")
+        db.table("articles").create_index([column], index_name=f"idx_articles_{column}")
     fk = [("article_id", "articles", "id")]
-    db["sections"].create(
+    db.table("sections").create(
         {"article_id": int, "position": int, "heading": str, "body": str},
         pk=("article_id", "position"), foreign_keys=fk, not_null={"body"},
     )
-    db["keywords"].create(
+    db.table("keywords").create(
         {"article_id": int, "keyword": str, "weight": float, "method": str},
         pk=("article_id", "keyword", "method"), foreign_keys=fk,
     )
-    db["keywords"].create_index(["keyword"], index_name="idx_keywords_keyword")
-    db["tags"].create({"article_id": int, "tag": str}, pk=("article_id", "tag"), foreign_keys=fk)
-    db["tags"].create_index(["tag"], index_name="idx_tags_tag")
-    db["related_links"].create(
+    db.table("keywords").create_index(["keyword"], index_name="idx_keywords_keyword")
+    db.table("tags").create({"article_id": int, "tag": str}, pk=("article_id", "tag"),
+                            foreign_keys=fk)
+    db.table("tags").create_index(["tag"], index_name="idx_tags_tag")
+    db.table("related_links").create(
         {"article_id": int, "url": str, "title": str}, pk=("article_id", "url"), foreign_keys=fk
     )
-    db["page_urls"].create(
+    db.table("page_urls").create(
         {"article_id": int, "position": int, "url": str},
         pk=("article_id", "position"), foreign_keys=fk, not_null={"url"},
     )
-    db["minhashes"].create({"article_id": int, "signature": bytes}, pk="article_id",
+    db.table("minhashes").create({"article_id": int, "signature": bytes}, pk="article_id",
                            foreign_keys=fk, not_null={"signature"})
-    db["crawl_runs"].create(
+    db.table("crawl_runs").create(
         {"id": int, "started_at": str, "finished_at": str, "start_urls": str, "status": str,
          "stats": str},
         pk="id",
     )
-    db["crawl_errors"].create(
+    db.table("crawl_errors").create(
         {"id": int, "run_id": int, "url": str, "status": int, "reason": str, "detail": str,
          "referer": str, "created_at": str},
         pk="id", foreign_keys=[("run_id", "crawl_runs", "id")], not_null={"url", "reason"},
     )
-    db["crawl_errors"].create_index(["url"], index_name="idx_crawl_errors_url")
-    db["crawl_errors"].create_index(["reason"], index_name="idx_crawl_errors_reason")
+    db.table("crawl_errors").create_index(["url"], index_name="idx_crawl_errors_url")
+    db.table("crawl_errors").create_index(["reason"], index_name="idx_crawl_errors_reason")
     db.create_view("unique_articles", "SELECT * FROM articles WHERE duplicate_of IS NULL")
 
 
@@ -156,24 +157,25 @@ def _initial_schema(db: Database) -> None:
 def _versions_and_validators(db: Database) -> None:
     # --refresh keeps the text an update replaces; ETag / Last-Modified make refreshes
     # conditional; --retry-failed marks the errors it fixed instead of deleting them.
-    db["article_versions"].create(
+    db.table("article_versions").create(
         {"id": int, "article_id": int, "content_hash": str, "title": str, "body": str,
          "crawled_at": str, "replaced_at": str},
         pk="id", foreign_keys=[("article_id", "articles", "id")], not_null={"article_id"},
     )
-    db["article_versions"].create_index(["article_id"], index_name="idx_article_versions_article")
-    db["articles"].add_column("etag", str)
-    db["articles"].add_column("last_modified", str)
-    db["crawl_errors"].add_column("resolved_at", str)
+    db.table("article_versions").create_index(["article_id"],
+                                              index_name="idx_article_versions_article")
+    db.table("articles").add_column("etag", str)
+    db.table("articles").add_column("last_modified", str)
+    db.table("crawl_errors").add_column("resolved_at", str)
 
 
 @MIGRATIONS(name="0003_url_aliases")
 def _url_aliases(db: Database) -> None:
     # A link that redirects to an article is an alias of it: stored once, under the URL the
     # redirect ended at, and the alias is skipped on re-crawls like the article's own URL.
-    db["url_aliases"].create({"article_id": int, "url": str}, pk=("article_id", "url"),
+    db.table("url_aliases").create({"article_id": int, "url": str}, pk=("article_id", "url"),
                              foreign_keys=[("article_id", "articles", "id")], not_null={"url"})
-    db["url_aliases"].create_index(["url"], index_name="idx_url_aliases_url")
+    db.table("url_aliases").create_index(["url"], index_name="idx_url_aliases_url")
 
 
 @MIGRATIONS(name="0004_rensa_signatures")
@@ -245,8 +247,8 @@ def _run_owner_and_reason(db: Database) -> None:
     # killed process (marked "killed") from one of a crawl still running; `reason` says why
     # a run "failed" (disk full, database read-only …).
     for column in ("host", "reason"):
-        db["crawl_runs"].add_column(column, str)
-    db["crawl_runs"].add_column("pid", int)
+        db.table("crawl_runs").add_column(column, str)
+    db.table("crawl_runs").add_column("pid", int)
 
 
 @MIGRATIONS(name="0007_corpus_meta")
@@ -255,8 +257,8 @@ def _corpus_meta(db: Database) -> None:
     # MinHash implementation made the stored signatures (only comparable with its own).
     from fanwen_crawler.corpus.dedupe import SIGNATURE_ALGORITHM
 
-    db["corpus_meta"].create({"key": str, "value": str}, pk="key")
-    db["corpus_meta"].insert({"key": "signature_algorithm", "value": SIGNATURE_ALGORITHM})
+    db.table("corpus_meta").create({"key": str, "value": str}, pk="key")
+    db.table("corpus_meta").insert({"key": "signature_algorithm", "value": SIGNATURE_ALGORITHM})
 
 
 def _statements(script: str) -> list[str]:
@@ -314,9 +316,9 @@ def _adopt_legacy_registry(db: Database) -> None:
     for version, applied_at in rows:
         name = LEGACY_NAMES[version]
         if name not in done:
-            db[MIGRATIONS_TABLE].insert({"migration_set": MIGRATION_SET, "name": name,
+            db.table(MIGRATIONS_TABLE).insert({"migration_set": MIGRATION_SET, "name": name,
                                          "applied_at": applied_at or utc_now()})
-    db[LEGACY_TABLE].drop()
+    db.table(LEGACY_TABLE).drop()
     logger.info("corpus: adopted %d migrations of the former schema_migrations registry",
                 len(rows))
 

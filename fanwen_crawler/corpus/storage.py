@@ -279,6 +279,7 @@ class Corpus:
             self._write_children(cursor.lastrowid, children)
             self._write_validators(cursor.lastrowid, item)
             return "inserted"
+        assert own_id is not None
         self._write_validators(own_id, item)
         if tuple(values.values()) == tuple(existing[1:]) and self._children_of(own_id) == children:
             return "unchanged"
@@ -497,7 +498,7 @@ class Corpus:
     def bodies(self, ids: list[int]) -> list[tuple[int, str, str]]:
         """(id, title, body) of the given articles."""
         marks = ", ".join("?" * len(ids))
-        return [tuple(r) for r in self.db.execute(  # type: ignore[misc]
+        return [tuple(r) for r in self.db.execute(
             f"SELECT id, title, body FROM articles WHERE id IN ({marks}) ORDER BY id", ids)]
 
     def article_count(self) -> int:
