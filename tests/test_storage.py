@@ -401,3 +401,16 @@ def test_crawl_imports_neither_pandas_nor_jieba_but_pandas_still_works():
     assert out[0] == "[]"
     assert out[1] == "1"
     assert out[2] in ("(1, 1)", "no pandas")
+
+
+def test_signatures_of_another_minhash_implementation_are_refused(tmp_path):
+    from fanwen_crawler.corpus.dedupe import SIGNATURE_ALGORITHM
+
+    db = tmp_path / "c.db"
+    with open_corpus(db) as corpus:
+        stored = corpus.db.execute("SELECT value FROM corpus_meta WHERE key = 'signature_algorithm'")
+        assert stored.fetchone()[0] == SIGNATURE_ALGORITHM
+        corpus.db.execute("UPDATE corpus_meta SET value = 'datasketch-minhash'")
+        corpus.db.commit()
+    with pytest.raises(CorpusError, match="datasketch-minhash"):
+        open_corpus(db)
