@@ -291,35 +291,43 @@ def keywords(db_path: Path, recompute: bool, rebuild: bool, methods: tuple[str, 
     click.echo(f"keywords computed for {done} articles in {db_path}")
 
 
-@main.command()
-@click.argument("query")
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("query", nargs=-1, required=True)
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True,
               type=click.Path(dir_okay=False, path_type=Path), help="SQLite corpus to search.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1),
               help="Show at most this many results.")
 @click.option("--site", help="Only articles of this site (host[:port]).")
 @click.option("--since", metavar="YYYY-MM-DD",
-              help="Only articles published on or after this date.")
+              help="Only articles published on or after this date (or YYYY-MM, YYYY).")
 @click.option("--unique", is_flag=True, help="Leave out duplicates.")
 @click.option("--json", "as_json", is_flag=True,
               help="JSON lines: id, url, title, snippet (<mark>…</mark>), rank, ….")
-def search(query: str, db_path: Path, limit: int, site: str | None, since: str | None,
-           unique: bool, as_json: bool) -> None:
-    """Full-text search by words (jieba-segmented): 教育 also finds 职业教育.
+def search(query: tuple[str, ...], db_path: Path, limit: int, site: str | None,
+           since: str | None, unique: bool, as_json: bool) -> None:
+    """Full-text search: every word must occur; 党 finds 入党, 党员 and 共产党.
 
-    Every whitespace-separated term must occur. Results are ranked by bm25, title
-    matches first; articles stored since the last search are indexed first.
+    \b
+    Syntax: 教育 OR 合同 (either), -教育 (without), "a phrase" (as written).
+    Words match at character level; results are ranked by bm25 over jieba words,
+    title matches first.
+    Example: fanwen search 合同 -租赁 --db data/demo.db --since 2023-01-01
     """
-    from fanwen_crawler.analysis.search import MARK, SearchError
+    from fanwen_crawler.analysis.search import MARK, SearchError, validate_date
     from fanwen_crawler.analysis.search import search as run_search
 
+    if since is not None:
+        try:
+            validate_date(since)
+        except SearchError as exc:
+            _fail(f"--since: {exc}", 2)
     if not db_path.exists():
         _fail(f"no database at {db_path}", 3)
     color = not as_json and sys.stdout.isatty()
     mark = ("\x1b[1;31m", "\x1b[0m") if color else (MARK if as_json else ("[", "]"))
     try:
-        hits = run_search(db_path, query, limit=limit, site=site, since=since, unique=unique,
-                          mark=mark)
+        hits = run_search(db_path, " ".join(query), limit=limit, site=site, since=since,
+                          unique=unique, mark=mark)
     except SearchError as exc:
         _fail(str(exc), 2)
     for i, hit in enumerate(hits, 1):
@@ -358,18 +366,37 @@ def export(db_path: Path, fmt: str, out: Path, unique_only: bool, where: str | N
     click.echo(f"exported {n} articles to {out}")
 
 
-@main.command()
+@main.command(context_settings={"ignore_unknown_options": True})
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True,
               type=click.Path(dir_okay=False, path_type=Path), help="SQLite corpus to serve.")
 @click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535),
-              help="Port on 127.0.0.1.")
-def serve(db_path: Path, port: int) -> None:
-    """Browse the corpus in Datasette on 127.0.0.1: facets, canned queries, jieba search."""
-    from fanwen_crawler.analysis.serve import serve_corpus
+              help="Port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but loopback exposes the corpus to the "
+                   "network (a warning is printed).")
+@click.argument("datasette_options", nargs=-1, type=click.UNPROCESSED)
+def serve(db_path: Path, port: int, host: str, datasette_options: tuple[str, ...]) -> None:
+    """Browse the corpus in Datasette: facets, canned queries, search box.
+
+    Other options are passed to `datasette serve` as they are. Never writes the corpus.
+
+    \b
+    Example: fanwen serve --db data/demo.db --port 8001 --setting max_returned_rows 2000
+    """
+    from fanwen_crawler.analysis.serve import is_loopback, serve_corpus, unindexed_articles
 
     if not db_path.exists():
         _fail(f"no database at {db_path}", 3)
-    serve_corpus(db_path, port)
+    if not is_loopback(host):
+        click.echo(f"Warning: serving on {host}, not loopback: anyone who can reach this "
+                   f"machine on port {port} can read the corpus (Datasette has no login).",
+                   err=True)
+    pending = unindexed_articles(db_path)
+    if pending:
+        click.echo(f"note: {pending} articles are not in the word index yet: they are found "
+                   "but ranked last (`fanwen search` on a writable corpus indexes them)",
+                   err=True)
+    serve_corpus(db_path, port, host, datasette_options)
 
 
 @main.command("sample-portal")

@@ -9,6 +9,7 @@ imported, without pandas (see `_import_sqlite_utils_without_pandas`).
 from __future__ import annotations
 
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -163,6 +164,38 @@ def _rensa_signatures(db: Database) -> None:
         last, n = rows[-1][0], n + len(rows)
     if n:
         logger.info("corpus: recomputed %d MinHash signatures (rensa)", n)
+
+
+@migration(7, "character-trigram full-text index of articles")
+def _trigram_index(db: Database) -> None:
+    # The word index (articles_fts, jieba) misses single characters and words that jieba
+    # segments differently in the text; `fanwen search` decides matches at character level
+    # (fanwen_crawler.analysis.query) and looks terms of 3+ characters up here. External
+    # content (no second copy of the text), kept by pure-SQL triggers from any client.
+    # SQLite before 3.34 has no trigram tokenizer: search then scans with LIKE instead.
+    conn = db.conn
+    try:
+        conn.execute("CREATE VIRTUAL TABLE articles_trigram USING fts5(title, body, "
+                     "content='articles', content_rowid='id', tokenize='trigram')")
+    except sqlite3.OperationalError as exc:
+        logger.warning("corpus: no trigram index (%s); search scans the text instead", exc)
+        return
+    for statement in (
+        "CREATE TRIGGER articles_trigram_insert AFTER INSERT ON articles BEGIN "
+        "INSERT INTO articles_trigram (rowid, title, body) VALUES (new.id, new.title, new.body); "
+        "END",
+        "CREATE TRIGGER articles_trigram_delete AFTER DELETE ON articles BEGIN "
+        "INSERT INTO articles_trigram (articles_trigram, rowid, title, body) "
+        "VALUES ('delete', old.id, old.title, old.body); END",
+        "CREATE TRIGGER articles_trigram_update AFTER UPDATE OF id, title, body ON articles "
+        "WHEN old.id IS NOT new.id OR old.title IS NOT new.title OR old.body IS NOT new.body "
+        "BEGIN INSERT INTO articles_trigram (articles_trigram, rowid, title, body) "
+        "VALUES ('delete', old.id, old.title, old.body); "
+        "INSERT INTO articles_trigram (rowid, title, body) VALUES (new.id, new.title, new.body); "
+        "END",
+        "INSERT INTO articles_trigram (articles_trigram) VALUES ('rebuild')",
+    ):
+        conn.execute(statement)
 
 
 def apply_migrations(db: Database) -> list[int]:
