@@ -383,7 +383,12 @@ def serve(db_path: Path, port: int, host: str, datasette_options: tuple[str, ...
     \b
     Example: fanwen serve --db data/demo.db --port 8001 --setting max_returned_rows 2000
     """
-    from fanwen_crawler.analysis.serve import is_loopback, serve_corpus, unindexed_articles
+    from fanwen_crawler.analysis.serve import (
+        is_loopback,
+        needs_immutable,
+        serve_corpus,
+        unindexed_articles,
+    )
 
     if not db_path.exists():
         _fail(f"no database at {db_path}", 3)
@@ -391,12 +396,15 @@ def serve(db_path: Path, port: int, host: str, datasette_options: tuple[str, ...
         click.echo(f"Warning: serving on {host}, not loopback: anyone who can reach this "
                    f"machine on port {port} can read the corpus (Datasette has no login).",
                    err=True)
-    pending = unindexed_articles(db_path)
+    immutable = needs_immutable(db_path)
+    if immutable:
+        click.echo(f"note: {db_path} is on read-only storage: served as immutable", err=True)
+    pending = unindexed_articles(db_path, immutable)
     if pending:
         click.echo(f"note: {pending} articles are not in the word index yet: they are found "
                    "but ranked last (`fanwen search` on a writable corpus indexes them)",
                    err=True)
-    serve_corpus(db_path, port, host, datasette_options)
+    serve_corpus(db_path, port, host, datasette_options, immutable)
 
 
 @main.command("sample-portal")

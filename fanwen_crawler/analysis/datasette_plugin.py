@@ -52,13 +52,14 @@ def fanwen_snippet(text: str | None, query: str | None) -> str:
     return make_snippet(text or "", query_terms(query or ""), mark=MARK)
 
 
-def search_ids_function(path: str | Path | None) -> Callable[[str | None], str]:
+def search_ids_function(path: str | Path | None,
+                        immutable: bool = False) -> Callable[[str | None], str]:
     """`fanwen_search_ids(q)` for the database file at `path`: a JSON array of ids."""
     def fanwen_search_ids(query: str | None) -> str:
         if path is None or not (query or "").strip():
             return "[]"
         try:
-            return json.dumps(search_ids(path, query or ""))
+            return json.dumps(search_ids(path, query or "", immutable=immutable))
         except SearchError:
             return "[]"
 
@@ -75,8 +76,9 @@ def startup(datasette: Any) -> None:
 def prepare_connection(conn: Any, database: str, datasette: Any) -> None:
     conn.create_function("fanwen_match", 1, fanwen_match, deterministic=True)
     conn.create_function("fanwen_snippet", 2, fanwen_snippet, deterministic=True)
-    path = datasette.get_database(database).path if database in datasette.databases else None
-    conn.create_function("fanwen_search_ids", 1, search_ids_function(path))
+    db = datasette.databases.get(database)
+    conn.create_function("fanwen_search_ids", 1, search_ids_function(
+        db.path if db is not None else None, immutable=db is not None and not db.is_mutable))
 
 
 # trylast: Datasette's own search hook runs first and says the table has no FTS index

@@ -200,14 +200,21 @@ def search(
     ]
 
 
-def search_ids(db: str | Path, query: str, *, limit: int | None = None) -> list[int]:
-    """Ids of the articles matching `query`, best first, read through a read-only connection
-    (what Datasette's search box and canned query show)."""
-    parsed = parse(query)
+def read_only_connection(db: str | Path, *, immutable: bool = False) -> sqlite3.Connection:
+    """A connection that cannot write `db` (`mode=ro`; `immutable=1` for read-only storage)."""
     path = Path(db).resolve()
     if not path.exists():
         raise FileNotFoundError(f"no database at {db}")
-    conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=10)
+    return sqlite3.connect(f"{path.as_uri()}?{'immutable=1' if immutable else 'mode=ro'}",
+                           uri=True, timeout=10)
+
+
+def search_ids(db: str | Path, query: str, *, limit: int | None = None,
+               immutable: bool = False) -> list[int]:
+    """Ids of the articles matching `query`, best first, read through a read-only connection
+    (what Datasette's search box and canned query show)."""
+    parsed = parse(query)
+    conn = read_only_connection(db, immutable=immutable)
     try:
         sql, params = search_sql(conn, parsed)
         sql += " ORDER BY rank, a.id"

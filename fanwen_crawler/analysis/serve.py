@@ -21,6 +21,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from fanwen_crawler.analysis.search import read_only_connection
+
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8001
 METADATA_FILE = "datasette_metadata.json"
@@ -59,9 +61,23 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def unindexed_articles(db: str | Path) -> int:
+def needs_immutable(db: str | Path) -> bool:
+    """Whether `db` can only be read as immutable: a WAL database whose directory is read-only
+    and lacks the -shm file cannot be opened even read-only (SQLite needs to create it)."""
+    try:
+        conn = read_only_connection(db)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.OperationalError:
+        return True
+    return False
+
+
+def unindexed_articles(db: str | Path, immutable: bool = False) -> int:
     """Articles not (yet) in the jieba word index, read without writing."""
-    conn = sqlite3.connect(f"{Path(db).resolve().as_uri()}?mode=ro", uri=True)
+    conn = read_only_connection(db, immutable=immutable)
     try:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
         if "articles" not in tables:
@@ -74,16 +90,20 @@ def unindexed_articles(db: str | Path) -> int:
 
 
 def datasette_args(db: str | Path, metadata_path: Path, port: int, host: str = HOST,
-                   extra: Sequence[str] = ()) -> list[str]:
+                   extra: Sequence[str] = (), immutable: bool = False) -> list[str]:
     """Arguments of `datasette serve` for the corpus; `extra` (Datasette options) last."""
-    return ["serve", str(db), "--host", host, "--port", str(port),
+    database = ["-i", str(db)] if immutable else [str(db)]
+    return ["serve", *database, "--host", host, "--port", str(port),
             "--metadata", str(metadata_path),
             "--setting", "sql_time_limit_ms", str(SQL_TIME_LIMIT_MS), *extra]
 
 
 def serve_corpus(db: str | Path, port: int = DEFAULT_PORT, host: str = HOST,
-                 extra: Sequence[str] = ()) -> None:
-    """Run Datasette on `host`:`port` until interrupted; `extra` goes to `datasette serve`."""
+                 extra: Sequence[str] = (), immutable: bool = False) -> None:
+    """Run Datasette on `host`:`port` until interrupted; `extra` goes to `datasette serve`.
+
+    `immutable` opens the file as unchanging (for read-only storage, see `needs_immutable`).
+    """
     from datasette.cli import cli
 
     if not Path(db).exists():
@@ -93,5 +113,5 @@ def serve_corpus(db: str | Path, port: int = DEFAULT_PORT, host: str = HOST,
         metadata_path = Path(tmp) / "metadata.json"
         metadata_path.write_text(json.dumps(corpus_metadata(db), ensure_ascii=False),
                                  encoding="utf-8")
-        cli.main(args=datasette_args(db, metadata_path, port, host, extra),
+        cli.main(args=datasette_args(db, metadata_path, port, host, extra, immutable),
                  prog_name="fanwen serve", standalone_mode=False)
