@@ -343,27 +343,53 @@ def search(query: tuple[str, ...], db_path: Path, limit: int, site: str | None,
 @main.command()
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True,
               type=click.Path(dir_okay=False, path_type=Path), help="SQLite corpus to read.")
-@click.option("--format", "fmt", required=True, type=click.Choice(["jsonl", "parquet", "csv"]),
-              help="Output format (CSV holds lists as JSON text).")
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="File to write.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "parquet", "csv"]),
+              help="Output format (default: from the --out extension .jsonl/.parquet/.csv; "
+                   "jsonl for stdout). CSV holds lists as JSON text.")
+@click.option("--out", required=True, metavar="FILE|-",
+              help="File to write (atomically), or - for stdout.")
+@click.option("--force", is_flag=True, help="Replace --out if it exists.")
+@click.option("--bom", "--excel", "bom", is_flag=True,
+              help="Start a CSV with a UTF-8 byte order mark, so Excel reads Chinese text.")
 @click.option("--unique-only", is_flag=True, help="Leave out duplicates.")
 @click.option("--where", metavar="SQL",
               help="SQL condition on articles columns, run read-only, "
                    "e.g. \"category = '合同范本'\".")
-def export(db_path: Path, fmt: str, out: Path, unique_only: bool, where: str | None) -> None:
+def export(db_path: Path, fmt: str | None, out: str, force: bool, bom: bool,
+           unique_only: bool, where: str | None) -> None:
     """Export articles (with tags, related links, sections, keywords) as JSONL, Parquet or CSV.
 
     Streams in chunks, so memory stays flat on any corpus size. JSONL fields match
-    `fanwen extract` where they exist.
-    """
-    from fanwen_crawler.corpus.export import ExportError, export_corpus
+    `fanwen extract` where they exist; keywords carry their weight and method. A failed
+    export leaves an existing file untouched. Exit codes: 0 ok, 1 output not written,
+    2 usage (bad --where, file exists), 3 no database.
 
+    \b
+    Example: fanwen export --db data/demo.db --out contracts.csv --excel \\
+                 --where "category = '合同范本'"
+    """
+    from fanwen_crawler.corpus.export import (
+        ExportError,
+        ExportWriteError,
+        export_corpus,
+        export_to_stream,
+    )
+
+    if not db_path.exists():
+        _fail(f"no database at {db_path}", 3)
     try:
-        n = export_corpus(db_path, out, fmt, unique_only=unique_only, where=where)
+        if out == "-":
+            n = export_to_stream(db_path, sys.stdout.buffer, fmt or "jsonl",
+                                 unique_only=unique_only, where=where, bom=bom)
+            sys.stdout.flush()
+        else:
+            n = export_corpus(db_path, out, fmt, unique_only=unique_only, where=where,
+                              force=force, bom=bom)
+    except ExportWriteError as exc:
+        _fail(str(exc), 1)
     except ExportError as exc:
-        _fail(str(exc), 2 if db_path.exists() else 3)
-    click.echo(f"exported {n} articles to {out}")
+        _fail(str(exc), 2)
+    click.echo(f"exported {n} articles to {'stdout' if out == '-' else out}", err=out == "-")
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
