@@ -230,23 +230,23 @@ def extract(inputs: tuple[str, ...], url: str | None, content_type: str | None,
 @click.option("--plot", "plot_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Also write PNG charts (articles per month, body lengths, keywords) here.")
 def stats(db_path: Path, as_json: bool, plot_dir: Path | None) -> None:
-    """Summarise a corpus: articles, duplicates, sites, categories, dates, errors, keywords."""
+    """Summarise a corpus: articles, duplicates, sites, categories, dates, errors, keywords.
+
+    Counts per site, category and keyword are over unique articles; --plot also draws
+    articles per month (on a time axis), body lengths and top keywords.
+
+    \b
+    Example: fanwen stats --db data/demo.db --plot charts/
+    """
     from fanwen_crawler.analysis.overview import corpus_overview, format_overview
-    from fanwen_crawler.corpus.storage import open_corpus
-    from fanwen_crawler.report import format_corpus_summary
 
     if not db_path.exists():
         _fail(f"no database at {db_path} (run `fanwen crawl` or `fanwen demo` first)", 3)
-    corpus = open_corpus(db_path)
-    try:
-        summary = corpus.summary()
-    finally:
-        corpus.close()
     overview = corpus_overview(db_path)
     if as_json:
-        click.echo(json.dumps({**summary, "overview": overview}, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(overview, ensure_ascii=False, indent=2))
     else:
-        click.echo("\n".join([*format_overview(overview), "", *format_corpus_summary(summary)]))
+        click.echo("\n".join(format_overview(overview)))
     if plot_dir is not None:
         from fanwen_crawler.analysis.charts import plot_corpus
 

@@ -122,7 +122,7 @@ def test_duplicate_of_resolved_within_batch_and_across_runs(tmp_path):
         assert [r["url"] for r in corpus.db["unique_articles"].rows] == [article(1).url]
         s = corpus.summary()
         assert (s["articles"], s["unique"], s["duplicates"], s["exact"], s["near"]) == (3, 1, 2, 1, 1)
-        assert s["sites"] == {"www.example.cn": 3}
+        assert s["sites"] == {"www.example.cn": 1}  # unique articles (corpus/figures.py)
 
 
 def test_unknown_duplicate_target_is_stored_as_unique(tmp_path):

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fanwen_crawler.corpus.figures import corpus_figures
 from fanwen_crawler.corpus.schema import Database, apply_migrations, utc_now
 from fanwen_crawler.items import ArticleItem, CrawlError, Link, Section
 
@@ -42,12 +43,6 @@ ARTICLE_COLUMNS = (
     "body", "char_count", "pages", "content_hash", "duplicate_of", "similarity", "encoding",
 )  # fmt: skip
 """Columns written from an item (besides id, crawled_at, updated_at); compared on re-crawl."""
-
-
-EXACT_DUPLICATES = (
-    "SELECT count(*) FROM articles d JOIN articles o ON o.id = d.duplicate_of "
-    "WHERE d.content_hash = o.content_hash"
-)
 
 
 class CorpusError(RuntimeError):
@@ -379,24 +374,7 @@ class Corpus:
 
     def summary(self, top_keywords: int = 20) -> dict[str, Any]:
         """Corpus overview: counts, duplicates, errors by reason, sites, top keywords."""
-        one = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
-        return {
-            "articles": one("SELECT count(*) FROM articles"),
-            "unique": one("SELECT count(*) FROM unique_articles"),
-            "duplicates": one("SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL"),
-            "exact": one(EXACT_DUPLICATES),
-            "near": one("SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL")
-            - one(EXACT_DUPLICATES),
-            "errors": dict(self.db.execute(
-                "SELECT reason, count(*) FROM crawl_errors GROUP BY reason ORDER BY 2 DESC, 1"
-            ).fetchall()),
-            "sites": dict(self.db.execute(
-                "SELECT site, count(*) FROM articles GROUP BY site ORDER BY 2 DESC, 1"
-            ).fetchall()),
-            "top_keywords": [tuple(r) for r in self.db.execute(
-                "SELECT keyword, count(*) FROM keywords GROUP BY keyword "
-                "ORDER BY 2 DESC, 1 LIMIT ?", [top_keywords])],
-        }  # fmt: skip
+        return corpus_figures(self.db.conn, top_keywords)
 
 
 def open_corpus(path: str | Path) -> Corpus:
