@@ -22,7 +22,6 @@ Datasette's own FTS search would send the unsegmented text to the word index.
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -32,7 +31,14 @@ from datasette import hookimpl
 from datasette.filters import FilterArguments
 from markupsafe import Markup
 
-from fanwen_crawler.analysis.search import MARK, SearchError, make_snippet, query_terms, search_ids
+from fanwen_crawler.analysis.search import (
+    MARK,
+    SearchError,
+    make_snippet,
+    query_terms,
+    search_ids,
+    snippet_html,
+)
 from fanwen_crawler.corpus.search_index import default_segmenter, fts_query
 
 SNIPPET_COLUMN = "snippet"
@@ -101,7 +107,4 @@ def render_cell(value: Any, column: str, table: str | None, database: str,
                 datasette: Any) -> Markup | None:
     if column != SNIPPET_COLUMN or not isinstance(value, str) or MARK[0] not in value:
         return None
-    escaped = html.escape(value)
-    for tag in MARK:
-        escaped = escaped.replace(html.escape(tag), tag)
-    return Markup(escaped)
+    return Markup(snippet_html(value))

@@ -11,6 +11,7 @@ Snippets are cut from the original text with every query term highlighted.
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 import sqlite3
@@ -111,6 +112,13 @@ def make_snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS,
                              re.IGNORECASE)
         window = pattern.sub(lambda m: f"{mark[0]}{m.group(0)}{mark[1]}", window)
     return ("…" if start else "") + window + ("…" if start + width < len(flat) else "")
+
+
+def snippet_html(snippet: str, mark: tuple[str, str] = MARK) -> str:
+    """A snippet as safe HTML: its text escaped, its `mark` tags kept as <mark> elements."""
+    escaped = html.escape(snippet)
+    return escaped.replace(html.escape(mark[0]), "<mark>").replace(html.escape(mark[1]),
+                                                                   "</mark>")
 
 
 def _connect(db: str | Path) -> sqlite3.Connection:
