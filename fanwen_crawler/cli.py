@@ -281,23 +281,27 @@ def extract(inputs: tuple[str, ...], url: str | None, content_type: str | None,
 def stats(db_path: Path, as_json: bool, plot_dir: Path | None) -> None:
     """Summarise a corpus: articles, duplicates, sites, categories, dates, errors, keywords.
 
-    Reads only: the corpus file is never changed.
+    Counts per site, category and keyword are over unique articles; --plot also draws
+    articles per month (on a time axis), body lengths and top keywords. Reads only: the
+    corpus file is never changed.
+
+    \b
+    Example: fanwen stats --db data/demo.db --plot charts/
     """
     from fanwen_crawler.analysis.overview import corpus_overview, format_overview
     from fanwen_crawler.corpus.storage import open_corpus_readonly
-    from fanwen_crawler.report import format_corpus_summary
 
     if plot_dir is not None:
         from fanwen_crawler.extras import require
 
         require("analysis", "matplotlib", feature="--plot")
-    with open_corpus_readonly(db_path) as corpus:
-        summary = corpus.summary()
+    with open_corpus_readonly(db_path):
+        pass  # refuses a file that is not a fanwen corpus, with one line
     overview = corpus_overview(db_path)
     if as_json:
-        click.echo(json.dumps({**summary, "overview": overview}, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(overview, ensure_ascii=False, indent=2))
     else:
-        click.echo("\n".join([*format_overview(overview), "", *format_corpus_summary(summary)]))
+        click.echo("\n".join(format_overview(overview)))
     if plot_dir is not None:
         from fanwen_crawler.analysis.charts import plot_corpus
 
@@ -346,35 +350,42 @@ def keywords(db_path: Path, recompute: bool, rebuild: bool, methods: tuple[str, 
     click.echo(f"search index: {sync_search_index(db_path)} articles indexed")
 
 
-@main.command()
-@click.argument("query")
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("query", nargs=-1, required=True)
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True,
               type=click.Path(dir_okay=False, path_type=Path), help="SQLite corpus to search.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1),
               help="Show at most this many results.")
 @click.option("--site", help="Only articles of this site (host[:port]).")
 @click.option("--since", metavar="YYYY-MM-DD",
-              help="Only articles published on or after this date.")
+              help="Only articles published on or after this date (or YYYY-MM, YYYY).")
 @click.option("--unique", is_flag=True, help="Leave out duplicates.")
 @click.option("--json", "as_json", is_flag=True,
               help="JSON lines: id, url, title, snippet (<mark>…</mark>), rank, ….")
-def search(query: str, db_path: Path, limit: int, site: str | None, since: str | None,
-           unique: bool, as_json: bool) -> None:
-    """Full-text search by words (jieba-segmented): 教育 also finds 职业教育.
+def search(query: tuple[str, ...], db_path: Path, limit: int, site: str | None,
+           since: str | None, unique: bool, as_json: bool) -> None:
+    """Full-text search: every word must occur; 党 finds 入党, 党员 and 共产党.
 
-    Every whitespace-separated term must occur. Results are ranked by bm25, title
-    matches first. Reads only: articles stored since the last crawl, `fanwen keywords` or
-    `fanwen index` are not found until one of those refreshes the index.
+    \b
+    Syntax: 教育 OR 合同 (either), -教育 (without), "a phrase" (as written).
+    Words match at character level; results are ranked by bm25 over jieba words,
+    title matches first. Reads only.
+    Example: fanwen search 合同 -租赁 --db data/demo.db --since 2023-01-01
     """
-    from fanwen_crawler.analysis.search import MARK, SearchError
+    from fanwen_crawler.analysis.search import MARK, SearchError, validate_date
     from fanwen_crawler.analysis.search import search as run_search
 
+    if since is not None:
+        try:
+            validate_date(since)
+        except SearchError as exc:
+            _fail(f"--since: {exc}", 2)
     _check_readable(db_path)
     color = not as_json and sys.stdout.isatty()
     mark = ("\x1b[1;31m", "\x1b[0m") if color else (MARK if as_json else ("[", "]"))
     try:
-        hits = run_search(db_path, query, limit=limit, site=site, since=since, unique=unique,
-                          mark=mark, sync=False)
+        hits = run_search(db_path, " ".join(query), limit=limit, site=site, since=since,
+                          unique=unique, mark=mark, sync=False)
     except SearchError as exc:
         _fail(str(exc), 2)
     for i, hit in enumerate(hits, 1):
@@ -390,52 +401,98 @@ def search(query: str, db_path: Path, limit: int, site: str | None, since: str |
 @main.command()
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True,
               type=click.Path(dir_okay=False, path_type=Path), help="SQLite corpus to read.")
-@click.option("--format", "fmt", required=True, type=click.Choice(["jsonl", "parquet", "csv"]),
-              help="Output format (CSV holds lists as JSON text).")
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="File to write.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "parquet", "csv"]),
+              help="Output format (default: from the --out extension .jsonl/.parquet/.csv; "
+                   "jsonl for stdout). CSV holds lists as JSON text.")
+@click.option("--out", required=True, metavar="FILE|-",
+              help="File to write (atomically), or - for stdout.")
+@click.option("--force", is_flag=True, help="Replace --out if it exists.")
+@click.option("--bom", "--excel", "bom", is_flag=True,
+              help="Start a CSV with a UTF-8 byte order mark, so Excel reads Chinese text.")
 @click.option("--unique-only", is_flag=True, help="Leave out duplicates.")
 @click.option("--where", metavar="SQL",
               help="SQL condition on articles columns, run read-only, "
                    "e.g. \"category = '合同范本'\".")
-def export(db_path: Path, fmt: str, out: Path, unique_only: bool, where: str | None) -> None:
+def export(db_path: Path, fmt: str | None, out: str, force: bool, bom: bool,
+           unique_only: bool, where: str | None) -> None:
     """Export articles (with tags, related links, sections, keywords) as JSONL, Parquet or CSV.
 
     Streams in chunks, so memory stays flat on any corpus size. JSONL fields match
-    `fanwen extract` where they exist.
+    `fanwen extract` where they exist; keywords carry their weight and method. A failed
+    export leaves an existing file untouched. Exit codes: 0 ok, 1 output not written,
+    2 usage (bad --where, file exists), 3 no database.
+
+    \b
+    Example: fanwen export --db data/demo.db --out contracts.csv --excel \\
+                 --where "category = '合同范本'"
     """
-    from fanwen_crawler.corpus.export import ExportError, export_corpus
+    from fanwen_crawler.corpus.export import (
+        ExportError,
+        ExportWriteError,
+        export_corpus,
+        export_to_stream,
+    )
 
     _check_readable(db_path)
-    if fmt == "parquet":
+    if fmt == "parquet" or str(out).endswith(".parquet"):
         from fanwen_crawler.extras import require
 
-        require("analysis", "pyarrow", feature="--format parquet")
+        require("analysis", "pyarrow", feature="Parquet export")
     try:
-        n = export_corpus(db_path, out, fmt, unique_only=unique_only, where=where)
+        if out == "-":
+            n = export_to_stream(db_path, sys.stdout.buffer, fmt or "jsonl",
+                                 unique_only=unique_only, where=where, bom=bom)
+            sys.stdout.flush()
+        else:
+            n = export_corpus(db_path, out, fmt, unique_only=unique_only, where=where,
+                              force=force, bom=bom)
+    except ExportWriteError as exc:
+        _fail(str(exc), 1)
     except ExportError as exc:
-        _fail(str(exc), 2 if db_path.exists() else 3)
-    click.echo(f"exported {n} articles to {out}")
+        _fail(str(exc), 2)
+    click.echo(f"exported {n} articles to {'stdout' if out == '-' else out}", err=out == "-")
 
 
-@main.command()
+@main.command(context_settings={"ignore_unknown_options": True})
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True,
               type=click.Path(dir_okay=False, path_type=Path), help="SQLite corpus to serve.")
 @click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535),
-              help="Port on 127.0.0.1.")
-def serve(db_path: Path, port: int) -> None:
-    """Browse the corpus in Datasette on 127.0.0.1: facets, canned queries, jieba search.
+              help="Port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but loopback exposes the corpus to the "
+                   "network (a warning is printed).")
+@click.argument("datasette_options", nargs=-1, type=click.UNPROCESSED)
+def serve(db_path: Path, port: int, host: str, datasette_options: tuple[str, ...]) -> None:
+    """Browse the corpus in Datasette: facets, canned queries, search box.
 
-    Reads only (Datasette opens the file `mode=ro`); refresh the search index with
-    `fanwen index`.
+    Other options are passed to `datasette serve` as they are. Never writes the corpus.
+
+    \b
+    Example: fanwen serve --db data/demo.db --port 8001 --setting max_returned_rows 2000
     """
+    from fanwen_crawler.analysis.serve import (
+        is_loopback,
+        needs_immutable,
+        serve_corpus,
+        unindexed_articles,
+    )
     from fanwen_crawler.extras import require
 
     _check_readable(db_path)
     require("analysis", "datasette", feature="fanwen serve")
-    from fanwen_crawler.analysis.serve import serve_corpus
-
-    serve_corpus(db_path, port)
+    if not is_loopback(host):
+        click.echo(f"Warning: serving on {host}, not loopback: anyone who can reach this "
+                   f"machine on port {port} can read the corpus (Datasette has no login).",
+                   err=True)
+    immutable = needs_immutable(db_path)
+    if immutable:
+        click.echo(f"note: {db_path} is on read-only storage: served as immutable", err=True)
+    pending = unindexed_articles(db_path, immutable)
+    if pending:
+        click.echo(f"note: {pending} articles are not in the word index yet: they are found "
+                   "but ranked last (`fanwen index` indexes them)",
+                   err=True)
+    serve_corpus(db_path, port, host, datasette_options, immutable)
 
 
 @main.command("sample-portal")

@@ -66,7 +66,7 @@ def test_crawl_unknown_profile_is_a_usage_error(tmp_path: Path) -> None:
 def test_stats_without_database(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["stats", "--db", str(tmp_path / "none.db")])
     assert result.exit_code == 3
-    assert "no database" in result.output
+    assert "no corpus at" in result.output
 
 
 def test_extract_missing_file_is_reported(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 from pathlib import Path
@@ -91,9 +92,14 @@ def test_triggers_keep_the_index_in_sync(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         assert pending_count(conn) == 1
     before = db.read_bytes()
-    assert search(db, "旅游") == []  # a search reads only: not indexed until a sync
+    # A search reads only: the queued article is found (character level), ranked unindexed.
+    assert [(h.id, h.rank) for h in search(db, "旅游")] == [(2, 0.0)]
     assert db.read_bytes() == before
+    with sqlite3.connect(db) as conn:
+        assert pending_count(conn) == 1
     assert [h.id for h in search(db, "旅游", sync=True)] == [2]  # sync=True indexes first
+    with sqlite3.connect(db) as conn:
+        assert pending_count(conn) == 0
     with sqlite3.connect(db) as conn:  # an update from a plain SQL client
         conn.execute("UPDATE articles SET body = '完善农村道路和饮水设施。' WHERE id = 2")
         conn.execute("UPDATE articles SET category = '讲话' WHERE id = 1")  # not re-queued
@@ -112,7 +118,8 @@ def test_segmentation_and_query() -> None:
 
 
 def test_fts5_syntax_in_a_query_is_just_text(demo_db: Path) -> None:  # noqa: F811
-    assert search(demo_db, '教育 OR "NEAR(') == []
+    assert search(demo_db, '"NEAR(" 教育') == []
+    assert search(demo_db, "教育 NOT") == [] and search(demo_db, "教育 AND") == []
     assert len(search(demo_db, '"教育"*')) == len(search(demo_db, "教育"))
 
 
@@ -137,3 +144,135 @@ def test_cli_search_text_and_errors(demo_db: Path, tmp_path: Path) -> None:  # n
     assert result.exit_code == 0 and "[防汛]" in result.stdout
     assert CliRunner().invoke(main, ["search", "。", "--db", str(demo_db)]).exit_code == 2
     assert CliRunner().invoke(main, ["search", "x", "--db", str(tmp_path / "no.db")]).exit_code == 3
+
+
+# --- character-level matching, boolean syntax, dates ----------------------------------------
+
+def _like_ids(db: Path, text: str) -> set[int]:
+    """The reference: articles whose title or body contains `text`, by plain SQL LIKE."""
+    with sqlite3.connect(db) as conn:
+        return {r[0] for r in conn.execute(
+            "SELECT id FROM articles WHERE title LIKE ? OR body LIKE ?",
+            [f"%{text}%", f"%{text}%"])}
+
+
+def _ids(db: Path, query: str, **kwargs: object) -> set[int]:
+    return {h.id for h in search(db, query, limit=None, **kwargs)}
+
+
+def test_single_characters_find_every_article_containing_them(demo_db: Path) -> None:  # noqa: F811
+    for char in ("党", "育", "甲", "的", "训"):
+        expected = _like_ids(demo_db, char)
+        assert expected, char
+        assert _ids(demo_db, char) == expected, char
+    assert len(_like_ids(demo_db, "党")) >= 10  # the issue's probe: 2 of 14 found before
+
+
+def test_cli_search_for_one_character_finds_all(demo_db: Path) -> None:  # noqa: F811
+    result = CliRunner().invoke(main, ["search", "党", "--db", str(demo_db), "--json",
+                                       "--limit", "1000"])
+    assert result.exit_code == 0, result.output
+    ids = {json.loads(line)["id"] for line in result.stdout.splitlines()}
+    assert ids == _like_ids(demo_db, "党")
+
+
+def _split_by_jieba(db: Path) -> list[str]:
+    """Strings of the corpus that span two jieba words (the last character of one word and
+    the first two of the next), which the word index alone cannot find."""
+    with sqlite3.connect(db) as conn:
+        bodies = [r[0] for r in conn.execute("SELECT body FROM articles ORDER BY id LIMIT 10")]
+    found = []
+    for body in bodies:
+        words = segment(body.split("\n")[0]).split()
+        cut = [w for w in words if len(w) >= 2]
+        for left, right in itertools.pairwise(cut):
+            probe = left[-1] + right[:2]
+            if all("\u4e00" <= c <= "\u9fff" for c in probe) and probe in body:
+                found.append(probe)
+                break
+    return found
+
+
+def test_strings_jieba_segments_differently_are_found(demo_db: Path) -> None:  # noqa: F811
+    probes = _split_by_jieba(demo_db)
+    assert len(probes) >= 5
+    word_index_misses = 0
+    with sqlite3.connect(demo_db) as conn:
+        for probe in probes:
+            expected = _like_ids(demo_db, probe)
+            assert _ids(demo_db, probe) == expected, probe
+            word_only = {r[0] for r in conn.execute(
+                "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?", [fts_query(probe)])}
+            word_index_misses += len(expected - word_only)
+    assert word_index_misses > 0  # these are real fallback cases, not words jieba finds anyway
+
+
+def test_or_exclusion_and_phrases(demo_db: Path) -> None:  # noqa: F811
+    edu, contract = _ids(demo_db, "教育"), _ids(demo_db, "合同")
+    assert edu and contract
+    assert _ids(demo_db, "教育 OR 合同") == edu | contract
+    assert _ids(demo_db, "合同 -租赁") == contract - _ids(demo_db, "租赁")
+    assert set() < _ids(demo_db, "合同 -租赁") < contract
+    # OR binds tighter than the implied AND: 学习 and (教育 or 合同).
+    assert _ids(demo_db, "学习 教育 OR 合同") == _ids(demo_db, "学习") & (edu | contract)
+    assert _ids(demo_db, '"工作总结"') == _like_ids(demo_db, "工作总结")
+    assert _ids(demo_db, '"OR"') == _like_ids(demo_db, "OR")  # quoted: plain text
+
+
+@pytest.mark.parametrize("query", ["-教育", "OR", "教育 OR", "OR 教育", "教育 OR -合同", "，。"])
+def test_queries_without_a_term_to_find_are_errors(demo_db: Path, query: str) -> None:  # noqa: F811
+    with pytest.raises(SearchError):
+        search(demo_db, query)
+
+
+def test_cli_leading_minus_is_a_query_not_an_option(demo_db: Path) -> None:  # noqa: F811
+    expected = _ids(demo_db, "合同") - _ids(demo_db, "租赁")
+    assert expected
+    for args in (["search", "-租赁", "合同", "--json", "--db", str(demo_db)],
+                 ["search", "--json", "--db", str(demo_db), "--", "-租赁", "合同"]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        assert {json.loads(line)["id"] for line in result.stdout.splitlines()} == expected
+    result = CliRunner().invoke(main, ["search", "教育", "OR", "合同", "--json", "--limit", "100",
+                                       "--db", str(demo_db)])
+    assert len(result.stdout.splitlines()) == len(_ids(demo_db, "教育 OR 合同"))
+    result = CliRunner().invoke(main, ["search", "-教育", "--db", str(demo_db)])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("since", ["2023-13-01", "2023-02-30", "yesterday", "2023/01/01"])
+def test_bad_since_is_rejected_in_one_line(demo_db: Path, since: str) -> None:  # noqa: F811
+    result = CliRunner().invoke(main, ["search", "教育", "--since", since, "--db", str(demo_db)])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [result.output.strip()]
+    assert "--since" in result.output and since in result.output
+    with pytest.raises(SearchError):
+        search(demo_db, "教育", since=since)
+
+
+def test_character_index_follows_every_write_without_sync(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    with open_corpus(db) as corpus:
+        corpus.write_articles([ArticleItem(url="http://x.cn/1.html", site="x.cn", title="职业教育",
+                                           body="大力发展职业教育，深化产教融合。")])
+    # Never synced: the word index is empty, the character index already has the article.
+    assert [h.id for h in search(db, "产教融合", sync=False)] == [1]
+    assert [h.id for h in search(db, "育", sync=False)] == [1]
+    with sqlite3.connect(db) as conn:  # plain SQL clients keep it too
+        conn.execute("UPDATE articles SET body = '完善农村道路和饮水设施。' WHERE id = 1")
+    assert search(db, "产教融合", sync=False) == []
+    assert [h.id for h in search(db, "饮水设施", sync=False)] == [1]
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM articles WHERE id = 1")
+        assert conn.execute("SELECT count(*) FROM articles_trigram WHERE articles_trigram "
+                            "MATCH '饮水设施'").fetchone()[0] == 0
+
+
+def test_a_corpus_without_the_character_index_is_scanned(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    with open_corpus(db) as corpus:
+        corpus.write_articles([ArticleItem(url="http://x.cn/1.html", site="x.cn", title="乡村振兴",
+                                           body="发展乡村旅游，带动农民增收。")])
+    with sqlite3.connect(db) as conn:  # as a corpus made before the index existed
+        conn.execute("DROP TABLE articles_trigram")
+    assert [h.id for h in search(db, "乡村旅游")] == [1] and [h.id for h in search(db, "游")] == [1]

@@ -6,19 +6,20 @@ import json
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from fanwen_crawler.analysis.serve import corpus_metadata
-from tests.conftest import ROOT
+from tests.conftest import FANWEN, ROOT
 from tests.corpus_fixture import demo_db  # noqa: F401
 
 STARTUP_TIMEOUT = 60
@@ -37,14 +38,11 @@ def _get(url: str) -> Any:
         return json.loads(resp.read().decode("utf-8"))
 
 
-@pytest.fixture(scope="module")
-def server(demo_db: Path) -> Iterator[str]:  # noqa: F811
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "fanwen_crawler", "serve", "--db", str(demo_db),
-         "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}/{demo_db.stem}"
+@contextmanager
+def _serving(command: list[str], port: int, db: Path) -> Iterator[str]:
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}/{db.stem}"
     deadline = time.monotonic() + STARTUP_TIMEOUT
     try:
         while True:
@@ -64,6 +62,14 @@ def server(demo_db: Path) -> Iterator[str]:  # noqa: F811
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="module")
+def server(demo_db: Path) -> Iterator[str]:  # noqa: F811
+    port = _free_port()
+    with _serving([*FANWEN, "serve", "--db", str(demo_db), "--port", str(port)], port,
+                  demo_db) as base:
+        yield base
 
 
 def test_metadata_is_keyed_by_the_database_name(tmp_path: Path) -> None:
@@ -139,3 +145,86 @@ def test_search_page_screenshot(server: str, tmp_path: Path) -> None:
     with urllib.request.urlopen(url, timeout=30) as resp:
         html = resp.read().decode("utf-8")
     assert "<mark>安全</mark>" in html
+
+
+def _ids(rows: list[dict[str, Any]]) -> set[int]:
+    return {r["id"] for r in rows}
+
+
+@pytest.mark.parametrize("query", ["党", "教育", "安全生产", "教育 OR 合同", "合同 -租赁",
+                                   "育", "工作总结"])
+def test_table_search_box_returns_the_canned_query_rows(server: str, demo_db: Path,  # noqa: F811
+                                                        query: str) -> None:
+    from fanwen_crawler.analysis.search import search
+
+    q = urllib.parse.quote(query)
+    canned = _get(f"{server}/search.json?_shape=array&q={q}")
+    expected = {h.id for h in search(demo_db, query, limit=None, sync=False)}
+    assert expected and _ids(canned) == expected
+    for table in ("articles", "articles_overview", "unique_articles"):
+        box = _get(f"{server}/{table}.json?_shape=array&_size=max&_search={q}")
+        unique = {h.id for h in search(demo_db, query, limit=None, sync=False, unique=True)}
+        assert _ids(box) == (unique if table == "unique_articles" else expected), table
+
+
+def test_table_page_shows_the_search_box(server: str) -> None:
+    with urllib.request.urlopen(f"{server}/articles?_search={urllib.parse.quote('党')}",
+                                timeout=30) as resp:
+        page = resp.read().decode("utf-8")
+    assert 'name="_search"' in page and "search matches &#34;党&#34;" in page
+
+
+def _can_unshare_mounts() -> bool:
+    unshare = shutil.which("unshare")
+    return unshare is not None and subprocess.run(
+        [unshare, "-rm", "true"], capture_output=True, check=False).returncode == 0
+
+
+def test_serve_a_corpus_on_read_only_storage(demo_db: Path, tmp_path: Path) -> None:  # noqa: F811
+    if not _can_unshare_mounts():
+        pytest.skip("needs `unshare -rm` (user + mount namespaces) to mount a read-only dir")
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    db = ro / "corpus.db"
+    shutil.copyfile(demo_db, db)
+    for suffix in ("-wal", "-shm"):
+        if Path(f"{demo_db}{suffix}").exists():
+            shutil.copyfile(f"{demo_db}{suffix}", f"{db}{suffix}")
+    conn = sqlite3.connect(db)  # queued for the word index; then no -wal/-shm file left
+    with conn:
+        conn.execute("INSERT INTO articles (url, site, title, body) VALUES "
+                     "('http://x.cn/new.html', 'x.cn', '新入党员培训', '新入党员培训的正文。')")
+    conn.close()
+    assert not Path(f"{db}-wal").exists()
+    before = db.read_bytes()
+    port = _free_port()
+    inner = " ".join([*FANWEN, "serve", "--db", str(db), "--port", str(port),
+                      "--setting", "max_returned_rows", "7"])
+    command = ["unshare", "-rm", "sh", "-c", f"mount -o bind,ro {ro} {ro} && exec {inner}"]
+    with _serving(command, port, db) as base:
+        hits = _get(f"{base}/search.json?_shape=array&q={urllib.parse.quote('入党')}")
+        settings = _get(f"http://127.0.0.1:{port}/-/settings.json")
+    assert "新入党员培训" in {h["title"] for h in hits}
+    assert settings["max_returned_rows"] == 7  # a Datasette option passed through
+    assert db.read_bytes() == before
+
+
+def test_host_warning_and_passthrough(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    from click.testing import CliRunner
+
+    from fanwen_crawler.analysis import serve
+    from fanwen_crawler.cli import main
+
+    calls: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(serve, "serve_corpus", lambda *args: calls.append(args))
+    runner = CliRunner()
+    result = runner.invoke(main, ["serve", "--db", str(demo_db), "--host", "0.0.0.0",
+                                  "--setting", "max_returned_rows", "2000", "--cors"])
+    assert result.exit_code == 0, result.output
+    assert "Warning" in result.stderr and "0.0.0.0" in result.stderr
+    assert calls[-1][2] == "0.0.0.0"
+    assert list(calls[-1][3]) == ["--setting", "max_returned_rows", "2000", "--cors"]
+    for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2"):
+        result = runner.invoke(main, ["serve", "--db", str(demo_db), "--host", host])
+        assert result.exit_code == 0 and "Warning" not in result.stderr, host
+    assert serve.datasette_args("c.db", Path("m.json"), 1, "::1", ["--cors"])[-1] == "--cors"

@@ -57,7 +57,9 @@ def test_open_creates_schema_and_is_idempotent(tmp_path):
         assert schema.apply_migrations(corpus.db) == []
         with sqlite3.connect(db) as conn:
             triggers = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-        assert triggers == {"articles_fts_insert", "articles_fts_update", "articles_fts_delete"}
+        assert triggers == {"articles_fts_insert", "articles_fts_update", "articles_fts_delete",
+                            "articles_trigram_insert", "articles_trigram_update",
+                            "articles_trigram_delete"}
 
 
 def test_articles_table_matches_the_item(tmp_path):
@@ -205,7 +207,7 @@ def test_duplicate_of_resolved_within_batch_and_across_runs(tmp_path):
         assert [r["url"] for r in corpus.db["unique_articles"].rows] == [article(1).url]
         s = corpus.summary()
         assert (s["articles"], s["unique"], s["duplicates"], s["exact"], s["near"]) == (3, 1, 2, 1, 1)
-        assert s["sites"] == {"www.example.cn": 3}
+        assert s["sites"] == {"www.example.cn": 1}  # unique articles (corpus/figures.py)
 
 
 def test_unknown_duplicate_target_is_stored_as_unique(tmp_path):

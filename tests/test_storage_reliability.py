@@ -125,7 +125,7 @@ def test_full_disk_stops_with_a_failed_run_and_a_sound_database(tmp_path: Path) 
         pipeline.open_spider()
         # fill the rest of the disk, leaving a little room
         free = shutil.disk_usage(disk).free
-        (disk / "filler").write_bytes(b"\0" * max(0, free - 64 * 1024))
+        (disk / "filler").write_bytes(b"\0" * max(0, free - 1024 * 1024))
         sent = 0
         while pipeline.fatal is None and sent < 2000:
             pipeline.process_item(ArticleItem(

@@ -5,6 +5,10 @@ matplotlib's bundled DejaVu Sans has no Han glyphs, so every chart is drawn insi
 (found by path; mplfonts is not imported, so matplotlib's global settings are untouched),
 else a CJK font installed on the system. Figures are built with the object-oriented API
 on the Agg canvas — no pyplot, no global figure state, no display needed.
+
+Months are drawn on a date axis (one bar per calendar month, so a gap in publication shows
+as empty months, not as neighbouring bars), and a chart with nothing to show says so —
+"暂无数据 (no data)" — instead of plotting an empty, meaningless axis.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +27,8 @@ SYSTEM_CJK_NAMES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC",
                     "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Droid Sans Fallback")
 DPI = 110
 BAR_COLOR = "#3b6ea8"
+NO_DATA = "暂无数据 (no data)"
+MONTH_BAR_DAYS = 25
 
 
 class FontMissingError(RuntimeError):
@@ -79,13 +86,30 @@ def _figure(width: float = 8, height: float = 4.5) -> tuple[Any, Any]:
     return fig, fig.add_subplot()
 
 
+def _no_data(ax: Any, title: str) -> None:
+    """Replace a chart's axes by a centred notice that there is nothing to plot."""
+    ax.set_axis_off()
+    ax.set_title(title)
+    ax.text(0.5, 0.5, NO_DATA, ha="center", va="center", fontsize=16, color="#666666",
+            transform=ax.transAxes)
+
+
 def plot_articles_per_month(data: list[tuple[str, int]]) -> Any:
-    """Bar chart: unique articles per publication month."""
+    """Bar chart on a time axis: unique articles per publication month (YYYY-MM, count)."""
+    import matplotlib.dates as mdates
+
     fig, ax = _figure()
-    months = [m for m, _ in data]
-    ax.bar(range(len(data)), [n for _, n in data], color=BAR_COLOR)
-    ax.set_xticks(range(len(data)), months, rotation=60, ha="right", fontsize=8)
-    ax.set_title("每月发布文章数")
+    title = "每月发布文章数"
+    if not any(n for _, n in data):
+        _no_data(ax, title)
+        return fig
+    months = [date(int(m[:4]), int(m[5:7]), 1) for m, _ in data]
+    ax.bar(months, [n for _, n in data], width=MONTH_BAR_DAYS, align="edge", color=BAR_COLOR)
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=12)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.set_title(title)
     ax.set_xlabel("发布月份")
     ax.set_ylabel("文章数（篇）")
     return fig
@@ -94,8 +118,13 @@ def plot_articles_per_month(data: list[tuple[str, int]]) -> Any:
 def plot_body_lengths(lengths: list[int], bins: int = 20) -> Any:
     """Histogram: body length in characters."""
     fig, ax = _figure()
+    title = "正文长度分布"
+    if not lengths:
+        _no_data(ax, title)
+        return fig
     ax.hist(lengths, bins=bins, color=BAR_COLOR, edgecolor="white")
-    ax.set_title("正文长度分布")
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.set_title(title)
     ax.set_xlabel("正文字数（字符，不含空白）")
     ax.set_ylabel("文章数（篇）")
     return fig
@@ -104,9 +133,14 @@ def plot_body_lengths(lengths: list[int], bins: int = 20) -> Any:
 def plot_top_keywords(data: list[tuple[str, int]]) -> Any:
     """Horizontal bars: the most frequent keywords, most frequent on top."""
     fig, ax = _figure(7, max(3.0, 0.3 * len(data) + 1))
+    title = "高频关键词"
+    if not data:
+        _no_data(ax, title)
+        return fig
     words = [k for k, _ in data][::-1]
     ax.barh(words, [n for _, n in data][::-1], color=BAR_COLOR)
-    ax.set_title("高频关键词")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_title(title)
     ax.set_xlabel("含该关键词的文章数（篇）")
     return fig
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import sqlite3
 import sys
 import types
 import typing
@@ -259,6 +260,38 @@ def _corpus_meta(db: Database) -> None:
 
     db.table("corpus_meta").create({"key": str, "value": str}, pk="key")
     db.table("corpus_meta").insert({"key": "signature_algorithm", "value": SIGNATURE_ALGORITHM})
+
+
+@MIGRATIONS(name="0008_trigram_index")
+def _trigram_index(db: Database) -> None:
+    # The word index (articles_fts, jieba) misses single characters and words that jieba
+    # segments differently in the text; `fanwen search` decides matches at character level
+    # (fanwen_crawler.analysis.query) and looks terms of 3+ characters up here. External
+    # content (no second copy of the text), kept by pure-SQL triggers from any client.
+    # SQLite before 3.34 has no trigram tokenizer: search then scans with LIKE instead.
+    conn = db.conn
+    try:
+        conn.execute("CREATE VIRTUAL TABLE articles_trigram USING fts5(title, body, "
+                     "content='articles', content_rowid='id', tokenize='trigram')")
+    except sqlite3.OperationalError as exc:
+        logger.warning("corpus: no trigram index (%s); search scans the text instead", exc)
+        return
+    for statement in (
+        "CREATE TRIGGER articles_trigram_insert AFTER INSERT ON articles BEGIN "
+        "INSERT INTO articles_trigram (rowid, title, body) VALUES (new.id, new.title, new.body); "
+        "END",
+        "CREATE TRIGGER articles_trigram_delete AFTER DELETE ON articles BEGIN "
+        "INSERT INTO articles_trigram (articles_trigram, rowid, title, body) "
+        "VALUES ('delete', old.id, old.title, old.body); END",
+        "CREATE TRIGGER articles_trigram_update AFTER UPDATE OF id, title, body ON articles "
+        "WHEN old.id IS NOT new.id OR old.title IS NOT new.title OR old.body IS NOT new.body "
+        "BEGIN INSERT INTO articles_trigram (articles_trigram, rowid, title, body) "
+        "VALUES ('delete', old.id, old.title, old.body); "
+        "INSERT INTO articles_trigram (rowid, title, body) VALUES (new.id, new.title, new.body); "
+        "END",
+        "INSERT INTO articles_trigram (articles_trigram) VALUES ('rebuild')",
+    ):
+        conn.execute(statement)
 
 
 def _statements(script: str) -> list[str]:

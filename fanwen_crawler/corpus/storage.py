@@ -43,6 +43,7 @@ from fanwen_crawler.corpus.access import (
     connect_readonly,
     inspect_corpus,
 )
+from fanwen_crawler.corpus.figures import corpus_figures
 from fanwen_crawler.corpus.schema import (
     Database,
     NewerSchema,
@@ -73,12 +74,6 @@ ARTICLE_COLUMNS = tuple(c for c in article_columns() if c not in STAMPS)
 READ_COLUMNS = tuple(c for c in article_columns() if c not in (
     "char_count", "content_hash", "duplicate_of", "similarity", "updated_at"))
 """ArticleItem fields read back by `iter_articles` (dedupe fields are re-derived by a reader)."""
-
-
-EXACT_DUPLICATES = (
-    "SELECT count(*) FROM articles d JOIN articles o ON o.id = d.duplicate_of "
-    "WHERE d.content_hash = o.content_hash"
-)
 
 
 BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
@@ -507,24 +502,7 @@ class Corpus:
 
     def summary(self, top_keywords: int = 20) -> dict[str, Any]:
         """Corpus overview: counts, duplicates, errors by reason, sites, top keywords."""
-        one = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
-        return {
-            "articles": one("SELECT count(*) FROM articles"),
-            "unique": one("SELECT count(*) FROM unique_articles"),
-            "duplicates": one("SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL"),
-            "exact": one(EXACT_DUPLICATES),
-            "near": one("SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL")
-            - one(EXACT_DUPLICATES),
-            "errors": dict(self.db.execute(
-                "SELECT reason, count(*) FROM crawl_errors GROUP BY reason ORDER BY 2 DESC, 1"
-            ).fetchall()),
-            "sites": dict(self.db.execute(
-                "SELECT site, count(*) FROM articles GROUP BY site ORDER BY 2 DESC, 1"
-            ).fetchall()),
-            "top_keywords": [tuple(r) for r in self.db.execute(
-                "SELECT keyword, count(*) FROM keywords GROUP BY keyword "
-                "ORDER BY 2 DESC, 1 LIMIT ?", [top_keywords])],
-        }  # fmt: skip
+        return corpus_figures(self.db.conn, top_keywords)
 
 
 def open_corpus(path: str | Path) -> Corpus:
