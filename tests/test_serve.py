@@ -81,12 +81,17 @@ def test_metadata_is_keyed_by_the_database_name(tmp_path: Path) -> None:
     assert meta["license"] and meta["source"]
 
 
-def test_canned_queries_return_rows(server: str) -> None:
+def test_canned_queries_return_rows(server: str, demo_db: Path) -> None:  # noqa: F811
+    from fanwen_crawler.analysis.overview import articles_per_month
+
     for name in CANNED[1:]:
         rows = _get(f"{server}/{name}.json?_shape=array")
         assert rows, name
     months = _get(f"{server}/articles_per_month.json?_shape=array")
     assert all(len(r["month"]) == 7 for r in months)
+    # The same series as `fanwen stats --plot`: calendar months, gaps as 0.
+    assert [(r["month"], r["articles"]) for r in months] == articles_per_month(demo_db)
+    assert any(r["articles"] == 0 for r in months)
     top = _get(f"{server}/top_keywords_per_category.json?_shape=array&method=tfidf")
     assert {"合同范本", "工作总结"} <= {r["category"] for r in top}
     clusters = _get(f"{server}/duplicate_clusters.json?_shape=array")
