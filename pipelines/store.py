@@ -184,10 +184,15 @@ class StoragePipeline:
         time.sleep(PENDING_RETRY_DELAY_S)
         stored = 0
         assert self.corpus is not None
-        for item in pending:
+        for i, item in enumerate(pending):
             try:
                 self._count([self.corpus.write_articles([item])])
                 stored += 1
+            except CorpusWriteError as exc:
+                self.pending = pending[i:]
+                self._inc("fanwen/store/retried", stored)
+                self._stop(exc)
+                return
             except sqlite3.Error as exc:
                 logger.error("corpus: cannot store %s: %s", item.url, exc)
                 self.errors.append(CrawlError(url=item.url, reason="store_failed",
@@ -251,13 +256,13 @@ class StoragePipeline:
         reason = f"{self.fatal.reason}: {self.fatal}" if self.fatal else None
         try:
             self.corpus.finish_run(self.run_id, "failed", stats, reason=reason)
-        except sqlite3.Error:
+        except (sqlite3.Error, CorpusWriteError):
             # A full disk may leave no room for the row's new version in the WAL: fold the
             # WAL into the database (which frees its pages) and try once more.
             try:
                 self.corpus.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 self.corpus.finish_run(self.run_id, "failed", stats, reason=reason)
-            except sqlite3.Error as exc:
+            except (sqlite3.Error, CorpusWriteError) as exc:
                 logger.error("corpus: cannot mark run %s failed (%s); the next crawl marks it "
                              "killed", self.run_id, exc)
 

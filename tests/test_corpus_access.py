@@ -184,3 +184,14 @@ def test_missing_extra_is_one_line_naming_it(tmp_path: Path, monkeypatch, missin
     lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and "`analysis` extra" in lines[0] and missing in lines[0]
     assert "fanwen-crawler[analysis]" in lines[0]
+
+
+def test_missing_distributed_extra_is_one_line_naming_it(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setitem(__import__("sys").modules, "scrapy_redis", None)
+    db = tmp_path / "c.db"
+    result = CliRunner().invoke(main, ["crawl", "http://127.0.0.1:9/", "--db", str(db),
+                                       "--redis", "redis://127.0.0.1:1/0"])
+    assert result.exit_code == 2
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "`distributed` extra" in lines[0] and "scrapy_redis" in lines[0]
+    assert not db.exists()

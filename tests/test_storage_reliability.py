@@ -218,3 +218,37 @@ def test_crawl_on_a_full_disk_exits_3_and_a_rerun_completes(tmp_path: Path) -> N
         print(f"full disk: exit 3 after {elapsed:.1f}s with {partial} articles; rerun {total}")
     finally:
         subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+
+
+def test_an_article_whose_write_fails_is_retried_before_the_crawl_ends(tmp_path: Path,
+                                                                       monkeypatch) -> None:
+    from scrapy.utils.test import get_crawler
+
+    from fanwen_crawler.items import ArticleItem
+    from pipelines import store
+    from pipelines.store import StoragePipeline
+
+    monkeypatch.setattr(store, "PENDING_RETRY_DELAY_S", 0)
+    db = tmp_path / "c.db"
+    crawler = get_crawler(settings_dict={"FANWEN_DB_PATH": str(db), "FANWEN_BATCH_SIZE": 2,
+                                         "FANWEN_FLUSH_SECONDS": 60})
+    pipeline = StoragePipeline.from_crawler(crawler)
+    pipeline.open_spider()
+    assert pipeline.corpus is not None
+    real, busy = pipeline.corpus.write_articles, {"left": 3}
+
+    def flaky(items):  # the batch and both one-by-one writes fail, as under a long lock
+        if busy["left"]:
+            busy["left"] -= 1
+            raise sqlite3.OperationalError("database is locked")
+        return real(items)
+
+    monkeypatch.setattr(pipeline.corpus, "write_articles", flaky)
+    for i in range(2):
+        pipeline.process_item(ArticleItem(url=f"https://a.cn/{i}.html", site="a.cn",
+                                          title=f"t{i}", body="正文"))
+    assert len(pipeline.pending) == 2 and query_rows(db, "SELECT count(*) FROM articles")[0][0] == 0
+    pipeline.close_spider()
+    assert query_rows(db, "SELECT count(*) FROM articles")[0][0] == 2
+    assert crawler.stats.get_value("fanwen/store/retried") == 2
+    assert crawler.stats.get_value("fanwen/store/failed") is None

@@ -44,7 +44,7 @@ def connect_readonly(path: str | Path) -> sqlite3.Connection:
     """
     path = Path(path)
     if not path.exists():
-        raise NotACorpus(f"no corpus at {path}")
+        raise NotACorpus(f"no database at {path}")
     if not path.is_file():
         raise NotACorpus(f"{path} is not a file")
     if not os.access(path, os.R_OK):
@@ -108,7 +108,7 @@ def check_readable(path: str | Path) -> None:
     """Refuse (NotACorpus) anything a read command cannot read as a corpus; writes nothing."""
     path = Path(path)
     if not path.exists():
-        raise NotACorpus(f"no corpus at {path} (run `fanwen crawl` or `fanwen demo` first)")
+        raise NotACorpus(f"no database at {path} (run `fanwen crawl` or `fanwen demo` first)")
     state = inspect_corpus(path)
     if state == "new":
         raise NotACorpus(f"{path} is an empty database, not a fanwen corpus")
@@ -121,7 +121,7 @@ def check_writable(path: str | Path, *, must_exist: bool = False) -> State:
     """Refuse a file a write command must not write: not ours, newer, or not writable."""
     path = Path(path)
     if must_exist and not path.exists():
-        raise NotACorpus(f"no corpus at {path}")
+        raise NotACorpus(f"no database at {path}")
     if path.exists() and not path.is_file():
         raise NotACorpus(f"{path} is not a file")
     state = inspect_corpus(path)

@@ -25,8 +25,11 @@ import logging
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Protocol
+
+from fanwen_crawler.corpus.storage import open_corpus, write_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -122,23 +125,7 @@ def sync_search_index(
             # Segment outside the write transaction: a crawl may be writing meanwhile, so a
             # row that changed since it was read stays queued for the next round.
             docs = [(i, t, b, segment(t or "", seg), segment(b or "", seg)) for i, t, b in rows]
-            written = 0
-            with conn:
-                conn.execute("BEGIN IMMEDIATE")
-                for article_id, title, body, seg_title, seg_body in docs:
-                    now = conn.execute("SELECT title, body FROM articles WHERE id = ?",
-                                       [article_id]).fetchone()
-                    if (now is None) != (title is None and body is None) or (
-                            now is not None and tuple(now) != (title, body)):
-                        continue
-                    conn.execute("DELETE FROM articles_fts WHERE rowid = ?", [article_id])
-                    if now is not None:
-                        conn.execute(
-                            "INSERT INTO articles_fts (rowid, title, body) VALUES (?, ?, ?)",
-                            [article_id, seg_title, seg_body],
-                        )
-                    conn.execute("DELETE FROM fts_pending WHERE article_id = ?", [article_id])
-                    written += 1
+            written = write_transaction(conn, partial(_index, conn, docs))
             if not written:
                 break  # everything read changed meanwhile: leave it for the next sync
             done += written
@@ -146,13 +133,32 @@ def sync_search_index(
         return done
 
 
+def _index(conn: sqlite3.Connection, docs: list[tuple[int, str, str, str, str]]) -> int:
+    """Write the segmented docs still current (inside the caller's write transaction)."""
+    written = 0
+    for article_id, title, body, seg_title, seg_body in docs:
+        now = conn.execute("SELECT title, body FROM articles WHERE id = ?",
+                           [article_id]).fetchone()
+        if (now is None) != (title is None and body is None) or (
+                now is not None and tuple(now) != (title, body)):
+            continue
+        conn.execute("DELETE FROM articles_fts WHERE rowid = ?", [article_id])
+        if now is not None:
+            conn.execute("INSERT INTO articles_fts (rowid, title, body) VALUES (?, ?, ?)",
+                         [article_id, seg_title, seg_body])
+        conn.execute("DELETE FROM fts_pending WHERE article_id = ?", [article_id])
+        written += 1
+    return written
+
+
 def rebuild_search_index(db: sqlite3.Connection | str | Path, **kwargs: object) -> int:
     """Queue every article and index it again (after a dictionary change, say)."""
+    def requeue(conn: sqlite3.Connection) -> None:
+        conn.execute("DELETE FROM articles_fts")
+        conn.execute("INSERT OR IGNORE INTO fts_pending (article_id) SELECT id FROM articles")
+
     with _connection(db) as conn:
-        with conn:
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute("DELETE FROM articles_fts")
-            conn.execute("INSERT OR IGNORE INTO fts_pending (article_id) SELECT id FROM articles")
+        write_transaction(conn, lambda: requeue(conn))
         return sync_search_index(conn, **kwargs)  # type: ignore[arg-type]
 
 
@@ -162,7 +168,5 @@ def _connection(db: sqlite3.Connection | str | Path) -> Iterator[sqlite3.Connect
     if isinstance(db, sqlite3.Connection):
         yield db
         return
-    from fanwen_crawler.corpus.storage import open_corpus
-
     with open_corpus(db) as corpus:
         yield corpus.db.conn
