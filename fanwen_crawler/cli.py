@@ -155,17 +155,26 @@ def merge(shards: tuple[Path, ...], into: Path, no_keywords: bool) -> None:
               help="scrapyd to deploy to (scrapy.cfg [deploy] url).")
 @click.option("--version", "version", help="Egg version (default: a timestamp).")
 @click.option("--egg-dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("dist"), show_default=True, help="Where to keep the built egg.")
-def deploy(url: str, version: str | None, egg_dir: Path) -> None:
-    """Build the project egg and upload it to scrapyd (addversion.json)."""
+              help="Also keep the built egg in this directory (default: not kept).")
+def deploy(url: str, version: str | None, egg_dir: Path | None) -> None:
+    """Build the project egg and upload it to scrapyd (addversion.json).
+
+    Nothing is written into the checkout unless --egg-dir is given.
+
+    \b
+    Example:
+      fanwen deploy --url http://127.0.0.1:6800/
+    """
+    import tempfile
     import time
 
     from fanwen_crawler.deploy import DeployError, build_egg, upload_egg
 
     version = version or time.strftime("%Y%m%d%H%M%S")
     try:
-        egg = build_egg(egg_dir, version)
-        answer = upload_egg(url, egg, version)
+        with tempfile.TemporaryDirectory(prefix="fanwen-dist-") as tmp:
+            egg = build_egg(egg_dir if egg_dir is not None else Path(tmp), version)
+            answer = upload_egg(url, egg, version)
     except (DeployError, OSError) as exc:
         _fail(str(exc), 1)
     click.echo(f"deployed {egg.name} to {url} (spiders: {answer.get('spiders')})")
