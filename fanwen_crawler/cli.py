@@ -9,6 +9,7 @@ imports (Scrapy, jieba) happen inside the commands that need them, so
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import urllib.request
 from pathlib import Path
@@ -44,11 +45,15 @@ def main() -> None:
 @click.option("--concurrency", type=click.IntRange(min=1), help="Concurrent requests per site.")
 @click.option("--refresh", is_flag=True, help="Refetch articles already stored and update them.")
 @click.option("--no-keywords", is_flag=True, help="Skip the post-crawl keyword stage.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar; warnings only.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="No progress bar and no summary on stdout; on stderr only warnings and "
+                   "errors (with --log-file: nothing). For cron.")
 @click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
-              help="Scrapy log level (default INFO, WARNING when a progress bar is shown).")
+              help="Log level (default INFO; on stderr WARNING with a progress bar or --quiet).")
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the crawl log to this file instead of stderr.")
+              help="Append the log (INFO, and the run summary) to this file instead of stderr.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="json: one JSON object per line (the summary included).")
 @click.option("--set", "set_options", multiple=True, metavar="NAME=VALUE",
               help="Override a Scrapy or FANWEN_* setting (repeatable).")
 @click.option("--max-articles", type=click.IntRange(min=1),
@@ -73,7 +78,8 @@ def main() -> None:
 def crawl(start_urls: tuple[str, ...], db_path: Path, state_dir: Path | None,
           profile: str | None, max_pages: int | None, delay: float | None,
           concurrency: int | None, refresh: bool, no_keywords: bool, quiet: bool,
-          log_level: str | None, log_file: Path | None, set_options: tuple[str, ...],
+          log_level: str | None, log_file: Path | None, log_format: str,
+          set_options: tuple[str, ...],
           max_articles: int | None, until: str | None, retry_failed: bool,
           user_agent: str | None, stats_json: Path | None, redis_url: str | None,
           redis_key: str | None, idle_exit: float | None, scrub_pii: bool) -> None:
@@ -93,26 +99,40 @@ def crawl(start_urls: tuple[str, ...], db_path: Path, state_dir: Path | None,
             _fail(f"--set expects NAME=VALUE, got {item!r}", 2)
         extra[name.strip()] = value
     from fanwen_crawler.crawl import CrawlOptions, CrawlSetupError, run_crawl
+    from fanwen_crawler.logs import install_log_handler, remove_log_handler
     from fanwen_crawler.profiles import ProfileError
     from fanwen_crawler.report import format_crawl_summary
 
     progress = sys.stderr.isatty() and not quiet
-    level = log_level or ("WARNING" if progress or quiet else "INFO")
+    level = log_level or ("WARNING" if (progress or quiet) and log_file is None else "INFO")
+    # Our own root handler (logs.py); Scrapy's stays off.
+    extra.setdefault("LOG_INSTALL_ROOT_HANDLER", False)
     options = CrawlOptions(
         start_urls=list(start_urls), db_path=db_path, state_dir=state_dir, profile=profile,
         max_pages=max_pages, delay=delay, concurrency=concurrency, refresh=refresh,
-        progress=progress, keywords=not no_keywords, log_level=level, log_file=log_file,
+        progress=progress, keywords=not no_keywords, log_level=level, log_file=None,
         max_articles=max_articles, until=until, retry_failed=retry_failed,
         user_agent=user_agent, stats_json=stats_json, redis_url=redis_url,
         redis_key=redis_key, idle_exit=idle_exit, scrub_pii=scrub_pii, extra_settings=extra,
     )
+    handler = install_log_handler(level=level, log_file=log_file, log_format=log_format)
     try:
         result = run_crawl(options)
     except ProfileError as exc:
         _fail(str(exc), 2)
     except CrawlSetupError as exc:
         _fail(str(exc), exc.exit_code)
-    click.echo(format_crawl_summary(result, str(db_path)))
+    finally:
+        remove_log_handler(handler)
+    summary = format_crawl_summary(result, str(db_path))
+    if log_file is not None:
+        handler = install_log_handler(level="INFO", log_file=log_file, log_format=log_format)
+        logging.getLogger("fanwen_crawler.crawl").info(
+            "%s", summary if log_format == "text" else "crawl summary",
+            extra={"fanwen_summary": result.report()})
+        remove_log_handler(handler)
+    if not quiet:
+        click.echo(summary)
     if result.exit_code:
         click.echo(f"Error: crawl failed ({result.finish_reason}); nothing was fetched"
                    if result.exit_code == 1 else f"crawl stopped: {result.finish_reason}",
