@@ -432,3 +432,72 @@ def demo(db_path: Path, quiet: bool) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@main.command()
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="SQLite corpus to read.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1),
+              help="Show the latest this many runs.")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines instead of a table.")
+def runs(db_path: Path, limit: int, as_json: bool) -> None:
+    """List past crawl runs, newest first: status, pages, new articles, errors, skips.
+
+    \b
+    Example:
+      fanwen runs --db data/corpus.db --limit 5
+    """
+    from fanwen_crawler.runlog import list_runs
+
+    if not db_path.exists():
+        _fail(f"no database at {db_path}", 3)
+    rows = list_runs(db_path, limit)
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    click.echo(f"{'run':>4}  {'started':25}  {'status':14} {'pages':>6} {'new':>5} "
+               f"{'errors':>6} {'resolved':>8}  skipped")
+    for r in rows:
+        click.echo(f"{r['id']:>4}  {r['started_at'] or '-':25}  {r['status'] or '-':14} "
+                   f"{r['pages']:>6} {r['new']:>5} {r['errors']:>6} {r['resolved']:>8}  "
+                   f"{r['skipped'] or '-'}")
+
+
+@main.command()
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="SQLite corpus to read.")
+@click.option("--unresolved", is_flag=True, help="Only errors not resolved by a later success.")
+@click.option("--skipped", is_flag=True,
+              help="Policy skips (robots.txt, --max-articles) instead of errors.")
+@click.option("--reason", help="Only this reason, e.g. http_404.")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(min=1),
+              help="Show at most this many rows.")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines instead of text.")
+def errors(db_path: Path, unresolved: bool, skipped: bool, reason: str | None, limit: int,
+           as_json: bool) -> None:
+    """List URLs that failed (crawl_errors) or were skipped by policy, last seen first.
+
+    An error is resolved when a later run (any run) fetches the URL successfully;
+    an error seen again is counted on its row (times) rather than added again.
+
+    \b
+    Example:
+      fanwen errors --db data/corpus.db --unresolved
+    """
+    from fanwen_crawler.runlog import list_errors
+
+    if not db_path.exists():
+        _fail(f"no database at {db_path}", 3)
+    rows = list_errors(db_path, unresolved=unresolved, skipped=skipped, reason=reason,
+                       limit=limit)
+    for r in rows:
+        if as_json:
+            click.echo(json.dumps(r, ensure_ascii=False))
+            continue
+        state = "" if skipped else (f"  resolved {r['resolved_at']}" if r["resolved_at"]
+                                    else "  unresolved")
+        click.echo(f"{r['reason']:22} {r['url']}  ×{r['times'] or 1}  last seen "
+                   f"{r['last_seen_at']} (run {r['last_run_id']}){state}")
+    if not as_json:
+        click.echo(f"{len(rows)} {'skipped URL' if skipped else 'error'}(s)", err=True)

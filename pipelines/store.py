@@ -23,7 +23,9 @@ from fanwen_crawler.corpus.storage import (
     Corpus,
     open_corpus,
 )
+from fanwen_crawler.failures import linked_url
 from fanwen_crawler.items import ArticleItem, CrawlError
+from fanwen_crawler.urls import canonical_url
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +52,8 @@ class StoragePipeline:
         self.run_id: int | None = None
         self.articles: list[ArticleItem] = []
         self.errors: list[CrawlError] = []
+        self.unresolved: set[str] = set()  # URLs with an unresolved error from earlier runs
+        self.succeeded: set[str] = set()  # … that answered with a success status this run
         self.last_flush = time.monotonic()
         self._task: Any = None
 
@@ -67,6 +71,7 @@ class StoragePipeline:
         crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(pipeline.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(pipeline.response_received, signal=signals.response_received)
         return pipeline
 
     def _inc(self, key: str, count: int = 1) -> None:
@@ -77,6 +82,7 @@ class StoragePipeline:
         self.corpus = open_corpus(self.db_path)
         spider = spider or self.crawler.spider
         self.run_id = self.corpus.start_run(getattr(spider, "start_urls", None) or [])
+        self.unresolved = set(self.corpus.unresolved_errors([], ["%"]))
         self.last_flush = time.monotonic()
 
     def spider_opened(self, spider: Any = None) -> None:
@@ -99,6 +105,19 @@ class StoragePipeline:
         else:
             self.flush_if_due()
         return item
+
+    def response_received(self, response: Any, request: Any, spider: Any = None) -> None:
+        """A URL that failed in an earlier run answered now: its errors get resolved.
+
+        (Stored articles resolve their URLs in `Corpus.write_articles`; this covers list
+        pages, start URLs and the like.) An error recorded for it again is a new row.
+        """
+        if not self.unresolved or not 200 <= response.status < 300:
+            return
+        for url in {linked_url(request.meta, request.url), canonical_url(response.url)}:
+            if url in self.unresolved:
+                self.unresolved.discard(url)
+                self.succeeded.add(url)
 
     def item_dropped(self, item: Any, exception: BaseException, **kwargs: Any) -> None:
         if not isinstance(item, ArticleItem):
@@ -124,9 +143,16 @@ class StoragePipeline:
         articles, self.articles = self.articles, []
         if articles:
             self._write(articles)  # may add "store_failed" errors
+        succeeded, self.succeeded = self.succeeded, set()
+        if succeeded:
+            self._inc("fanwen/store/resolved", len(succeeded))
+            self.corpus.resolve_errors(sorted(succeeded))
         errors, self.errors = self.errors, []
         if errors:
             self._inc("fanwen/store/errors", self.corpus.record_errors(errors, self.run_id))
+            for e in errors:  # policy skips (robots, max-articles) went to `skipped`
+                if e.is_skip:
+                    self._inc(f"fanwen/skipped/{e.reason.removeprefix('dropped:')}")
 
     def _write(self, articles: list[ArticleItem]) -> None:
         assert self.corpus is not None
