@@ -200,18 +200,18 @@ def deploy(url: str, version: str | None, egg_dir: Path | None) -> None:
     click.echo(f"deployed {egg.name} to {url} (spiders: {answer.get('spiders')})")
 
 
-def _read_input(source: str, timeout: float) -> tuple[bytes, str | None, str]:
-    """Bytes, Content-Type and URL of a saved file or a URL to fetch."""
+def _read_input(source: str, timeout: float) -> tuple[bytes, str | None, str | None]:
+    """Bytes, Content-Type and URL of a URL to fetch, or of a saved file (URL None)."""
     if source.startswith(("http://", "https://")):
         with urllib.request.urlopen(source, timeout=timeout) as resp:
             return resp.read(), resp.headers.get("Content-Type"), resp.geturl()
-    path = Path(source)
-    return path.read_bytes(), None, path.resolve().as_uri()
+    return Path(source).read_bytes(), None, None
 
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("--url", help="The page's URL, for resolving links (files only).")
+@click.option("--url", help="The page's URL, for resolving links (files only; default: the "
+                            "page's <base>, canonical or og:url, else a stand-in).")
 @click.option("--content-type", help="The Content-Type header the page was served with.")
 @click.option("--profile", help="Portal profile name or .toml path.")
 @click.option("--compact", is_flag=True, help="One line of JSON even for a single input.")
@@ -219,9 +219,18 @@ def extract(inputs: tuple[str, ...], url: str | None, content_type: str | None,
             profile: str | None, compact: bool) -> None:
     """Extract saved pages (bytes as served) or URLs offline and print JSON.
 
-    One input prints one JSON object; several print JSON lines.
+    One input prints one JSON object; several print JSON lines. A saved file's URL
+    matters (links are resolved against it; list pages are told by their same-site
+    article links): without --url it is read from the page's <base href>, <link
+    rel=canonical> or og:url, else http://saved.invalid/FILENAME stands in.
+
+    \b
+    Example:
+      fanwen extract saved.html --url http://www.example-fanwen.cn/a/123.html
     """
     from fanwen_crawler.extractors import ExtractionError, extract_page
+    from fanwen_crawler.extractors.decoding import decode_html
+    from fanwen_crawler.page_url import saved_page_url
     from fanwen_crawler.profiles import ProfileError, load_profile
 
     try:
@@ -229,6 +238,7 @@ def extract(inputs: tuple[str, ...], url: str | None, content_type: str | None,
     except ProfileError as exc:
         _fail(str(exc), 2)
     failed = 0
+    stand_in_noted = False
     for source in inputs:
         try:
             body, ctype, page_url = _read_input(source, FETCH_TIMEOUT)
@@ -237,8 +247,16 @@ def extract(inputs: tuple[str, ...], url: str | None, content_type: str | None,
             failed += 1
             continue
         headers = {"Content-Type": content_type or ctype or "text/html"}
+        if url is None and page_url is None:
+            page_url, how = saved_page_url(decode_html(body, headers["Content-Type"])[0],
+                                           source)
+            if how == "stand-in" and not stand_in_noted:
+                stand_in_noted = True
+                click.echo(f"note: {source} declares no URL (<base>, canonical, og:url); links "
+                           f"are resolved against {page_url} (give --url if you know it)",
+                           err=True)
         try:
-            page = extract_page(body, url or page_url, headers, prof)
+            page = extract_page(body, url or page_url or "", headers, prof)
         except ExtractionError as exc:
             click.echo(f"Error: {source}: {exc}", err=True)
             failed += 1
