@@ -19,11 +19,29 @@ import click
 
 DEFAULT_DB = "data/corpus.db"
 FETCH_TIMEOUT = 30
+EXIT_PORT_IN_USE = 5  # sample-portal / serve: the port is taken (README "Exit codes")
 
 
 def _fail(message: str, code: int) -> None:
     click.echo(f"Error: {message}", err=True)
     sys.exit(code)
+
+
+def _check_port(port: int) -> None:
+    """One line and exit code 5 when 127.0.0.1:`port` is taken (not a bind traceback)."""
+    import errno
+    import socket
+
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            _fail(f"port {port} on 127.0.0.1 is in use (choose another with --port; "
+                  "--port 0 picks a free one where supported)", EXIT_PORT_IN_USE)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -88,6 +106,10 @@ def crawl(start_urls: tuple[str, ...], db_path: Path, state_dir: Path | None,
     Works on portals it has never seen: finds list pages and their pagination,
     article pages and their continuation pages, and stays on the start URL's site.
     Exit codes: 0 ok, 1 nothing fetched, 2 usage, 3 database, 4 interrupted.
+
+    \b
+    Example:
+      fanwen crawl http://www.example-fanwen.cn/ --db data/corpus.db --state-dir .state/example
     """
     for url in start_urls:
         if not url.startswith(("http://", "https://")):
@@ -151,6 +173,10 @@ def merge(shards: tuple[Path, ...], into: Path, no_keywords: bool) -> None:
 
     Articles are deduplicated across shards (exact and near duplicates point at the
     article crawled first); merging a shard twice changes nothing.
+
+    \b
+    Example:
+      fanwen merge data/shard-*.db --into data/corpus.db
     """
     from fanwen_crawler.corpus.merge import merge_shards
     from fanwen_crawler.corpus.storage import CorpusError
@@ -277,7 +303,12 @@ def extract(inputs: tuple[str, ...], url: str | None, content_type: str | None,
 @click.option("--plot", "plot_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Also write PNG charts (articles per month, body lengths, keywords) here.")
 def stats(db_path: Path, as_json: bool, plot_dir: Path | None) -> None:
-    """Summarise a corpus: articles, duplicates, sites, categories, dates, errors, keywords."""
+    """Summarise a corpus: articles, duplicates, sites, categories, dates, errors, keywords.
+
+    \b
+    Example:
+      fanwen stats --db data/corpus.db --plot charts/
+    """
     from fanwen_crawler.analysis.overview import corpus_overview, format_overview
     from fanwen_crawler.corpus.storage import open_corpus
     from fanwen_crawler.report import format_corpus_summary
@@ -319,6 +350,10 @@ def keywords(db_path: Path, recompute: bool, rebuild: bool, methods: tuple[str, 
 
     --rebuild recomputes all articles: tfidf (jieba's general IDF), tfidf-corpus (IDF
     learned from this corpus) and, with --method textrank, TextRank.
+
+    \b
+    Example:
+      fanwen keywords --db data/corpus.db --rebuild --method tfidf-corpus
     """
     if not db_path.exists():
         _fail(f"no database at {db_path}", 3)
@@ -356,6 +391,10 @@ def search(query: str, db_path: Path, limit: int, site: str | None, since: str |
 
     Every whitespace-separated term must occur. Results are ranked by bm25, title
     matches first; articles stored since the last search are indexed first.
+
+    \b
+    Example:
+      fanwen search "合同 甲方" --db data/corpus.db --since 2023-01-01
     """
     from fanwen_crawler.analysis.search import MARK, SearchError
     from fanwen_crawler.analysis.search import search as run_search
@@ -395,6 +434,10 @@ def export(db_path: Path, fmt: str, out: Path, unique_only: bool, where: str | N
 
     Streams in chunks, so memory stays flat on any corpus size. JSONL fields match
     `fanwen extract` where they exist.
+
+    \b
+    Example:
+      fanwen export --db data/corpus.db --format jsonl --out corpus.jsonl --unique-only
     """
     from fanwen_crawler.corpus.export import ExportError, export_corpus
 
@@ -411,11 +454,17 @@ def export(db_path: Path, fmt: str, out: Path, unique_only: bool, where: str | N
 @click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535),
               help="Port on 127.0.0.1.")
 def serve(db_path: Path, port: int) -> None:
-    """Browse the corpus in Datasette on 127.0.0.1: facets, canned queries, jieba search."""
+    """Browse the corpus in Datasette on 127.0.0.1: facets, canned queries, jieba search.
+
+    \b
+    Example:
+      fanwen serve --db data/corpus.db --port 8001
+    """
     from fanwen_crawler.analysis.serve import serve_corpus
 
     if not db_path.exists():
         _fail(f"no database at {db_path}", 3)
+    _check_port(port)
     serve_corpus(db_path, port)
 
 
@@ -423,11 +472,17 @@ def serve(db_path: Path, port: int) -> None:
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
               help="Port on 127.0.0.1 (0 = any free port).")
 def sample_portal(port: int) -> None:
-    """Serve the bundled sample portal on 127.0.0.1 until Ctrl-C."""
+    """Serve the bundled sample portal on 127.0.0.1 until Ctrl-C.
+
+    \b
+    Example:
+      fanwen sample-portal --port 8765
+    """
     import time
 
     from fanwen_crawler.sample_portal import serve_portal
 
+    _check_port(port)
     with serve_portal(host="127.0.0.1", port=port) as portal:
         click.echo(f"sample portal at {portal.url} (Ctrl-C to stop)")
         try:
@@ -442,7 +497,12 @@ def sample_portal(port: int) -> None:
               type=click.Path(dir_okay=False, path_type=Path), help="Demo corpus (recreated).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def demo(db_path: Path, quiet: bool) -> None:
-    """Serve the bundled sample portal on 127.0.0.1, crawl it, print a summary."""
+    """Serve the bundled sample portal on 127.0.0.1, crawl it, print a summary.
+
+    \b
+    Example:
+      fanwen demo --db data/demo.db
+    """
     from fanwen_crawler.demo import run_demo
 
     sys.exit(run_demo(db_path, progress=sys.stderr.isatty() and not quiet, echo=click.echo))
