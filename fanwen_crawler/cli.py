@@ -35,6 +35,8 @@ def _check_port(port: int) -> None:
     if port == 0:
         return
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As the servers do: a port in TIME_WAIT after a previous server is free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError as exc:
@@ -501,7 +503,7 @@ def demo(db_path: Path, quiet: bool) -> None:
 
     \b
     Example:
-      fanwen demo --db data/demo.db
+      fanwen demo
     """
     from fanwen_crawler.demo import run_demo
 
