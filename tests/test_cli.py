@@ -104,7 +104,7 @@ def test_extract_several_files_prints_json_lines(tmp_path: Path) -> None:
         paths.append(str(page))
     result = CliRunner().invoke(main, ["extract", *paths])
     assert result.exit_code == 0, result.output
-    lines = result.output.strip().splitlines()
+    lines = result.stdout.strip().splitlines()  # the stand-in URL note is on stderr
     assert len(lines) == 3
     assert all(json.loads(line)["page_type"] == "article" for line in lines)
 

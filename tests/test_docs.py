@@ -41,6 +41,7 @@ pytestmark = pytest.mark.slow
 
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SHELL_LANGS = {"sh", "bash", "shell", "console", "cron"}
+PYTHON_LANGS = {"python", "py"}
 FENCE = re.compile(r"^```\s*([\w+-]*)\s*$")
 SKIP_MARK = re.compile(r"<!--\s*docs-test:\s*skip:\s*(.+?)\s*-->")
 VENV_BIN = Path(sys.executable).parent
@@ -101,9 +102,14 @@ def doc_commands() -> list[DocCommand]:
             end = next(j for j in range(i + 1, len(lines)) if lines[j].strip() == "```")
             before = next((lines[j] for j in range(i - 1, -1, -1) if lines[j].strip()), "")
             mark = SKIP_MARK.search(before)
+            skip = mark.group(1) if mark else None
             if lang in SHELL_LANGS:
                 found.extend(_commands_of_block(lines[i + 1:end], i + 2, lang, path.name,
-                                                mark.group(1) if mark else None))
+                                                skip))
+            elif lang in PYTHON_LANGS:  # a snippet runs as one program
+                code = "\n".join(lines[i + 1:end])
+                found.append(DocCommand(f"{path.name}:{i + 2}",
+                                        f"python -c {shlex.quote(code)}", lang, skip))
             i = end + 1
     return found
 
@@ -159,6 +165,9 @@ class Workspace:
             else:  # the first one is the command (a later one may be in a message)
                 text = re.sub(r"\bfanwen crawl\b", "fanwen crawl --delay 0", text, count=1)
             text = re.sub(r"--idle-exit \S+", "--idle-exit 2", text)
+        if re.search(r"\bscrapy crawl\b", text):  # = --delay 0
+            text = re.sub(r"\bscrapy crawl\b", "scrapy crawl -s DOWNLOAD_DELAY=0 "
+                          "-s AUTOTHROTTLE_ENABLED=False", text, count=1)
         return text
 
     def run(self, text: str) -> subprocess.CompletedProcess[str]:
@@ -215,6 +224,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
             (root / "pages" / f"{i}.html").write_bytes(_get(url.rstrip("/") + path))
         scrapyd_port = _free_port()
         (root / "scrapyd.conf").write_text(SCRAPYD_CONF.format(port=scrapyd_port, root=root))
+        shutil.copy(ROOT / "scrapy.cfg", root)  # `scrapy crawl` runs from the project root
 
         redis_server = shutil.which("redis-server")
         redis_url = "redis://127.0.0.1:1/0"
