@@ -15,6 +15,7 @@ and leave it byte-identical; `fanwen index` and `fanwen keywords` refresh the se
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import urllib.request
 from pathlib import Path
@@ -24,6 +25,7 @@ import click
 
 DEFAULT_DB = "data/corpus.db"
 FETCH_TIMEOUT = 30
+EXIT_PORT_IN_USE = 5  # sample-portal / serve: the port is taken (README "Exit codes")
 
 
 EXIT_USAGE = 2
@@ -74,6 +76,25 @@ def _check_readable(db_path: Path) -> None:
     check_readable(db_path)
 
 
+def _check_port(port: int) -> None:
+    """One line and exit code 5 when 127.0.0.1:`port` is taken (not a bind traceback)."""
+    import errno
+    import socket
+
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As the servers do: a port in TIME_WAIT after a previous server is free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            _fail(f"port {port} on 127.0.0.1 is in use (choose another with --port; "
+                  "--port 0 picks a free one where supported)", EXIT_PORT_IN_USE)
+
+
 @click.group(cls=FanwenGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="fanwen-crawler")
 def main() -> None:
@@ -93,11 +114,15 @@ def main() -> None:
 @click.option("--concurrency", type=click.IntRange(min=1), help="Concurrent requests per site.")
 @click.option("--refresh", is_flag=True, help="Refetch articles already stored and update them.")
 @click.option("--no-keywords", is_flag=True, help="Skip the post-crawl keyword stage.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar; warnings only.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="No progress bar and no summary on stdout; on stderr only warnings and "
+                   "errors (with --log-file: nothing). For cron.")
 @click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
-              help="Scrapy log level (default INFO, WARNING when a progress bar is shown).")
+              help="Log level (default INFO; on stderr WARNING with a progress bar or --quiet).")
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the crawl log to this file instead of stderr.")
+              help="Append the log (INFO, and the run summary) to this file instead of stderr.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="json: one JSON object per line (the summary included).")
 @click.option("--set", "set_options", multiple=True, metavar="NAME=VALUE",
               help="Override a Scrapy or FANWEN_* setting (repeatable).")
 @click.option("--max-articles", type=click.IntRange(min=1),
@@ -122,7 +147,8 @@ def main() -> None:
 def crawl(start_urls: tuple[str, ...], db_path: Path, state_dir: Path | None,
           profile: str | None, max_pages: int | None, delay: float | None,
           concurrency: int | None, refresh: bool, no_keywords: bool, quiet: bool,
-          log_level: str | None, log_file: Path | None, set_options: tuple[str, ...],
+          log_level: str | None, log_file: Path | None, log_format: str,
+          set_options: tuple[str, ...],
           max_articles: int | None, until: str | None, retry_failed: bool,
           user_agent: str | None, stats_json: Path | None, redis_url: str | None,
           redis_key: str | None, idle_exit: float | None, scrub_pii: bool) -> None:
@@ -131,6 +157,10 @@ def crawl(start_urls: tuple[str, ...], db_path: Path, state_dir: Path | None,
     Works on portals it has never seen: finds list pages and their pagination,
     article pages and their continuation pages, and stays on the start URL's site.
     Exit codes: 0 ok, 1 nothing fetched, 2 usage, 3 database, 4 interrupted.
+
+    \b
+    Example:
+      fanwen crawl http://www.example-fanwen.cn/ --db data/corpus.db --state-dir .state/example
     """
     for url in start_urls:
         if not url.startswith(("http://", "https://")):
@@ -142,26 +172,40 @@ def crawl(start_urls: tuple[str, ...], db_path: Path, state_dir: Path | None,
             _fail(f"--set expects NAME=VALUE, got {item!r}", 2)
         extra[name.strip()] = value
     from fanwen_crawler.crawl import CrawlOptions, CrawlSetupError, run_crawl
+    from fanwen_crawler.logs import install_log_handler, remove_log_handler
     from fanwen_crawler.profiles import ProfileError
     from fanwen_crawler.report import format_crawl_summary
 
     progress = sys.stderr.isatty() and not quiet
-    level = log_level or ("WARNING" if progress or quiet else "INFO")
+    level = log_level or ("WARNING" if (progress or quiet) and log_file is None else "INFO")
+    # Our own root handler (logs.py); Scrapy's stays off.
+    extra.setdefault("LOG_INSTALL_ROOT_HANDLER", False)
     options = CrawlOptions(
         start_urls=list(start_urls), db_path=db_path, state_dir=state_dir, profile=profile,
         max_pages=max_pages, delay=delay, concurrency=concurrency, refresh=refresh,
-        progress=progress, keywords=not no_keywords, log_level=level, log_file=log_file,
+        progress=progress, keywords=not no_keywords, log_level=level, log_file=None,
         max_articles=max_articles, until=until, retry_failed=retry_failed,
         user_agent=user_agent, stats_json=stats_json, redis_url=redis_url,
         redis_key=redis_key, idle_exit=idle_exit, scrub_pii=scrub_pii, extra_settings=extra,
     )
+    handler = install_log_handler(level=level, log_file=log_file, log_format=log_format)
     try:
         result = run_crawl(options)
     except ProfileError as exc:
         _fail(str(exc), 2)
     except CrawlSetupError as exc:
         _fail(str(exc), exc.exit_code)
-    click.echo(format_crawl_summary(result, str(db_path)))
+    finally:
+        remove_log_handler(handler)
+    summary = format_crawl_summary(result, str(db_path))
+    if log_file is not None:
+        handler = install_log_handler(level="INFO", log_file=log_file, log_format=log_format)
+        logging.getLogger("fanwen_crawler.crawl").info(
+            "%s", summary if log_format == "text" else "crawl summary",
+            extra={"fanwen_summary": result.report()})
+        remove_log_handler(handler)
+    if not quiet:
+        click.echo(summary)
     if result.exit_code:
         click.echo(f"Error: crawl failed ({result.finish_reason}); nothing was fetched"
                    if result.exit_code == 1 else f"crawl stopped: {result.finish_reason}",
@@ -180,6 +224,10 @@ def merge(shards: tuple[Path, ...], into: Path, no_keywords: bool) -> None:
 
     Articles are deduplicated across shards (exact and near duplicates point at the
     article crawled first); merging a shard twice changes nothing.
+
+    \b
+    Example:
+      fanwen merge data/shard-*.db --into data/corpus.db
     """
     from fanwen_crawler.corpus.merge import merge_shards
     from fanwen_crawler.corpus.storage import CorpusError
@@ -204,34 +252,43 @@ def merge(shards: tuple[Path, ...], into: Path, no_keywords: bool) -> None:
               help="scrapyd to deploy to (scrapy.cfg [deploy] url).")
 @click.option("--version", "version", help="Egg version (default: a timestamp).")
 @click.option("--egg-dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("dist"), show_default=True, help="Where to keep the built egg.")
-def deploy(url: str, version: str | None, egg_dir: Path) -> None:
-    """Build the project egg and upload it to scrapyd (addversion.json)."""
+              help="Also keep the built egg in this directory (default: not kept).")
+def deploy(url: str, version: str | None, egg_dir: Path | None) -> None:
+    """Build the project egg and upload it to scrapyd (addversion.json).
+
+    Nothing is written into the checkout unless --egg-dir is given.
+
+    \b
+    Example:
+      fanwen deploy --url http://127.0.0.1:6800/
+    """
+    import tempfile
     import time
 
     from fanwen_crawler.deploy import DeployError, build_egg, upload_egg
 
     version = version or time.strftime("%Y%m%d%H%M%S")
     try:
-        egg = build_egg(egg_dir, version)
-        answer = upload_egg(url, egg, version)
+        with tempfile.TemporaryDirectory(prefix="fanwen-dist-") as tmp:
+            egg = build_egg(egg_dir if egg_dir is not None else Path(tmp), version)
+            answer = upload_egg(url, egg, version)
     except (DeployError, OSError) as exc:
         _fail(str(exc), 1)
     click.echo(f"deployed {egg.name} to {url} (spiders: {answer.get('spiders')})")
 
 
-def _read_input(source: str, timeout: float) -> tuple[bytes, str | None, str]:
-    """Bytes, Content-Type and URL of a saved file or a URL to fetch."""
+def _read_input(source: str, timeout: float) -> tuple[bytes, str | None, str | None]:
+    """Bytes, Content-Type and URL of a URL to fetch, or of a saved file (URL None)."""
     if source.startswith(("http://", "https://")):
         with urllib.request.urlopen(source, timeout=timeout) as resp:
             return resp.read(), resp.headers.get("Content-Type"), resp.geturl()
-    path = Path(source)
-    return path.read_bytes(), None, path.resolve().as_uri()
+    return Path(source).read_bytes(), None, None
 
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("--url", help="The page's URL, for resolving links (files only).")
+@click.option("--url", help="The page's URL, for resolving links (files only; default: the "
+                            "page's <base>, canonical or og:url, else a stand-in).")
 @click.option("--content-type", help="The Content-Type header the page was served with.")
 @click.option("--profile", help="Portal profile name or .toml path.")
 @click.option("--compact", is_flag=True, help="One line of JSON even for a single input.")
@@ -239,9 +296,18 @@ def extract(inputs: tuple[str, ...], url: str | None, content_type: str | None,
             profile: str | None, compact: bool) -> None:
     """Extract saved pages (bytes as served) or URLs offline and print JSON.
 
-    One input prints one JSON object; several print JSON lines.
+    One input prints one JSON object; several print JSON lines. A saved file's URL
+    matters (links are resolved against it; list pages are told by their same-site
+    article links): without --url it is read from the page's <base href>, <link
+    rel=canonical> or og:url, else http://saved.invalid/FILENAME stands in.
+
+    \b
+    Example:
+      fanwen extract saved.html --url http://www.example-fanwen.cn/a/123.html
     """
     from fanwen_crawler.extractors import ExtractionError, extract_page
+    from fanwen_crawler.extractors.decoding import decode_html
+    from fanwen_crawler.page_url import saved_page_url
     from fanwen_crawler.profiles import ProfileError, load_profile
 
     try:
@@ -249,6 +315,7 @@ def extract(inputs: tuple[str, ...], url: str | None, content_type: str | None,
     except ProfileError as exc:
         _fail(str(exc), 2)
     failed = 0
+    stand_in_noted = False
     for source in inputs:
         try:
             body, ctype, page_url = _read_input(source, FETCH_TIMEOUT)
@@ -257,8 +324,16 @@ def extract(inputs: tuple[str, ...], url: str | None, content_type: str | None,
             failed += 1
             continue
         headers = {"Content-Type": content_type or ctype or "text/html"}
+        if url is None and page_url is None:
+            page_url, how = saved_page_url(decode_html(body, headers["Content-Type"])[0],
+                                           source)
+            if how == "stand-in" and not stand_in_noted:
+                stand_in_noted = True
+                click.echo(f"note: {source} declares no URL (<base>, canonical, og:url); links "
+                           f"are resolved against {page_url} (give --url if you know it)",
+                           err=True)
         try:
-            page = extract_page(body, url or page_url, headers, prof)
+            page = extract_page(body, url or page_url or "", headers, prof)
         except ExtractionError as exc:
             click.echo(f"Error: {source}: {exc}", err=True)
             failed += 1
@@ -286,7 +361,8 @@ def stats(db_path: Path, as_json: bool, plot_dir: Path | None) -> None:
     corpus file is never changed.
 
     \b
-    Example: fanwen stats --db data/demo.db --plot charts/
+    Example:
+      fanwen stats --db data/demo.db --plot charts/
     """
     from fanwen_crawler.analysis.overview import corpus_overview, format_overview
     from fanwen_crawler.corpus.storage import open_corpus_readonly
@@ -327,6 +403,10 @@ def keywords(db_path: Path, recompute: bool, rebuild: bool, methods: tuple[str, 
 
     --rebuild recomputes all articles: tfidf (jieba's general IDF), tfidf-corpus (IDF
     learned from this corpus) and, with --method textrank, TextRank.
+
+    \b
+    Example:
+      fanwen keywords --db data/corpus.db --rebuild --method tfidf-corpus
     """
     from fanwen_crawler.corpus.access import check_writable
     from fanwen_crawler.corpus.search_index import sync_search_index
@@ -370,7 +450,8 @@ def search(query: tuple[str, ...], db_path: Path, limit: int, site: str | None,
     Syntax: 教育 OR 合同 (either), -教育 (without), "a phrase" (as written).
     Words match at character level; results are ranked by bm25 over jieba words,
     title matches first. Reads only.
-    Example: fanwen search 合同 -租赁 --db data/demo.db --since 2023-01-01
+    Example:
+      fanwen search 合同 -租赁 --db data/demo.db --since 2023-01-01
     """
     from fanwen_crawler.analysis.search import MARK, SearchError, validate_date
     from fanwen_crawler.analysis.search import search as run_search
@@ -423,8 +504,8 @@ def export(db_path: Path, fmt: str | None, out: str, force: bool, bom: bool,
     2 usage (bad --where, file exists), 3 no database.
 
     \b
-    Example: fanwen export --db data/demo.db --out contracts.csv --excel \\
-                 --where "category = '合同范本'"
+    Example:
+      fanwen export --db data/demo.db --out contracts.csv --excel --where "category = '合同范本'"
     """
     from fanwen_crawler.corpus.export import (
         ExportError,
@@ -468,7 +549,8 @@ def serve(db_path: Path, port: int, host: str, datasette_options: tuple[str, ...
     Other options are passed to `datasette serve` as they are. Never writes the corpus.
 
     \b
-    Example: fanwen serve --db data/demo.db --port 8001 --setting max_returned_rows 2000
+    Example:
+      fanwen serve --db data/demo.db --port 8001 --setting max_returned_rows 2000
     """
     from fanwen_crawler.analysis.serve import (
         is_loopback,
@@ -478,6 +560,8 @@ def serve(db_path: Path, port: int, host: str, datasette_options: tuple[str, ...
     )
     from fanwen_crawler.extras import require
 
+    if host in ("127.0.0.1", "localhost"):
+        _check_port(port)
     _check_readable(db_path)
     require("analysis", "datasette", feature="fanwen serve")
     if not is_loopback(host):
@@ -499,11 +583,17 @@ def serve(db_path: Path, port: int, host: str, datasette_options: tuple[str, ...
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
               help="Port on 127.0.0.1 (0 = any free port).")
 def sample_portal(port: int) -> None:
-    """Serve the bundled sample portal on 127.0.0.1 until Ctrl-C."""
+    """Serve the bundled sample portal on 127.0.0.1 until Ctrl-C.
+
+    \b
+    Example:
+      fanwen sample-portal --port 8765
+    """
     import time
 
     from fanwen_crawler.sample_portal import serve_portal
 
+    _check_port(port)
     with serve_portal(host="127.0.0.1", port=port) as portal:
         click.echo(f"sample portal at {portal.url} (Ctrl-C to stop)")
         try:
@@ -518,7 +608,12 @@ def sample_portal(port: int) -> None:
               type=click.Path(dir_okay=False, path_type=Path), help="Demo corpus (recreated).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def demo(db_path: Path, quiet: bool) -> None:
-    """Serve the bundled sample portal on 127.0.0.1, crawl it, print a summary."""
+    """Serve the bundled sample portal on 127.0.0.1, crawl it, print a summary.
+
+    \b
+    Example:
+      fanwen demo
+    """
     from fanwen_crawler.demo import run_demo
 
     sys.exit(run_demo(db_path, progress=sys.stderr.isatty() and not quiet, echo=click.echo))
@@ -533,6 +628,10 @@ def index(db_path: Path, rebuild: bool) -> None:
     """Refresh the word-level search index (and upgrade an older corpus's schema).
 
     The crawl and `fanwen keywords` refresh it too; read commands never write.
+
+    \b
+    Example:
+      fanwen index --db data/demo.db
     """
     from fanwen_crawler.corpus.access import check_writable
     from fanwen_crawler.corpus.search_index import rebuild_search_index, sync_search_index
@@ -544,3 +643,72 @@ def index(db_path: Path, rebuild: bool) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@main.command()
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="SQLite corpus to read.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1),
+              help="Show the latest this many runs.")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines instead of a table.")
+def runs(db_path: Path, limit: int, as_json: bool) -> None:
+    """List past crawl runs, newest first: status, pages, new articles, errors, skips.
+
+    \b
+    Example:
+      fanwen runs --db data/corpus.db --limit 5
+    """
+    from fanwen_crawler.runlog import list_runs
+
+    if not db_path.exists():
+        _fail(f"no database at {db_path}", 3)
+    rows = list_runs(db_path, limit)
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    click.echo(f"{'run':>4}  {'started':25}  {'status':14} {'pages':>6} {'new':>5} "
+               f"{'errors':>6} {'resolved':>8}  skipped")
+    for r in rows:
+        click.echo(f"{r['id']:>4}  {r['started_at'] or '-':25}  {r['status'] or '-':14} "
+                   f"{r['pages']:>6} {r['new']:>5} {r['errors']:>6} {r['resolved']:>8}  "
+                   f"{r['skipped'] or '-'}")
+
+
+@main.command()
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="SQLite corpus to read.")
+@click.option("--unresolved", is_flag=True, help="Only errors not resolved by a later success.")
+@click.option("--skipped", is_flag=True,
+              help="Policy skips (robots.txt, --max-articles) instead of errors.")
+@click.option("--reason", help="Only this reason, e.g. http_404.")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(min=1),
+              help="Show at most this many rows.")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines instead of text.")
+def errors(db_path: Path, unresolved: bool, skipped: bool, reason: str | None, limit: int,
+           as_json: bool) -> None:
+    """List URLs that failed (crawl_errors) or were skipped by policy, last seen first.
+
+    An error is resolved when a later run (any run) fetches the URL successfully;
+    an error seen again is counted on its row (times) rather than added again.
+
+    \b
+    Example:
+      fanwen errors --db data/corpus.db --unresolved
+    """
+    from fanwen_crawler.runlog import list_errors
+
+    if not db_path.exists():
+        _fail(f"no database at {db_path}", 3)
+    rows = list_errors(db_path, unresolved=unresolved, skipped=skipped, reason=reason,
+                       limit=limit)
+    for r in rows:
+        if as_json:
+            click.echo(json.dumps(r, ensure_ascii=False))
+            continue
+        state = "" if skipped else (f"  resolved {r['resolved_at']}" if r["resolved_at"]
+                                    else "  unresolved")
+        click.echo(f"{r['reason']:22} {r['url']}  ×{r['times'] or 1}  last seen "
+                   f"{r['last_seen_at']} (run {r['last_run_id']}){state}")
+    if not as_json:
+        click.echo(f"{len(rows)} {'skipped URL' if skipped else 'error'}(s)", err=True)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import socket
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from fanwen_crawler.crawl import CrawlOptions, CrawlSetupError, run_crawl
 from fanwen_crawler.report import format_crawl_summary
@@ -23,6 +25,18 @@ def _free(port: int) -> bool:
     return True
 
 
+def save_sample_pages(portal: Any, folder: Path) -> list[Path]:
+    """Save a list page and an article page as served (for `fanwen extract` to try)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for name, path in (("list.html", next(iter(portal.truth.lists))),
+                       ("article.html", portal.truth.articles[0].url)):
+        with urllib.request.urlopen(portal.url.rstrip("/") + path, timeout=10) as resp:
+            (folder / name).write_bytes(resp.read())
+        saved.append(folder / name)
+    return saved
+
+
 def run_demo(db_path: Path, *, progress: bool, echo: Callable[[str], None]) -> int:
     """Run the whole demo; returns the crawl's exit code."""
     for suffix in ("", "-wal", "-shm"):
@@ -38,6 +52,8 @@ def run_demo(db_path: Path, *, progress: bool, echo: Callable[[str], None]) -> i
         except CrawlSetupError as exc:
             echo(f"Error: {exc}")
             return exc.exit_code
+        pages = db_path.parent / "demo-pages"
+        save_sample_pages(portal, pages)
     echo("")
     echo(format_crawl_summary(result, str(db_path)))
     echo("")
@@ -46,6 +62,6 @@ def run_demo(db_path: Path, *, progress: bool, echo: Callable[[str], None]) -> i
     echo(f"  .venv/bin/fanwen search 工作 --db {db_path}")
     echo(f"  .venv/bin/sqlite-utils query {db_path} "
          "\"select id, title, published_at, duplicate_of from articles limit 10\" --table")
-    echo("  .venv/bin/fanwen extract tests/fixtures/sample_portal/*/page.html")
+    echo(f"  .venv/bin/fanwen extract {pages}/*.html        # saved pages, offline")
     echo("  .venv/bin/fanwen crawl --help")
     return result.exit_code

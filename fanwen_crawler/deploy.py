@@ -47,7 +47,9 @@ class DeployError(RuntimeError):
 
 
 def build_egg(out_dir: Path, version: str, project: str = PROJECT) -> Path:
-    """Build the project egg into `out_dir`; return its path."""
+    """Build the project egg into `out_dir` (relative to the current directory); return its path."""
+    # bdist_egg runs inside the build tree: a relative --dist-dir would land there and vanish.
+    out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="fanwen-egg-") as tmp:
         tree = Path(tmp)

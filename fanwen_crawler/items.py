@@ -136,9 +136,15 @@ class ArticleItem:
     """The first page's Last-Modified header, sent back as If-Modified-Since on --refresh."""
 
 
+# Reasons that are a deliberate policy skip, not a failure: stored in `skipped`, not in
+# `crawl_errors` (robots.txt disallows it; --max-articles was reached while it downloaded).
+POLICY_SKIPS = frozenset({"robots", "dropped:max_articles"})
+
+
 @dataclass(kw_only=True, slots=True)
 class CrawlError:
-    """A URL that failed or was skipped, with the reason; stored in `crawl_errors`."""
+    """A URL that failed or was skipped, with the reason; stored in `crawl_errors`, or in
+    `skipped` when the reason is a policy skip (`POLICY_SKIPS`)."""
 
     url: str
     """The URL requested (canonical form)."""
@@ -151,3 +157,8 @@ class CrawlError:
     """Human-readable detail (exception message, validation message)."""
     referer: str | None = None
     """The page the URL was found on."""
+
+    @property
+    def is_skip(self) -> bool:
+        """A deliberate policy skip (robots, max-articles), not an error."""
+        return self.reason in POLICY_SKIPS

@@ -17,12 +17,24 @@ def format_corpus_summary(summary: dict[str, Any]) -> list[str]:
         lines.append("sites:              " + ", ".join(f"{s} ({n})" for s, n in sites.items()))
     errors = summary.get("errors") or {}
     if errors:
-        lines.append("recorded errors:    " + ", ".join(f"{r} {n}" for r, n in errors.items()))
+        lines.append("unresolved errors:  " + ", ".join(f"{r} {n}" for r, n in errors.items()))
+    skipped = summary.get("skipped") or {}
+    if skipped:
+        lines.append("skipped by policy:  " + ", ".join(f"{r} {n}" for r, n in skipped.items()))
     keywords = summary.get("top_keywords") or []
     if keywords:
         shown = "、".join(str(k[0] if isinstance(k, list | tuple) else k) for k in keywords[:10])
         lines.append(f"top keywords:       {shown}")
     return lines
+
+
+def skipped_this_run(stats: dict[str, Any]) -> str:
+    """Policy skips of one run from its stats, e.g. "robots 2, until 5" ("" when none)."""
+    counts = {key.removeprefix("fanwen/skipped/"): int(n) for key, n in stats.items()
+              if key.startswith("fanwen/skipped/") and key != "fanwen/skipped/stored"}
+    if stats.get("fanwen/until/older"):
+        counts["until"] = int(stats["fanwen/until/older"])
+    return ", ".join(f"{reason} {n}" for reason, n in sorted(counts.items()) if n)
 
 
 def format_crawl_summary(result: Any, db_path: str) -> str:
@@ -38,6 +50,7 @@ def format_crawl_summary(result: Any, db_path: str) -> str:
         f"duplicates marked:  exact {stats.get('fanwen/dedupe/exact', 0)},"
         f" near {stats.get('fanwen/dedupe/near', 0)}",
         f"skipped (stored):   {stats.get('fanwen/skipped/stored', 0)}",
+        *([f"skipped (policy):   {policy}"] if (policy := skipped_this_run(stats)) else []),
         f"errors this run:    {stats.get('fanwen/store/errors', 0)}",
     ]
     if result.keywords_computed:

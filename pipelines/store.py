@@ -32,7 +32,9 @@ from fanwen_crawler.corpus.storage import (
     CorpusWriteError,
     open_corpus,
 )
+from fanwen_crawler.failures import linked_url
 from fanwen_crawler.items import ArticleItem, CrawlError
+from fanwen_crawler.urls import canonical_url
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +70,8 @@ class StoragePipeline:
         self.pending: list[ArticleItem] = []
         """Articles whose write failed; written again when the spider closes."""
         self.fatal: CorpusWriteError | None = None
+        self.unresolved: set[str] = set()  # URLs with an unresolved error from earlier runs
+        self.succeeded: set[str] = set()  # … that answered with a success status this run
         self.last_flush = time.monotonic()
         self._task: Any = None
         self._closing: Any = None
@@ -86,6 +90,7 @@ class StoragePipeline:
         crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(pipeline.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(pipeline.response_received, signal=signals.response_received)
         return pipeline
 
     def _inc(self, key: str, count: int = 1) -> None:
@@ -96,6 +101,7 @@ class StoragePipeline:
         self.corpus = open_corpus(self.db_path)
         spider = spider or self.crawler.spider
         self.run_id = self.corpus.start_run(getattr(spider, "start_urls", None) or [])
+        self.unresolved = set(self.corpus.unresolved_errors([], ["%"]))
         self.last_flush = time.monotonic()
 
     def spider_opened(self, spider: Any = None) -> None:
@@ -123,6 +129,19 @@ class StoragePipeline:
             self.flush_if_due()
         return item
 
+    def response_received(self, response: Any, request: Any, spider: Any = None) -> None:
+        """A URL that failed in an earlier run answered now: its errors get resolved.
+
+        (Stored articles resolve their URLs in `Corpus.write_articles`; this covers list
+        pages, start URLs and the like.) An error recorded for it again is a new row.
+        """
+        if not self.unresolved or not 200 <= response.status < 300:
+            return
+        for url in {linked_url(request.meta, request.url), canonical_url(response.url)}:
+            if url in self.unresolved:
+                self.unresolved.discard(url)
+                self.succeeded.add(url)
+
     def item_dropped(self, item: Any, exception: BaseException, **kwargs: Any) -> None:
         if not isinstance(item, ArticleItem):
             return
@@ -148,9 +167,16 @@ class StoragePipeline:
             articles, self.articles = self.articles, []
             if articles:
                 self._write(articles)  # failures stay pending
+            succeeded, self.succeeded = self.succeeded, set()
+            if succeeded:
+                self._inc("fanwen/store/resolved", len(succeeded))
+                self.corpus.resolve_errors(sorted(succeeded))
             errors, self.errors = self.errors, []
             if errors:
                 self._inc("fanwen/store/errors", self.corpus.record_errors(errors, self.run_id))
+                for e in errors:  # policy skips (robots, max-articles) went to `skipped`
+                    if e.is_skip:
+                        self._inc(f"fanwen/skipped/{e.reason.removeprefix('dropped:')}")
         except CorpusWriteError as exc:
             self._stop(exc)
 

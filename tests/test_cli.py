@@ -66,7 +66,7 @@ def test_crawl_unknown_profile_is_a_usage_error(tmp_path: Path) -> None:
 def test_stats_without_database(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["stats", "--db", str(tmp_path / "none.db")])
     assert result.exit_code == 3
-    assert "no corpus at" in result.output
+    assert "no database at" in result.output
 
 
 def test_extract_missing_file_is_reported(tmp_path: Path) -> None:
@@ -104,7 +104,7 @@ def test_extract_several_files_prints_json_lines(tmp_path: Path) -> None:
         paths.append(str(page))
     result = CliRunner().invoke(main, ["extract", *paths])
     assert result.exit_code == 0, result.output
-    lines = result.output.strip().splitlines()
+    lines = result.stdout.strip().splitlines()  # the stand-in URL note is on stderr
     assert len(lines) == 3
     assert all(json.loads(line)["page_type"] == "article" for line in lines)
 

@@ -12,7 +12,7 @@ from tests.conftest import query_rows, run_fanwen
 
 pytestmark = pytest.mark.slow
 
-FAST = ("--delay", "0", "--concurrency", "8", "--quiet")
+FAST = ("--delay", "0", "--concurrency", "8")  # not --quiet: the summary is read
 
 
 

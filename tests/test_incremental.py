@@ -15,7 +15,7 @@ from tests.conftest import run_fanwen
 
 pytestmark = pytest.mark.slow
 
-FAST = ("--delay", "0", "--concurrency", "8", "--quiet", "--no-keywords")
+FAST = ("--delay", "0", "--concurrency", "8", "--no-keywords")  # the summary is read
 NEW_SENTENCE = "本段为更新后新增的内容，用于检验增量刷新。"
 
 

@@ -19,7 +19,9 @@ EXACT_DUPLICATES_SQL = (
     "WHERE d.content_hash = o.content_hash"
 )
 SITES_SQL = "SELECT site, count(*) FROM unique_articles GROUP BY site ORDER BY 2 DESC, 1"
-ERRORS_SQL = "SELECT reason, count(*) FROM crawl_errors GROUP BY reason ORDER BY 2 DESC, 1"
+ERRORS_SQL = ("SELECT reason, count(*) FROM crawl_errors WHERE resolved_at IS NULL "
+              "GROUP BY reason ORDER BY 2 DESC, 1")
+SKIPPED_SQL = "SELECT reason, count(*) FROM skipped GROUP BY reason ORDER BY 2 DESC, 1"
 TOP_KEYWORDS_SQL = (
     "SELECT k.keyword, count(*) FROM keywords k JOIN unique_articles a ON a.id = k.article_id "
     "WHERE k.method = ? GROUP BY k.keyword ORDER BY 2 DESC, 1 LIMIT ?"
@@ -33,7 +35,8 @@ def top_keywords(conn: sqlite3.Connection, n: int = TOP_KEYWORDS,
 
 
 def corpus_figures(conn: sqlite3.Connection, n_keywords: int = TOP_KEYWORDS) -> dict[str, Any]:
-    """Articles, unique, duplicates (exact / near), errors by reason, sites, top keywords."""
+    """Articles, unique, duplicates (exact / near), unresolved errors and policy skips by
+    reason, sites, top keywords."""
     def one(sql: str) -> int:
         return int(conn.execute(sql).fetchone()[0] or 0)
 
@@ -47,6 +50,8 @@ def corpus_figures(conn: sqlite3.Connection, n_keywords: int = TOP_KEYWORDS) -> 
         "exact": exact,
         "near": duplicates - exact,
         "errors": dict(conn.execute(ERRORS_SQL).fetchall()),
+        "skipped": dict(conn.execute(SKIPPED_SQL).fetchall())
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'skipped'").fetchone() else {},
         "sites": dict(conn.execute(SITES_SQL).fetchall()),
         "top_keywords": top_keywords(conn, n_keywords),
     }

@@ -219,9 +219,15 @@ class Corpus:
 
         def write() -> WriteResult:
             result = WriteResult()
+            now = utc_now()
             for item in items:
                 outcome = self._write_article(item, result)
                 setattr(result, outcome, getattr(result, outcome) + 1)
+                # Stored now: earlier failures of its URLs are resolved, whatever the run.
+                self.db.conn.executemany(
+                    "UPDATE crawl_errors SET resolved_at = ? WHERE url = ? "
+                    "AND resolved_at IS NULL",
+                    [(now, url) for url in {item.url, *item.page_urls, *item.aliases}])
             return result
 
         return self.write(write)
@@ -328,14 +334,47 @@ class Corpus:
         }
 
     def record_errors(self, errors: Iterable[CrawlError], run_id: int | None = None) -> int:
-        """Store failed/skipped URLs in `crawl_errors`; return how many were written."""
+        """Store failed URLs in `crawl_errors` and policy skips in `skipped`.
+
+        An unresolved error of the same URL and reason, or a skip seen before, is counted
+        again on its row (`times`, `last_run_id`, `last_seen_at`) instead of adding a row.
+        Returns how many errors (not skips) were recorded.
+        """
         now = utc_now()
-        rows = [(run_id, e.url, e.status, e.reason, e.detail, e.referer, now) for e in errors]
-        if rows:
-            self.write(lambda: self.db.conn.executemany(
-                "INSERT INTO crawl_errors (run_id, url, status, reason, detail, referer, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)", rows))
-        return len(rows)
+        errors = list(errors)
+        if not errors:
+            return 0
+
+        def record() -> int:
+            n = 0
+            conn = self.db.conn
+            for e in errors:
+                if e.is_skip:
+                    conn.execute(
+                        "INSERT INTO skipped (url, reason, detail, referer, first_run_id, "
+                        "last_run_id, times, first_seen_at, last_seen_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT (url, reason) DO UPDATE "
+                        "SET times = times + 1, last_run_id = excluded.last_run_id, "
+                        "last_seen_at = excluded.last_seen_at, detail = excluded.detail",
+                        [e.url, e.reason, e.detail, e.referer, run_id, run_id, now, now])
+                    continue
+                n += 1
+                cursor = conn.execute(
+                    "UPDATE crawl_errors SET times = coalesce(times, 1) + 1, last_run_id = ?, "
+                    "last_seen_at = ?, status = ?, detail = ? WHERE id = (SELECT id FROM "
+                    "crawl_errors WHERE url = ? AND reason = ? AND resolved_at IS NULL "
+                    "ORDER BY id DESC LIMIT 1)",
+                    [run_id, now, e.status, e.detail, e.url, e.reason])
+                if cursor.rowcount == 0:
+                    conn.execute(
+                        "INSERT INTO crawl_errors (run_id, url, status, reason, detail, referer, "
+                        "created_at, times, last_run_id, last_seen_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+                        [run_id, e.url, e.status, e.reason, e.detail, e.referer, now, run_id,
+                         now])
+            return n
+
+        return self.write(record)
 
     def start_run(self, start_urls: Iterable[str] = ()) -> int:
         """Open a `crawl_runs` row (status "running", this host and pid); return its id.

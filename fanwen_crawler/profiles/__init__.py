@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 PROFILE_DIR = Path(__file__).parent
@@ -104,14 +106,16 @@ def parse_profile(data: dict[str, object], name: str, source: str = "<profile>")
 
 def load_profile(name_or_path: str) -> Profile:
     """Load a bundled profile by name, or a profile file by path."""
-    path = Path(name_or_path)
+    path: Path | Traversable = Path(name_or_path)
     if path.suffix != ".toml":
-        path = PROFILE_DIR / f"{name_or_path}.toml"
+        # Through importlib.resources: under scrapyd the package is a zipped egg.
+        path = files(__name__) / f"{name_or_path}.toml"
     if not path.is_file():
-        available = ", ".join(sorted(p.stem for p in PROFILE_DIR.glob("*.toml")))
+        available = ", ".join(sorted(p.name.removesuffix(".toml") for p in files(__name__)
+                                     .iterdir() if p.name.endswith(".toml")))
         raise ProfileError(f"no profile '{name_or_path}' (bundled profiles: {available})")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{path}: not valid TOML: {exc}") from exc
-    return parse_profile(data, path.stem, str(path))
+    return parse_profile(data, path.name.removesuffix(".toml"), str(path))
