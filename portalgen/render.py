@@ -1,0 +1,372 @@
+"""Render the pages of a generated portal in its CMS family's markup, randomised.
+
+Families: DedeCMS (viewbox / info / content table / dede_pages), PHPCMS v9 (#Article h1
+with the date span, .content, #pages), EmpireCMS (title_info table, td#text with the
+pageLink pager inside it), WordPress (article.post / .entry-content / .page-links /
+comment-list), Z-Blog (.post-title / .post-body / .pagebar), Discuz! portal (h1.ph,
+p.xg1, td#article_content, .pg) and hand-made table/div sites. On top of the family's
+skeleton the portal's config decides class names, body markup, which blocks sit inside
+the article container, and the list item style.
+"""
+
+# Template lines mirror real markup.
+# ruff: noqa: E501
+
+from __future__ import annotations
+
+import html
+import random
+from typing import TYPE_CHECKING
+
+from portalgen import blocks
+from portalgen.model import ArticleSpec, Category
+
+if TYPE_CHECKING:
+    from portalgen.portal import Portal, Route
+
+esc = html.escape
+NOT_FOUND = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>404 Not Found</title>"
+             "</head><body><h1>404 Not Found</h1><p>您访问的页面不存在或已被删除。</p></body></html>"
+             ).encode()
+CANONICAL = {  # family → slot → the family's own class name
+    "dede": {"content": "content", "article": "viewbox", "title": "title", "info": "info",
+             "list": "listbox", "crumbs": "place", "side": "pright", "nav": "nav"},
+    "phpcms": {"content": "content", "article": "Article", "title": "title", "info": "info",
+               "list": "list lh24 f14", "crumbs": "crumbs", "side": "col-auto", "nav": "nav-bar"},
+    "empire": {"content": "text", "article": "box", "title": "title_info", "info": "info_text",
+               "list": "news_list", "crumbs": "position", "side": "sider", "nav": "nav"},
+    "wordpress": {"content": "entry-content", "article": "post", "title": "entry-title",
+                  "info": "entry-meta", "list": "site-main", "crumbs": "breadcrumbs",
+                  "side": "widget-area", "nav": "main-navigation"},
+    "zblog": {"content": "post-body", "article": "post single", "title": "post-title",
+              "info": "post-date", "list": "divMain", "crumbs": "crumbs", "side": "divSidebar",
+              "nav": "divNavBar"},
+    "discuz": {"content": "article_content", "article": "bm vw", "title": "ph", "info": "xg1",
+               "list": "bm_c xld", "crumbs": "z", "side": "sd", "nav": "nv"},
+    "hand": {"content": "artbody", "article": "artbox", "title": "arttitle", "info": "artinfo",
+             "list": "listbox", "crumbs": "local", "side": "right", "nav": "top"},
+}
+
+
+class Renderer:
+    """Renders any route of one portal to HTML text."""
+
+    def __init__(self, portal: Portal) -> None:
+        self.p = portal
+        self.cfg = cfg = portal.config
+        rng = random.Random(f"portalgen-render-{cfg.seed}")
+        self.related_heading = rng.choice(blocks.RELATED_HEADINGS)
+        self.tag_label = rng.choice(blocks.TAG_LABELS)
+        self.prev_labels = rng.choice(blocks.PREV_LABELS)
+        self.none_text = rng.choice(blocks.NONE_TEXTS)
+        self.comment_heading = rng.choice(blocks.COMMENT_HEADINGS)
+        self.share_variant = rng.randrange(len(blocks.SHARE_ROWS))
+        self.editor = rng.choice(["小雅", "admin", "佚名", "周编辑", "xiaobian"])
+        self.excerpts = rng.random() < 0.7
+        self.related_count = rng.randint(3, 6)
+        self.ad_in_body = rng.random() < 0.5
+        self.hot_count = rng.randint(4, 8)
+        self.charset_meta = rng.choice(["http-equiv", "charset"])
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def name(self, slot: str) -> str:
+        """The slot's class name: the family's own unless the config renamed it."""
+        chosen = self.cfg.names.get(slot, slot)
+        default = CANONICAL[self.p.family].get(slot, slot)
+        return default if chosen == self._first(slot) else chosen
+
+    @staticmethod
+    def _first(slot: str) -> str:
+        from portalgen.config import SLOT_ALTERNATIVES
+
+        return SLOT_ALTERNATIVES[slot][0]
+
+    def attr(self, slot: str) -> str:
+        n = self.name(slot)
+        return f'id="{n}"' if self.cfg.use_id.get(slot) and " " not in n else f'class="{n}"'
+
+    def href(self, target: str, base: str) -> str:
+        return base + target if self.cfg.absolute_links else target
+
+    def a(self, target: str, text: str, base: str, extra: str = "") -> str:
+        return f'<a href="{esc(self.href(target, base))}"{extra}>{esc(text)}</a>'
+
+    def art_url(self, a: ArticleSpec, base: str, n: int = 1) -> str:
+        return self.href(self.p.scheme.article(a, n), base)
+
+    def list_url(self, c: Category, n: int, base: str) -> str:
+        return self.href(self.p.scheme.listing(c, n), base)
+
+    def excerpt(self, a: ArticleSpec, length: int = 50) -> str:
+        first = "".join(self.p.page_paragraphs(a.id)[0])
+        return first[:length] + "…"
+
+    # -- page skeleton ---------------------------------------------------------------------
+
+    def head(self, title: str) -> str:
+        cs = self.cfg.charset
+        meta = (f'<meta charset="{cs}">' if self.charset_meta == "charset" else
+                f'<meta http-equiv="Content-Type" content="text/html; charset={cs}" />')
+        return (f"<!DOCTYPE html>\n<html>\n<head>\n{meta}\n<title>{esc(title)}</title>\n"
+                f'<meta name="keywords" content="{esc(self.cfg.site_name)}">\n'
+                '<link rel="stylesheet" href="/static/css/style.css">\n</head>\n<body>\n')
+
+    def top(self, base: str, current: Category | None = None) -> str:
+        cfg, p = self.cfg, self.p
+        items = [f"<li>{self.a('/', '首页', base)}</li>"]
+        for c in p.categories:
+            on = ' class="on"' if c is current else ""
+            items.append(f'<li{on}><a href="{esc(self.list_url(c, 1, base))}">{esc(c.name)}</a></li>')
+        return (f'<div class="topbar">欢迎来到{esc(cfg.site_name)}！ '
+                f'<a href="{esc(self.href(p.scheme.member, base))}" rel="nofollow">登录</a> | '
+                f'<a href="{esc(self.href(p.scheme.member, base))}">注册</a></div>\n'
+                f'<div class="header"><div class="logo"><a href="/">{esc(cfg.site_name)}</a></div>'
+                '<form class="search" action="/search.php" method="get"><input type="text" name="q">'
+                '<button type="submit">搜索</button></form></div>\n'
+                f'<div {self.attr("nav")}><ul>{"".join(items)}</ul></div>\n')
+
+    def crumbs(self, cat: Category, last: str, base: str) -> str:
+        label = "当前位置：" if self.p.family != "hand" else "您现在的位置："
+        return (f'<div {self.attr("crumbs")}>{label}{self.a("/", "首页", base)} &gt; '
+                f'<a href="{esc(self.list_url(cat, 1, base))}">{esc(cat.name)}</a> &gt; {esc(last)}</div>\n')
+
+    def sidebar(self, base: str) -> str:
+        p = self.p
+        hot = p.articles[:: max(1, len(p.articles) // self.hot_count)][: self.hot_count]
+        q = "?from=hot" if self.cfg.sidebar_hot_tracking and "?" not in p.scheme.article(hot[0], 1) else ""
+        hot_items = "".join(
+            f'<li><a href="{esc(self.art_url(a, base) + q)}">{esc(a.title)}</a></li>' for a in hot)
+        latest = sorted(p.articles, key=lambda a: a.id, reverse=True)[:6]
+        latest_items = "".join(
+            f'<li><a href="{esc(self.art_url(a, base))}">{esc(a.title)}</a>'
+            f"<span>{a.month:02d}-{a.day:02d}</span></li>" for a in latest)
+        return (f'<div {self.attr("side")}><div class="box"><h3>热门文章</h3><ul>{hot_items}</ul></div>'
+                f'<div class="box"><h3>最新更新</h3><ul>{latest_items}</ul></div></div>\n')
+
+    def foot(self) -> str:
+        return blocks.footer(self.cfg.site_name, self.p.icp) + "\n</body>\n</html>\n"
+
+    # -- dispatch --------------------------------------------------------------------------
+
+    def page(self, route: Route, base: str) -> str:
+        kind = route.kind
+        if kind == "article":
+            aid, n = route.arg  # type: ignore[misc]
+            return self.article(self.p.by_id[aid], n, base)
+        if kind == "list":
+            cidx, n = route.arg  # type: ignore[misc]
+            return self.listing(self.p.categories[cidx], n, base)
+        if kind == "tag":
+            return self.tag_page(int(route.arg), base)  # type: ignore[call-overload]
+        if kind == "home":
+            return self.home(base)
+        if kind == "printed":
+            a = self.p.by_id[int(route.arg)]  # type: ignore[call-overload]
+            body = "".join(f"<p>{esc(t)}</p>" for pg in self.p.page_paragraphs(a.id) for t in pg)
+            return self.head(a.title) + f"<h1>{esc(a.title)}</h1>{body}</body></html>"
+        if kind == "member":
+            return self.head("会员登录") + '<form method="post"><input name="userid"><input type="password" name="pwd"></form></body></html>'
+        return (self.head(f"关于我们_{self.cfg.site_name}") + self.top(base)
+                + "<div class=\"about\"><h1>关于我们</h1><p>本站致力于收集整理各类实用范文。</p></div>"
+                + self.foot())
+
+    # -- article ---------------------------------------------------------------------------
+
+    def body_html(self, paras: tuple[str, ...]) -> str:
+        style, out = self.cfg.body_style, []
+        for i, t in enumerate(paras):
+            t = esc(t)
+            out.append({"p": f"<p>{t}</p>", "p-indent": f"<p>\u3000\u3000{t}</p>",
+                        "br": f"&nbsp;&nbsp;&nbsp;&nbsp;{t}<br /><br />", "div": f"<div>{t}</div>",
+                        "p-span": f'<p><span style="font-size:16px;">{t}</span></p>'}[style])
+            if self.ad_in_body and i == 1 and len(paras) > 3:
+                out.append('<script type="text/javascript">ad_show("art_mid");</script>')
+        return "\n".join(out)
+
+    def extras(self, a: ArticleSpec, base: str) -> dict[str, str]:
+        """The movable blocks of an article page, by name."""
+        p, cfg = self.p, self.cfg
+        siblings = p.by_cat[a.category.index]
+        i = siblings.index(a)
+        older = siblings[i + 1] if i + 1 < len(siblings) else None
+        newer = siblings[i - 1] if i > 0 else None
+        rel = [s for s in siblings if s is not a][: self.related_count]
+        abs_url = base + p.scheme.article(a, 1)
+        trailers = "".join(
+            blocks.trailer(k, abs_url=abs_url, site_name=cfg.site_name, editor=self.editor,
+                           cat_name=a.category.name, download=p.scheme.printed(a),
+                           as_p=(a.id + j) % 2 == 0)
+            for j, k in enumerate(cfg.trailers))
+        tags = [(t, self.href(p.scheme.tag(p.tags.index(t), t, cfg.charset), base)) for t in a.tags]
+        return {
+            "trailers": trailers,
+            "share": blocks.share_row(self.share_variant),
+            "tags": blocks.tag_row(self.tag_label, tags),
+            "prevnext": blocks.prev_next(
+                self.prev_labels,
+                (self.art_url(older, base), older.title) if older else None,
+                (self.art_url(newer, base), newer.title) if newer else None, self.none_text),
+            "related": blocks.related_list(
+                self.related_heading, self.name("related"),
+                [(self.art_url(r, base), r.title, self.excerpt(r),
+                  f"{r.year}-{r.month:02d}-{r.day:02d}") for r in rel], self.excerpts)
+            if rel else "",
+        }
+
+    def article(self, a: ArticleSpec, n: int, base: str) -> str:
+        p, cfg, fam = self.p, self.cfg, self.p.family
+        pages = p.n_pages(a)
+        raw, _ = p.published(a)
+        paras = p.page_paragraphs(a.id)[n - 1]
+        ex = self.extras(a, base)
+        inside = "".join(ex[b] for b in ex if cfg.inside[b])
+        after = "".join(ex[b] for b in ex if not cfg.inside[b])
+        first_name = (p.scheme.article(a, 1).rsplit("/", 1)[-1]
+                      if fam in ("dede", "empire") and not cfg.absolute_links else None)
+
+        def page_href(k: int) -> str:
+            if first_name and "?" not in first_name:
+                return p.scheme.article(a, k).rsplit("/", 1)[-1]  # relative: 1193_2.html
+            return self.art_url(a, base, k)
+
+        pager = blocks.numbered_pager(
+            pages, n, page_href,
+            style={"wordpress": "wp-post"}.get(fam, fam if fam != "hand" else "hand")) if pages > 1 else ""
+        body = self.body_html(paras)
+        summary = ""
+        if cfg.summary_block and n == 1:
+            text = esc(self.excerpt(a, 60))
+            summary = (f'<div class="s"><div><strong>摘要</strong>: {text}</div></div>' if fam == "discuz"
+                       else f'<div class="intro">{text}</div>' if fam == "dede"
+                       else f'<div class="summary">摘要：{text}</div>')
+        comments = (blocks.comments(self.comment_heading, a.id, self.href(p.scheme.member, base))
+                    if cfg.comments else "")
+        src = esc(a.source or "")
+        author = esc(a.author or "")
+        hits = (a.id * 37) % 5000 + 100
+        t = esc(a.title)
+        title_tag = f"{a.title}({n})" if n > 1 else a.title
+        c_attr = self.attr("content")
+        if fam == "dede":
+            main = (f'<div {self.attr("article")}><div {self.attr("title")}><h2>{t}</h2></div>'
+                    f'<div {self.attr("info")}><small>时间:</small>{raw}<small>来源:</small>{src} <small>作者:</small>{author} '
+                    f'<small>点击:</small><script src="/plus/count.php?view=yes&amp;aid={a.id}" type="text/javascript"></script> 次</div>'
+                    f"{summary}<div {c_attr}><table width='100%'><tr><td>{body}{inside}</td></tr></table></div>"
+                    f"{pager}<div class=\"boxoff\"><strong>------分隔线----------------------------</strong></div>"
+                    f"{after}</div>")
+        elif fam == "phpcms":
+            main = (f'<div {self.attr("article")}><h1>{t}<br /><span>{raw} 来源：{src} &nbsp;&nbsp;评论：'
+                    f'<a href="#comment_iframe" id="comment">0</a> 点击：<span id="hits">{hits}</span></span></h1>'
+                    f"{summary}<div {c_attr}>{body}{inside}</div>{pager}{after}</div>")
+        elif fam == "empire":
+            main = (f'<table width="100%" border="0" cellspacing="0" cellpadding="0" {self.attr("article")}><tr><td>'
+                    f'<table width="100%" border="0" cellpadding="0" cellspacing="0" {self.attr("title")}>'
+                    f"<tr><td><h1>{t}</h1></td></tr><tr><td {self.attr('info')}>时间：{raw}&nbsp;&nbsp;来源：{src}"
+                    f"&nbsp;&nbsp;作者：{author}</td></tr></table>{summary}"
+                    f'<table width="100%" border="0" cellspacing="0" cellpadding="0"><tr><td {c_attr}>{body}{inside}{pager}</td></tr></table>'
+                    f"{after}</td></tr></table>")
+        elif fam == "wordpress":
+            iso = f"{a.year:04d}-{a.month:02d}-{a.day:02d}T{a.hour:02d}:{a.minute:02d}:{a.second:02d}+08:00"
+            main = (f'<article id="post-{a.id}" class="post-{a.id} post type-post status-publish hentry">'
+                    f'<header class="entry-header"><h1 class="{self.name("title")}">{t}</h1>'
+                    f'<div {self.attr("info")}><span class="posted-on">发布于 <a href="{esc(self.art_url(a, base))}" rel="bookmark">'
+                    f'<time class="entry-date published" datetime="{iso}">{raw}</time></a></span>'
+                    f'<span class="byline"> 作者 <span class="author vcard"><a class="url fn n" href="/author/{author}/">{author}</a></span></span></div></header>'
+                    f"{summary}<div {c_attr}>{body}{pager}{inside}</div>"
+                    f'<footer class="entry-footer"><span class="cat-links">分类：<a href="{esc(self.list_url(a.category, 1, base))}" rel="category tag">{esc(a.category.name)}</a></span></footer>'
+                    f"</article>{after}")
+        elif fam == "zblog":
+            main = (f'<div {self.attr("article")}><h4 class="post-date">{raw}</h4><h2 class="{self.name("title")}">{t}</h2>'
+                    f"{summary}<div {c_attr}>{body}{inside}</div>"
+                    f'<h6 class="post-footer">发布:{author} | 分类:<a href="{esc(self.list_url(a.category, 1, base))}">{esc(a.category.name)}</a> | 评论:0 | 浏览:<span>{hits}</span></h6>'
+                    f"{after}</div>")
+        elif fam == "discuz":
+            src_part = f'<span class="pipe">|</span>来自: {src}' if src else ""
+            main = (f'<div {self.attr("article")}><div class="h hm"><h1 class="{self.name("title")}">{t}</h1>'
+                    f'<p class="{self.name("info")}">{raw}<span class="pipe">|</span> 发布者: <a href="/home.php?mod=space&amp;uid=1">{author}</a>'
+                    f'<span class="pipe">|</span> 查看: <em id="_viewnum">{hits}</em><span class="pipe">|</span> 评论: <em>0</em>{src_part}</p></div>'
+                    f'{summary}<div class="d"><table cellpadding="0" cellspacing="0" class="vwtb"><tr><td {c_attr}>{body}{inside}</td></tr></table>'
+                    f'<div class="ptw pbw cl">{pager}</div></div>{after}</div>')
+        else:
+            main = (f'<table width="960" border="0" align="center" cellpadding="0" cellspacing="0"><tr><td valign="top" {self.attr("article")}>'
+                    f'<div {self.attr("title")}><h2>{t}</h2></div>'
+                    f'<div {self.attr("info")}>发布时间：{raw}&nbsp;&nbsp;作者：{author}&nbsp;&nbsp;来源：{src}&nbsp;&nbsp;阅读：<span>{hits}</span>次</div>'
+                    f"{summary}<div {c_attr}>{body}{inside}</div>{pager}{after}</td></tr></table>")
+        return (self.head(f"{title_tag}_{a.category.name}_{cfg.site_name}") + self.top(base, a.category)
+                + '<div class="main"><div class="left">' + self.crumbs(a.category, "正文", base)
+                + main + comments + "</div>" + self.sidebar(base) + "</div>\n" + self.foot())
+
+    # -- lists -----------------------------------------------------------------------------
+
+    def list_items(self, items: list[ArticleSpec], base: str) -> str:
+        style, fam = self.cfg.list_item_style, self.p.family
+        out = []
+        for a in items:
+            url, t = esc(self.art_url(a, base)), esc(a.title)
+            day = f"{a.year}-{a.month:02d}-{a.day:02d}"
+            if fam == "wordpress":
+                out.append(f'<article class="post-{a.id} post"><header class="entry-header"><h2 class="entry-title">'
+                           f'<a href="{url}" rel="bookmark">{t}</a></h2><div class="entry-meta">{day}</div></header>'
+                           f'<div class="entry-summary"><p>{esc(self.excerpt(a, 70))} […]</p></div></article>')
+            elif fam == "discuz":
+                out.append(f'<dl class="bbda cl"><dt class="xs2"><a href="{url}" class="xi2">{t}</a></dt>'
+                           f'<dd class="xs2 cl">{esc(self.excerpt(a, 60))}</dd><dd><span class="xg1">{day}</span></dd></dl>')
+            elif style == "plain":
+                out.append(f'<li><a href="{url}" title="{t}">{t}</a></li>')
+            elif style == "dated":
+                out.append(f'<li><span class="date">{day}</span><a href="{url}" target="_blank">{t}</a></li>')
+            elif style == "excerpt":
+                out.append(f'<li><h3><a href="{url}">{t}</a></h3><p>{esc(self.excerpt(a, 70))}</p><span>{day}</span></li>')
+            elif style == "thumb":
+                out.append(f'<li><a href="{url}" class="preview"><img src="/uploads/thumb/{a.id}.jpg" alt="{t}"/></a>'
+                           f'<a href="{url}" class="title">{t}</a><span class="info"><small>日期：</small>{day}'
+                           f'<small>点击：</small>{a.id % 900}</span><p class="intro">{esc(self.excerpt(a, 60))}</p></li>')
+            else:
+                out.append(f'<tr><td class="t"><a href="{url}">{t}</a></td><td class="d">{day}</td></tr>')
+        if fam in ("wordpress", "discuz"):
+            return "".join(out)
+        if style == "table" and fam not in ("wordpress", "discuz"):
+            return f'<table width="100%" class="tab">{"".join(out)}</table>'
+        return f"<ul>{''.join(out)}</ul>"
+
+    def listing(self, c: Category, n: int, base: str) -> str:
+        p, cfg = self.p, self.cfg
+        chunks = p.list_chunks(c)
+        items = chunks[n - 1]
+        fam = p.family
+        pager = blocks.numbered_pager(
+            len(chunks), n, lambda k: self.list_url(c, k, base),
+            style=fam if fam in ("dede", "phpcms", "empire", "wordpress", "zblog", "discuz") else "hand",
+            broken=cfg.broken_pagination and len(chunks) > 1,
+            total_items=len(p.by_cat[c.index]))
+        title = c.name if n == 1 else f"{c.name}_第{n}页"
+        return (self.head(f"{title}_{cfg.site_name}") + self.top(base, c)
+                + '<div class="main"><div class="left">' + self.crumbs(c, "列表", base)
+                + f'<div {self.attr("list")}><h2>{esc(c.name)}</h2>{self.list_items(items, base)}</div>'
+                + pager + "</div>" + self.sidebar(base) + "</div>\n" + self.foot())
+
+    def home(self, base: str) -> str:
+        p = self.p
+        boxes = []
+        for c in p.categories:
+            latest = "".join(f'<li><a href="{esc(self.art_url(a, base))}">{esc(a.title)}</a></li>'
+                             for a in p.by_cat[c.index][:5])
+            boxes.append(f'<div class="catbox"><h2><a href="{esc(self.list_url(c, 1, base))}">{esc(c.name)}</a>'
+                         f'<a class="more" href="{esc(self.list_url(c, 1, base))}">更多&gt;&gt;</a></h2><ul>{latest}</ul></div>')
+        cloud = " ".join(f'<a href="{esc(self.href(p.scheme.tag(i, t, self.cfg.charset), base))}">{esc(t)}</a>'
+                         for i, t in enumerate(p.tags))
+        return (self.head(f"{self.cfg.site_name}_工作总结_工作计划_心得体会") + self.top(base)
+                + '<div class="main"><div class="left">' + "".join(boxes) + "</div>"
+                + self.sidebar(base) + f'<div class="tagcloud"><h3>热门标签</h3>{cloud}</div></div>\n'
+                + '<div class="links">友情链接：<a href="http://www.example.com/">示例网站</a></div>' + self.foot())
+
+    def tag_page(self, i: int, base: str) -> str:
+        p = self.p
+        t = p.tags[i]
+        tagged = [a for a in sorted(p.articles, key=lambda a: a.id, reverse=True) if t in a.tags][:20]
+        items = "".join(f'<li><a href="{esc(self.art_url(a, base))}">{esc(a.title)}</a>'
+                        f"<span>{a.year}-{a.month:02d}-{a.day:02d}</span></li>" for a in tagged)
+        return (self.head(f"{t}_{self.cfg.site_name}") + self.top(base)
+                + f'<div class="main"><div class="taglist"><h2>标签：{esc(t)}</h2><ul>{items}</ul></div></div>\n'
+                + self.foot())
