@@ -131,6 +131,19 @@ def _rows(db: Path) -> list[sqlite3.Row]:
         con.close()
 
 
+def _errors(db: Path) -> dict[object, str]:
+    """Identity → recorded crawl error reason."""
+    if not db.exists():
+        return {}
+    con = sqlite3.connect(db)
+    try:
+        return {identity(u): r for u, r in con.execute("SELECT url, reason FROM crawl_errors")}
+    except sqlite3.OperationalError:
+        return {}
+    finally:
+        con.close()
+
+
 def _body_why(stored: str, truth: str, first_page: str) -> str:
     if not stored:
         return "empty"
@@ -154,6 +167,7 @@ def check(truth: PortalTruth, base: str, db: Path,
                      features=truth.features, articles=len(truth.articles))
     base = base.rstrip("/")
     rows = _rows(db)
+    errors = _errors(db)
     by_key: dict[object, list[sqlite3.Row]] = defaultdict(list)
     for row in rows:
         by_key[identity(row["url"])].append(row)
@@ -170,8 +184,9 @@ def check(truth: PortalTruth, base: str, db: Path,
                 r.missing_why["stored twice"] += 1
             else:
                 unseen = a.url not in requested and identity(a.url) not in req_keys
+                error = errors.get(identity(a.url), "no error recorded")
                 why = ("never requested" if unseen
-                       else "requested as written, not stored" if a.url in requested
+                       else f"fetched, not stored ({error})" if a.url in requested
                        else f"requested in another form → HTTP {req_keys[identity(a.url)]}")
                 r.missing_why[why] += 1
                 r.note(f"missing: {why}", a.url)
@@ -184,8 +199,7 @@ def check(truth: PortalTruth, base: str, db: Path,
         if body == a.body:
             r.body_exact += 1
         else:
-            first = "\n".join(a.paragraphs[: max(1, len(a.paragraphs) // a.pages)]) \
-                if a.pages > 1 else a.body
+            first = "\n".join(a.page_paragraphs[0])
             why = _body_why(body, a.body, first)
             r.body_why[why] += 1
             r.note(f"body: {why}", f"{a.url}: stored {body[-120:]!r} vs truth {a.body[-60:]!r}"

@@ -66,6 +66,8 @@ class ArticleTruth:
     paragraphs: list[str]
     page_urls: list[str]
     """Targets of every page, first page first."""
+    page_paragraphs: list[list[str]]
+    """The paragraphs of each page."""
     duplicate_of: str | None
     """Target of the original for a re-post."""
     near_duplicate: bool

@@ -80,8 +80,10 @@ class Portal:
         self.articles = self._place_articles(rng)
         self.by_id = {a.id: a for a in self.articles}
         self.by_cat: dict[int, list[ArticleSpec]] = {c.index: [] for c in self.categories}
-        for a in sorted(self.articles, key=lambda a: a.id, reverse=True):
+        self.newest = sorted(self.articles, key=lambda a: a.id, reverse=True)
+        for a in self.newest:
             self.by_cat[a.category.index].append(a)
+        self.position = {a.id: i for items in self.by_cat.values() for i, a in enumerate(items)}
         self.stale_ids = self._stale_ids(rng)
         self.routes: dict[str, Route] = {}
         self.static: dict[str, Route] = {}
@@ -282,6 +284,7 @@ class Portal:
                 published_day=f"{a.year:04d}-{a.month:02d}-{a.day:02d}", source=a.source,
                 author=a.author, category=a.category.name,
                 paragraphs=[p for page in pages for p in page], page_urls=urls,
+                page_paragraphs=[list(page) for page in pages],
                 duplicate_of=s.article(orig, 1) if orig else None, near_duplicate=a.near,
                 family=self.family, scheme=s.name, in_sitemap=a.in_sitemap,
             ))

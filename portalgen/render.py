@@ -67,6 +67,7 @@ class Renderer:
         self.ad_in_body = rng.random() < 0.5
         self.hot_count = rng.randint(4, 8)
         self.charset_meta = rng.choice(["http-equiv", "charset"])
+        self._side: tuple[str, str] | None = None
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -133,16 +134,20 @@ class Renderer:
 
     def sidebar(self, base: str) -> str:
         p = self.p
+        if self._side is not None and self._side[0] == base:
+            return self._side[1]
         hot = p.articles[:: max(1, len(p.articles) // self.hot_count)][: self.hot_count]
         q = "?from=hot" if self.cfg.sidebar_hot_tracking and "?" not in p.scheme.article(hot[0], 1) else ""
         hot_items = "".join(
             f'<li><a href="{esc(self.art_url(a, base) + q)}">{esc(a.title)}</a></li>' for a in hot)
-        latest = sorted(p.articles, key=lambda a: a.id, reverse=True)[:6]
+        latest = p.newest[:6]
         latest_items = "".join(
             f'<li><a href="{esc(self.art_url(a, base))}">{esc(a.title)}</a>'
             f"<span>{a.month:02d}-{a.day:02d}</span></li>" for a in latest)
-        return (f'<div {self.attr("side")}><div class="box"><h3>热门文章</h3><ul>{hot_items}</ul></div>'
-                f'<div class="box"><h3>最新更新</h3><ul>{latest_items}</ul></div></div>\n')
+        html_ = (f'<div {self.attr("side")}><div class="box"><h3>热门文章</h3><ul>{hot_items}</ul></div>'
+                 f'<div class="box"><h3>最新更新</h3><ul>{latest_items}</ul></div></div>\n')
+        self._side = (base, html_)
+        return html_
 
     def foot(self) -> str:
         return blocks.footer(self.cfg.site_name, self.p.icp) + "\n</body>\n</html>\n"
@@ -188,10 +193,11 @@ class Renderer:
         """The movable blocks of an article page, by name."""
         p, cfg = self.p, self.cfg
         siblings = p.by_cat[a.category.index]
-        i = siblings.index(a)
+        i = p.position[a.id]
         older = siblings[i + 1] if i + 1 < len(siblings) else None
         newer = siblings[i - 1] if i > 0 else None
-        rel = [s for s in siblings if s is not a][: self.related_count]
+        rel = [s for s in siblings[i + 1:i + 2 + self.related_count] if s is not a]
+        rel = (rel + [s for s in siblings[:i][-self.related_count:]])[: self.related_count]
         abs_url = base + p.scheme.article(a, 1)
         trailers = "".join(
             blocks.trailer(k, abs_url=abs_url, site_name=cfg.site_name, editor=self.editor,
@@ -272,7 +278,7 @@ class Renderer:
                     f'<header class="entry-header"><h1 class="{self.name("title")}">{t}</h1>'
                     f'<div {self.attr("info")}><span class="posted-on">发布于 <a href="{esc(self.art_url(a, base))}" rel="bookmark">'
                     f'<time class="entry-date published" datetime="{iso}">{raw}</time></a></span>'
-                    f'<span class="byline"> 作者 <span class="author vcard"><a class="url fn n" href="/author/{author}/">{author}</a></span></span></div></header>'
+                    f'<span class="byline"> 作者 <span class="author vcard">{author}</span></span></div></header>'
                     f"{summary}<div {c_attr}>{body}{pager}{inside}</div>"
                     f'<footer class="entry-footer"><span class="cat-links">分类：<a href="{esc(self.list_url(a.category, 1, base))}" rel="category tag">{esc(a.category.name)}</a></span></footer>'
                     f"</article>{after}")
@@ -364,7 +370,7 @@ class Renderer:
     def tag_page(self, i: int, base: str) -> str:
         p = self.p
         t = p.tags[i]
-        tagged = [a for a in sorted(p.articles, key=lambda a: a.id, reverse=True) if t in a.tags][:20]
+        tagged = [a for a in p.newest if t in a.tags][:20]
         items = "".join(f'<li><a href="{esc(self.art_url(a, base))}">{esc(a.title)}</a>'
                         f"<span>{a.year}-{a.month:02d}-{a.day:02d}</span></li>" for a in tagged)
         return (self.head(f"{t}_{self.cfg.site_name}") + self.top(base)
