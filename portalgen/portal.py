@@ -229,8 +229,10 @@ class Portal:
         """The route a request target reaches, following the scheme's router rules."""
         key = _hex_upper(target)
         route = self.routes.get(key) or self.routes.get(_drop_tracking(key))
-        if route is None:
-            route = self.static.get(urlsplit(key).path)
+        path = urlsplit(key).path
+        if route is None and path != "/" and not path.endswith((".php", ".asp")):
+            # A file server ignores the query; the home page and scripts do not.
+            route = self.static.get(path)
         if route is None and "?" in key:
             route = self.lenient.get(_lenient_key(key))
         return route

@@ -128,9 +128,27 @@ class Renderer:
                 f'<div {self.attr("nav")}><ul>{"".join(items)}</ul></div>\n')
 
     def crumbs(self, cat: Category, last: str, base: str) -> str:
-        label = "当前位置：" if self.p.family != "hand" else "您现在的位置："
-        return (f'<div {self.attr("crumbs")}>{label}{self.a("/", "首页", base)} &gt; '
-                f'<a href="{esc(self.list_url(cat, 1, base))}">{esc(cat.name)}</a> &gt; {esc(last)}</div>\n')
+        """The breadcrumb (it names the category) in the family's style."""
+        fam, at = self.p.family, self.attr("crumbs")
+        home, cat_a = self.a("/", "首页", base), f'<a href="{esc(self.list_url(cat, 1, base))}">{esc(cat.name)}</a>'
+        if fam == "dede":
+            inner = f"<strong>当前位置:</strong> {self.a('/', '主页', base)} &gt; {cat_a} &gt; "
+        elif fam == "phpcms":
+            inner = f"{home}<span> &gt; </span>{cat_a} &gt;  {esc(last)}"
+        elif fam == "discuz":
+            site = self.a("/", self.cfg.site_name, base, ' class="nvhm"')
+            inner = (f'<div class="z">{site} <em>&rsaquo;</em> '
+                     f'{self.a("/", "门户", base)} <em>&rsaquo;</em> {cat_a} <em>&rsaquo;</em> '
+                     f"{'查看内容' if last == '正文' else esc(last)}</div>")
+        elif fam == "wordpress":
+            inner = f'<span>{home}</span> » <span>{cat_a}</span> » <span class="breadcrumb_last">{esc(last)}</span>'
+        elif fam == "empire":
+            inner = f"您当前的位置：{home}&nbsp;&gt;&nbsp;{cat_a}"
+        elif fam == "hand":
+            inner = f"您现在的位置：{home} &gt;&gt; {cat_a} &gt;&gt; {esc(last)}"
+        else:
+            inner = f"当前位置：{home} &gt; {cat_a} &gt; {esc(last)}"
+        return f"<div {at}>{inner}</div>\n"
 
     def sidebar(self, base: str) -> str:
         p = self.p
