@@ -188,6 +188,12 @@ def check(truth: PortalTruth, base: str, db: Path,
                 why = ("never requested" if unseen
                        else f"fetched, not stored ({error})" if a.url in requested
                        else f"requested in another form → HTTP {req_keys[identity(a.url)]}")
+                if a.list_page_items == 1:
+                    why += ", on a one-item list page"
+                elif a.list_page > 1 and why == "never requested":
+                    why += f", on list page {a.list_page}"
+                if len(a.body) <= 250:
+                    why += ", short article"
                 r.missing_why[why] += 1
                 r.note(f"missing: {why}", a.url)
             continue

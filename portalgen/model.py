@@ -74,6 +74,10 @@ class ArticleTruth:
     family: str
     scheme: str
     in_sitemap: bool
+    list_page: int = 1
+    """Number of the category list page that links the article."""
+    list_page_items: int = 0
+    """How many articles that list page holds."""
 
     @property
     def body(self) -> str:

@@ -276,6 +276,8 @@ class Portal:
     def truth(self) -> PortalTruth:
         s, cfg = self.scheme, self.config
         arts, conts = [], []
+        where = {a.id: (n, len(chunk)) for c in self.categories
+                 for n, chunk in enumerate(self.list_chunks(c), 1) for a in chunk}
         for a in self.articles:
             pages = self.page_paragraphs(a.id)
             urls = [s.article(a, n) for n in range(1, self.n_pages(a) + 1)]
@@ -289,6 +291,7 @@ class Portal:
                 page_paragraphs=[list(page) for page in pages],
                 duplicate_of=s.article(orig, 1) if orig else None, near_duplicate=a.near,
                 family=self.family, scheme=s.name, in_sitemap=a.in_sitemap,
+                list_page=where[a.id][0], list_page_items=where[a.id][1],
             ))
         lists = [s.listing(c, n) for c in self.categories
                  for n in range(1, len(self.list_chunks(c)) + 1)]
