@@ -69,6 +69,7 @@ class PortalReport:
     sitemap_only: int = 0
     missing_why: Counter[str] = field(default_factory=Counter)
     body_why: Counter[str] = field(default_factory=Counter)
+    dup_why: Counter[str] = field(default_factory=Counter)
     examples: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     crawl_seconds: float = 0.0
     exit_code: int = 0
@@ -98,7 +99,8 @@ class PortalReport:
         if self.disallowed_fetched:
             out.append(f"{self.disallowed_fetched} robots-disallowed requests")
         if self.dup_groups_ok < self.dup_groups:
-            out.append(f"duplicates marked {self.dup_groups_ok}/{self.dup_groups}")
+            out.append(f"duplicates marked {self.dup_groups_ok}/{self.dup_groups} "
+                       f"({dict(self.dup_why)})")
         if self.exit_code != 0:
             out.append(f"crawl exit code {self.exit_code}")
         return out
@@ -147,8 +149,10 @@ def _errors(db: Path) -> dict[object, str]:
 def _body_why(stored: str, truth: str, first_page: str) -> str:
     if not stored:
         return "empty"
-    if stored == first_page and first_page != truth:
+    if first_page != truth and stored == first_page:
         return "first page only"
+    if first_page != truth and stored.startswith(first_page):
+        return "first page only, plus extra text"
     if stored.startswith(truth):
         return "extra text after body"
     if stored.endswith(truth):
@@ -252,19 +256,27 @@ def check(truth: PortalTruth, base: str, db: Path,
     for a in truth.articles:
         if a.duplicate_of:
             groups[a.duplicate_of].append(a.url)
+    truth_of = {a.url: a for a in truth.articles}
     for orig, copies in groups.items():
         r.dup_groups += 1
         members = [row_of.get(u) for u in [orig, *copies]]
         if any(m is None for m in members):
+            r.dup_why["a member not stored"] += 1
             r.note("duplicates", f"{orig}: group not fully stored")
             continue
+        exact = all(m["body"] == truth_of[u].body  # type: ignore[index]
+                    for m, u in zip(members, [orig, *copies], strict=True))
         ids = {m["id"] for m in members}  # type: ignore[index]
         firsts = [m for m in members if m["duplicate_of"] is None]  # type: ignore[index]
         rest = [m for m in members if m is not firsts[0]] if len(firsts) == 1 else []
         if len(firsts) == 1 and all(m["duplicate_of"] in ids for m in rest):  # type: ignore[index]
             r.dup_groups_ok += 1
         else:
-            r.note("duplicates", f"{orig}: duplicate_of {[m['duplicate_of'] for m in members]}")  # type: ignore[index]
+            why = ("not marked, bodies exact" if exact
+                   else "not marked, a member's body not exact")
+            r.dup_why[why] += 1
+            r.note(f"duplicates {why}",
+                   f"{orig}: duplicate_of {[m['duplicate_of'] for m in members]}")  # type: ignore[index]
     in_groups = {u for o, c in groups.items() for u in [o, *c]}
     for url, row in row_of.items():
         if url not in in_groups and row["duplicate_of"] is not None:
@@ -328,15 +340,18 @@ def failure_classes(reports: list[PortalReport]) -> list[str]:
         reps = by_family[fam]
         missing: Counter[str] = Counter()
         body: Counter[str] = Counter()
+        dups: Counter[str] = Counter()
         examples: dict[str, str] = {}
         for rep in reps:
             missing.update(rep.missing_why)
             body.update(rep.body_why)
+            dups.update(rep.dup_why)
             for kind, items in rep.examples.items():
                 examples.setdefault(kind, f"seed {rep.seed} ({rep.scheme}): {items[0]}")
         out.append(f"### {fam}")
         out.append(f"- missing articles by reason: {dict(missing) or 'none'}")
         out.append(f"- body mismatches by kind: {dict(body) or 'none'}")
+        out.append(f"- duplicate groups not marked: {dict(dups) or 'none'}")
         for kind in sorted(examples):
             out.append(f"- e.g. {kind}: {examples[kind][:400]}")
     return out

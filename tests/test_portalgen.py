@@ -233,3 +233,68 @@ def test_a_large_portal_is_cheap_to_build_and_serve() -> None:
     for art in portal.articles[5000:5200]:
         assert portal.respond(portal.scheme.article(art, 1), HOST)[0] == 200
     assert (time.monotonic() - started) / 200 < 0.02
+
+
+def _corpus(path, truth, base: str, mutate=None) -> None:
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE articles (id INTEGER PRIMARY KEY, url TEXT UNIQUE, title TEXT, "
+                "published_at TEXT, source TEXT, category TEXT, body TEXT, pages INTEGER, "
+                "duplicate_of INTEGER)")
+    con.execute("CREATE TABLE crawl_errors (url TEXT, reason TEXT)")
+    ids = {}
+    for i, a in enumerate(truth.articles, 1):
+        ids[a.url] = i
+        row = {"id": i, "url": base + a.url, "title": a.title, "published_at": a.published_at,
+               "source": a.source, "category": a.category, "body": a.body, "pages": a.pages,
+               "duplicate_of": ids.get(a.duplicate_of)}
+        if mutate:
+            row = mutate(a, row)
+        if row:
+            con.execute("INSERT INTO articles VALUES (:id, :url, :title, :published_at, :source, "
+                        ":category, :body, :pages, :duplicate_of)", row)
+    con.commit()
+    con.close()
+
+
+def test_checker_passes_a_perfect_corpus_and_names_each_kind_of_fault(tmp_path) -> None:
+    from portalgen.checker import check
+
+    portal = generate_portal(21, scheme="dede-static", reposts=1, near_reposts=1,
+                             multipage_share=0.3, n_articles=30)
+    truth = portal.truth()
+    base = "http://127.0.0.1:1"
+    requests = [(u, 200) for a in truth.articles for u in a.page_urls]
+    _corpus(tmp_path / "good.db", truth, base)
+    good = check(truth, base, tmp_path / "good.db", requests)
+    assert good.ok, good.failures()
+    assert good.body_exact == good.articles == 30 and good.dup_groups == 2
+
+    multi = next(a for a in truth.articles if a.pages > 1)
+    dup = next(a for a in truth.articles if a.duplicate_of)
+    plain = [a for a in truth.articles if a.pages == 1 and not a.duplicate_of
+             and all(a.url != d.duplicate_of for d in truth.articles)]
+    victim, leaky, refetched = plain[:3]
+
+    def mutate(a, row):
+        if a is victim:
+            return None
+        if a is leaky:
+            row["body"] += "\n本文地址：http://x/1.html 转载请保留出处"
+            row["title"] += "_" + portal.config.site_name
+        if a is multi:
+            row["body"] = "\n".join(a.page_paragraphs[0])
+        if a is dup:
+            row["duplicate_of"] = None
+        return row
+
+    _corpus(tmp_path / "bad.db", truth, base, mutate)
+    bad = check(truth, base, tmp_path / "bad.db",
+                [*requests, ("/member/login.php", 200), (refetched.url, 200)])
+    text = "\n".join(bad.failures())
+    assert bad.stored_once == 29 and "fetched, not stored" in text
+    assert bad.leaks == 1 and bad.body_why["extra text after body"] == 1
+    assert bad.body_why["first page only"] == 1
+    assert bad.title_ok == 28 and bad.disallowed_fetched == 1 and bad.refetched == 1
+    assert bad.dup_groups_ok == 1
