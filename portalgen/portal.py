@@ -117,7 +117,8 @@ class Portal:
         next_id = rng.randint(100, 5000)
         year, day_of = rng.randint(2013, 2019), rng.randint(0, 300)
         specs: list[ArticleSpec] = []
-        reposts = min(cfg.reposts + cfg.near_reposts, max(0, n // 6))
+        # Small portals: the config's counts; large ones: about 2 % of the articles.
+        reposts = (min(cfg.reposts + cfg.near_reposts, n // 6) if n <= 60 else n // 50)
         for i, cat in enumerate(cats):
             day_of += rng.randint(0, 9 if n < 200 else 2)
             y = min(year + day_of // 365, 2024)
@@ -153,7 +154,7 @@ class Portal:
             orig.chars = max(orig.chars, 900)
             orig.name = None
             copy.duplicate_of, copy.pages, copy.name = orig.id, 1, None
-            copy.near = j >= cfg.reposts
+            copy.near = j >= cfg.reposts if n <= 60 else j % 2 == 1
             copy.title = orig.title if not copy.near else orig.title + "（修订稿）"
             copy.text_seed = orig.text_seed
         if cfg.sitemap == "stale":
