@@ -41,6 +41,23 @@ TRAILER_MARKERS = {
 }
 
 
+def marker_block(marker: str) -> str:
+    """Which movable block (config.BLOCKS) a forbidden string belongs to, else "chrome"."""
+    if marker in TRAILER_MARKERS.values():
+        return "trailers"
+    if marker in SHARE_MARKERS:
+        return "share"
+    if marker in RELATED_HEADINGS:
+        return "related"
+    if marker in TAG_LABELS:
+        return "tags"
+    if any(marker in pair for pair in PREV_LABELS):
+        return "prevnext"
+    if marker in COMMENT_HEADINGS or marker in COMMENT_TEXTS:
+        return "comments"
+    return "chrome"
+
+
 def markers(site_name: str, icp: str) -> list[str]:
     """Constant strings of chrome and trailers; none may appear in any stored body."""
     out = [*TRAILER_MARKERS.values(), *SHARE_MARKERS, *RELATED_HEADINGS, *TAG_LABELS,

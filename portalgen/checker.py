@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+from portalgen.blocks import marker_block
 from portalgen.model import PortalTruth
 from portalgen.portal import HEX_ESCAPE, TRACKING, generate_portal
 from portalgen.server import serve
@@ -70,6 +71,8 @@ class PortalReport:
     missing_why: Counter[str] = field(default_factory=Counter)
     body_why: Counter[str] = field(default_factory=Counter)
     dup_why: Counter[str] = field(default_factory=Counter)
+    leak_blocks: Counter[str] = field(default_factory=Counter)
+    """Leaked block kinds, with where the template put them ("related (after container)")."""
     examples: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     crawl_seconds: float = 0.0
     exit_code: int = 0
@@ -217,6 +220,11 @@ def check(truth: PortalTruth, base: str, db: Path,
                    f"{a.url}: stored {body[:120]!r} vs truth {a.body[:60]!r}")
         leaked = [m for m in truth.forbidden_in_body if m in body]
         if leaked:
+            inside = truth.features.get("inside", {})
+            for block in sorted({marker_block(m) for m in leaked}):
+                where = inside.get(block) if isinstance(inside, dict) else None
+                r.leak_blocks[block if where is None else
+                              f"{block} ({'inside' if where else 'after'} container)"] += 1
             r.leaks += 1
             r.note("leak", f"{a.url}: {leaked[:3]}")
         r.title_ok += row["title"] == a.title
@@ -341,17 +349,20 @@ def failure_classes(reports: list[PortalReport]) -> list[str]:
         missing: Counter[str] = Counter()
         body: Counter[str] = Counter()
         dups: Counter[str] = Counter()
+        leaks: Counter[str] = Counter()
         examples: dict[str, str] = {}
         for rep in reps:
             missing.update(rep.missing_why)
             body.update(rep.body_why)
             dups.update(rep.dup_why)
+            leaks.update(rep.leak_blocks)
             for kind, items in rep.examples.items():
                 examples.setdefault(kind, f"seed {rep.seed} ({rep.scheme}): {items[0]}")
         out.append(f"### {fam}")
         out.append(f"- missing articles by reason: {dict(missing) or 'none'}")
         out.append(f"- body mismatches by kind: {dict(body) or 'none'}")
         out.append(f"- duplicate groups not marked: {dict(dups) or 'none'}")
+        out.append(f"- bodies with leaked blocks, by block: {dict(leaks) or 'none'}")
         for kind in sorted(examples):
             out.append(f"- e.g. {kind}: {examples[kind][:400]}")
     return out
