@@ -11,13 +11,21 @@ example each. The seeds are printed, so any portal can be rebuilt with
 from __future__ import annotations
 
 import secrets
+import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from portalgen.checker import BODY_TARGET, FIELD_TARGET, failure_classes, run_portal, summarise
+from portalgen.checker import (
+    BODY_TARGET,
+    FIELD_TARGET,
+    PortalReport,
+    failure_classes,
+    run_portal,
+    summarise,
+)
 
 
 def bench_portals(n_seeds: int, seeds: list[int] | None = None,
@@ -25,10 +33,16 @@ def bench_portals(n_seeds: int, seeds: list[int] | None = None,
     """Crawl and check `n_seeds` fresh random portals (or the given seeds)."""
     chosen = seeds or [secrets.randbelow(2**31) for _ in range(n_seeds)]
     started = time.monotonic()
+    extra = {"n_articles": articles} if articles else {}
+
+    def one(seed: int) -> PortalReport:
+        rep = run_portal(seed, Path(tmp), **extra)
+        print(f"portal seed {seed} {rep.family}/{rep.scheme}: "
+              + ("OK" if rep.ok else "; ".join(rep.failures())), file=sys.stderr, flush=True)
+        return rep
+
     with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(workers) as pool:
-        reports = list(pool.map(
-            lambda s: run_portal(s, Path(tmp), **({"n_articles": articles} if articles else {})),
-            chosen))
+        reports = list(pool.map(one, chosen))
     return {"seeds": chosen, "reports": reports, "wall": time.monotonic() - started}
 
 
