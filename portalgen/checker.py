@@ -323,8 +323,9 @@ def summarise(reports: list[PortalReport], by: str = "family") -> list[str]:
     for rep in reports:
         groups[getattr(rep, by)].append(rep)
     lines = [f"| {by} | portals | articles | stored once | body exact | title | date | source "
-             "| category | leaks | cont. stored | disallowed | dups ok | 404s | portals ok |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| category | leaks | cont. stored | disallowed | dups ok | 404s | refetched "
+             "| portals ok |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name in sorted(groups):
         reps = groups[name]
         n = sum(x.articles for x in reps)
@@ -334,7 +335,8 @@ def summarise(reports: list[PortalReport], by: str = "family") -> list[str]:
             f"| {name} | {len(reps)} | {n} | " + " | ".join(cells)
             + f" | {sum(x.leaks for x in reps)} | {sum(x.continuation_stored for x in reps)} "
             f"| {sum(x.disallowed_fetched for x in reps)} | {dup} | "
-            f"{sum(x.not_found for x in reps)} | {sum(x.ok for x in reps)}/{len(reps)} |")
+            f"{sum(x.not_found for x in reps)} | {sum(x.refetched for x in reps)} "
+            f"| {sum(x.ok for x in reps)}/{len(reps)} |")
     return lines
 
 
