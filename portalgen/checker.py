@@ -71,6 +71,8 @@ class PortalReport:
     missing_why: Counter[str] = field(default_factory=Counter)
     body_why: Counter[str] = field(default_factory=Counter)
     dup_why: Counter[str] = field(default_factory=Counter)
+    error_reasons: Counter[str] = field(default_factory=Counter)
+    """crawl_errors rows by reason (bad_continuation, not_article, http_404 …)."""
     leak_blocks: Counter[str] = field(default_factory=Counter)
     """Leaked block kinds, with where the template put them ("related (after container)")."""
     examples: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
@@ -149,9 +151,19 @@ def _errors(db: Path) -> dict[object, str]:
         con.close()
 
 
-def _body_why(stored: str, truth: str, first_page: str) -> str:
+def _body_why(stored: str, truth: str, pages: list[str]) -> str:
+    """What kind of mismatch a stored body is (pages: the truth's text of each page)."""
+    first_page = pages[0]
     if not stored:
         return "empty"
+    if len(pages) > 1 and truth not in stored:
+        at = 0
+        for page in pages:
+            at = stored.find(page, at)
+            if at < 0:
+                break
+        else:
+            return "all pages, extra text between them"
     if first_page != truth and stored == first_page:
         return "first page only"
     if first_page != truth and stored.startswith(first_page):
@@ -175,6 +187,7 @@ def check(truth: PortalTruth, base: str, db: Path,
     base = base.rstrip("/")
     rows = _rows(db)
     errors = _errors(db)
+    r.error_reasons.update(errors.values())
     by_key: dict[object, list[sqlite3.Row]] = defaultdict(list)
     for row in rows:
         by_key[identity(row["url"])].append(row)
@@ -212,8 +225,7 @@ def check(truth: PortalTruth, base: str, db: Path,
         if body == a.body:
             r.body_exact += 1
         else:
-            first = "\n".join(a.page_paragraphs[0])
-            why = _body_why(body, a.body, first)
+            why = _body_why(body, a.body, ["\n".join(p) for p in a.page_paragraphs])
             r.body_why[why] += 1
             r.note(f"body: {why}", f"{a.url}: stored {body[-120:]!r} vs truth {a.body[-60:]!r}"
                    if why.startswith("extra text after") else
@@ -352,12 +364,14 @@ def failure_classes(reports: list[PortalReport]) -> list[str]:
         body: Counter[str] = Counter()
         dups: Counter[str] = Counter()
         leaks: Counter[str] = Counter()
+        reasons: Counter[str] = Counter()
         examples: dict[str, str] = {}
         for rep in reps:
             missing.update(rep.missing_why)
             body.update(rep.body_why)
             dups.update(rep.dup_why)
             leaks.update(rep.leak_blocks)
+            reasons.update(rep.error_reasons)
             for kind, items in rep.examples.items():
                 examples.setdefault(kind, f"seed {rep.seed} ({rep.scheme}): {items[0]}")
         out.append(f"### {fam}")
@@ -365,6 +379,7 @@ def failure_classes(reports: list[PortalReport]) -> list[str]:
         out.append(f"- body mismatches by kind: {dict(body) or 'none'}")
         out.append(f"- duplicate groups not marked: {dict(dups) or 'none'}")
         out.append(f"- bodies with leaked blocks, by block: {dict(leaks) or 'none'}")
+        out.append(f"- crawl_errors recorded, by reason: {dict(reasons) or 'none'}")
         for kind in sorted(examples):
             out.append(f"- e.g. {kind}: {examples[kind][:400]}")
     return out
