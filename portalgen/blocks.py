@@ -32,6 +32,7 @@ TAG_LABELS = ["标签：", "TAG标签：", "相关热词搜索：", "Tags:", "�
 PREV_LABELS = [("上一篇：", "下一篇："), ("上一篇文章：", "下一篇文章："), ("前一篇：", "后一篇：")]
 NONE_TEXTS = ["没有了", "已经是第一篇", "无"]
 COMMENT_HEADINGS = ["网友评论", "最新评论", "读者评论"]
+SIDEBAR_HEADINGS = ["热门文章", "最新更新", "热门标签"]
 TRAILER_MARKERS = {
     "addr": "转载请保留出处",
     "copyright": "声明：本站部分内容来源于网络，版权归原作者所有，如有侵权请联系删除。",
@@ -55,13 +56,15 @@ def marker_block(marker: str) -> str:
         return "prevnext"
     if marker in COMMENT_HEADINGS or marker in COMMENT_TEXTS:
         return "comments"
+    if marker in SIDEBAR_HEADINGS:
+        return "sidebar"
     return "chrome"
 
 
 def markers(site_name: str, icp: str) -> list[str]:
     """Constant strings of chrome and trailers; none may appear in any stored body."""
     out = [*TRAILER_MARKERS.values(), *SHARE_MARKERS, *RELATED_HEADINGS, *TAG_LABELS,
-           *(p for pair in PREV_LABELS for p in pair), *COMMENT_HEADINGS, *COMMENT_TEXTS,
+           *(p for pair in PREV_LABELS for p in pair), *COMMENT_HEADINGS, *COMMENT_TEXTS, *SIDEBAR_HEADINGS,
            site_name, icp, "当前位置", "您现在的位置", "版权所有"]
     return list(dict.fromkeys(out))
 
