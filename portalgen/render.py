@@ -18,7 +18,7 @@ import html
 import random
 from typing import TYPE_CHECKING
 
-from portalgen import blocks
+from portalgen import articles, blocks
 from portalgen.model import ArticleSpec, Category
 
 if TYPE_CHECKING:
@@ -257,7 +257,6 @@ class Renderer:
         pager = blocks.numbered_pager(
             pages, n, page_href,
             style={"wordpress": "wp-post"}.get(fam, fam if fam != "hand" else "hand")) if pages > 1 else ""
-        body = self.body_html(paras)
         summary = ""
         if cfg.summary_block and n == 1:
             text = esc(self.excerpt(a, 60))
@@ -266,57 +265,14 @@ class Renderer:
                        else f'<div class="summary">摘要：{text}</div>')
         comments = (blocks.comments(self.comment_heading, a.id, self.href(p.scheme.member, base))
                     if cfg.comments else "")
-        src = esc(a.source or "")
-        author = esc(a.author or "")
-        hits = (a.id * 37) % 5000 + 100
-        t = esc(a.title)
+        parts = articles.Parts(
+            a=a, title=esc(a.title), raw=raw, source=esc(a.source or ""),
+            author=esc(a.author or ""), hits=(a.id * 37) % 5000 + 100, summary=summary,
+            body=self.body_html(paras), inside=inside, after=after, pager=pager,
+            attr=self.attr, name=self.name, self_url=self.art_url(a, base),
+            list_url=self.list_url(a.category, 1, base))
+        main = articles.MAIN[fam](parts)
         title_tag = f"{a.title}({n})" if n > 1 else a.title
-        c_attr = self.attr("content")
-        if fam == "dede":
-            main = (f'<div {self.attr("article")}><div {self.attr("title")}><h2>{t}</h2></div>'
-                    f'<div {self.attr("info")}><small>时间:</small>{raw}<small>来源:</small>{src} <small>作者:</small>{author} '
-                    f'<small>点击:</small><script src="/plus/count.php?view=yes&amp;aid={a.id}" type="text/javascript"></script> 次</div>'
-                    f"{summary}<div {c_attr}><table width='100%'><tr><td>{body}{inside}</td></tr></table></div>"
-                    f"{pager}<div class=\"boxoff\"><strong>------分隔线----------------------------</strong></div>"
-                    f"{after}</div>")
-        elif fam == "phpcms":
-            main = (f'<div {self.attr("article")}><h1>{t}<br /><span>{raw} 来源：{src} &nbsp;&nbsp;评论：'
-                    f'<a href="#comment_iframe" id="comment">0</a> 点击：<span id="hits">{hits}</span></span></h1>'
-                    f"{summary}<div {c_attr}>{body}{inside}</div>{pager}{after}</div>")
-        elif fam == "empire":
-            main = (f'<table width="100%" border="0" cellspacing="0" cellpadding="0" {self.attr("article")}><tr><td>'
-                    f'<table width="100%" border="0" cellpadding="0" cellspacing="0" {self.attr("title")}>'
-                    f"<tr><td><h1>{t}</h1></td></tr><tr><td {self.attr('info')}>时间：{raw}&nbsp;&nbsp;来源：{src}"
-                    f"&nbsp;&nbsp;作者：{author}</td></tr></table>{summary}"
-                    f'<table width="100%" border="0" cellspacing="0" cellpadding="0"><tr><td {c_attr}>{body}{inside}{pager}</td></tr></table>'
-                    f"{after}</td></tr></table>")
-        elif fam == "wordpress":
-            iso = f"{a.year:04d}-{a.month:02d}-{a.day:02d}T{a.hour:02d}:{a.minute:02d}:{a.second:02d}+08:00"
-            main = (f'<article id="post-{a.id}" class="post-{a.id} post type-post status-publish hentry">'
-                    f'<header class="entry-header"><h1 class="{self.name("title")}">{t}</h1>'
-                    f'<div {self.attr("info")}><span class="posted-on">发布于 <a href="{esc(self.art_url(a, base))}" rel="bookmark">'
-                    f'<time class="entry-date published" datetime="{iso}">{raw}</time></a></span>'
-                    f'<span class="byline"> 作者 <span class="author vcard">{author}</span></span></div></header>'
-                    f"{summary}<div {c_attr}>{body}{pager}{inside}</div>"
-                    f'<footer class="entry-footer"><span class="cat-links">分类：<a href="{esc(self.list_url(a.category, 1, base))}" rel="category tag">{esc(a.category.name)}</a></span></footer>'
-                    f"</article>{after}")
-        elif fam == "zblog":
-            main = (f'<div {self.attr("article")}><h4 class="post-date">{raw}</h4><h2 class="{self.name("title")}">{t}</h2>'
-                    f"{summary}<div {c_attr}>{body}{inside}</div>"
-                    f'<h6 class="post-footer">发布:{author} | 分类:<a href="{esc(self.list_url(a.category, 1, base))}">{esc(a.category.name)}</a> | 评论:0 | 浏览:<span>{hits}</span></h6>'
-                    f"{after}</div>")
-        elif fam == "discuz":
-            src_part = f'<span class="pipe">|</span>来自: {src}' if src else ""
-            main = (f'<div {self.attr("article")}><div class="h hm"><h1 class="{self.name("title")}">{t}</h1>'
-                    f'<p class="{self.name("info")}">{raw}<span class="pipe">|</span> 发布者: <a href="/home.php?mod=space&amp;uid=1">{author}</a>'
-                    f'<span class="pipe">|</span> 查看: <em id="_viewnum">{hits}</em><span class="pipe">|</span> 评论: <em>0</em>{src_part}</p></div>'
-                    f'{summary}<div class="d"><table cellpadding="0" cellspacing="0" class="vwtb"><tr><td {c_attr}>{body}{inside}</td></tr></table>'
-                    f'<div class="ptw pbw cl">{pager}</div></div>{after}</div>')
-        else:
-            main = (f'<table width="960" border="0" align="center" cellpadding="0" cellspacing="0"><tr><td valign="top" {self.attr("article")}>'
-                    f'<div {self.attr("title")}><h2>{t}</h2></div>'
-                    f'<div {self.attr("info")}>发布时间：{raw}&nbsp;&nbsp;作者：{author}&nbsp;&nbsp;来源：{src}&nbsp;&nbsp;阅读：<span>{hits}</span>次</div>'
-                    f"{summary}<div {c_attr}>{body}{inside}</div>{pager}{after}</td></tr></table>")
         return (self.head(f"{title_tag}_{a.category.name}_{cfg.site_name}") + self.top(base, a.category)
                 + '<div class="main"><div class="left">' + self.crumbs(a.category, "正文", base)
                 + main + comments + "</div>" + self.sidebar(base) + "</div>\n" + self.foot())
