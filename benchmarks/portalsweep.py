@@ -18,14 +18,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from portalgen.checker import (
+from portalgen.report import (
     BODY_TARGET,
     FIELD_TARGET,
     PortalReport,
     failure_classes,
-    run_portal,
     summarise,
 )
+from portalgen.runner import run_portal
 
 
 def bench_portals(n_seeds: int, seeds: list[int] | None = None,

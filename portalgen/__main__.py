@@ -15,8 +15,9 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from portalgen.checker import failure_classes, run_portal, summarise
 from portalgen.portal import generate_portal
+from portalgen.report import failure_classes, summarise
+from portalgen.runner import run_portal
 from portalgen.schemes import FAMILIES, FAMILY_SCHEMES
 from portalgen.server import serve
 

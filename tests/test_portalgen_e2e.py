@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from portalgen.checker import PortalReport, failure_classes, run_portal, summarise
+from portalgen.report import PortalReport, failure_classes, summarise
+from portalgen.runner import run_portal
 from portalgen.schemes import FAMILIES
 
 pytestmark = pytest.mark.slow
