@@ -18,7 +18,7 @@ import html
 import random
 from typing import TYPE_CHECKING
 
-from portalgen import articles, blocks
+from portalgen import articles, blocks, lists
 from portalgen.model import ArticleSpec, Category
 
 if TYPE_CHECKING:
@@ -179,11 +179,11 @@ class Renderer:
             return self.article(self.p.by_id[aid], n, base)
         if kind == "list":
             cidx, n = route.arg  # type: ignore[misc]
-            return self.listing(self.p.categories[cidx], n, base)
+            return lists.listing(self, self.p.categories[cidx], n, base)
         if kind == "tag":
-            return self.tag_page(int(route.arg), base)  # type: ignore[call-overload]
+            return lists.tag_page(self, int(route.arg), base)  # type: ignore[call-overload]
         if kind == "home":
-            return self.home(base)
+            return lists.home(self, base)
         if kind == "printed":
             a = self.p.by_id[int(route.arg)]  # type: ignore[call-overload]
             body = "".join(f"<p>{esc(t)}</p>" for pg in self.p.page_paragraphs(a.id) for t in pg)
@@ -276,77 +276,3 @@ class Renderer:
         return (self.head(f"{title_tag}_{a.category.name}_{cfg.site_name}") + self.top(base, a.category)
                 + '<div class="main"><div class="left">' + self.crumbs(a.category, "正文", base)
                 + main + comments + "</div>" + self.sidebar(base) + "</div>\n" + self.foot())
-
-    # -- lists -----------------------------------------------------------------------------
-
-    def list_items(self, items: list[ArticleSpec], base: str) -> str:
-        style, fam = self.cfg.list_item_style, self.p.family
-        out = []
-        for a in items:
-            url, t = esc(self.art_url(a, base)), esc(a.title)
-            day = f"{a.year}-{a.month:02d}-{a.day:02d}"
-            if fam == "wordpress":
-                out.append(f'<article class="post-{a.id} post"><header class="entry-header"><h2 class="entry-title">'
-                           f'<a href="{url}" rel="bookmark">{t}</a></h2><div class="entry-meta">{day}</div></header>'
-                           f'<div class="entry-summary"><p>{esc(self.excerpt(a, 70))} […]</p></div></article>')
-            elif fam == "discuz":
-                out.append(f'<dl class="bbda cl"><dt class="xs2"><a href="{url}" class="xi2">{t}</a></dt>'
-                           f'<dd class="xs2 cl">{esc(self.excerpt(a, 60))}</dd><dd><span class="xg1">{day}</span></dd></dl>')
-            elif style == "plain":
-                out.append(f'<li><a href="{url}" title="{t}">{t}</a></li>')
-            elif style == "dated":
-                out.append(f'<li><span class="date">{day}</span><a href="{url}" target="_blank">{t}</a></li>')
-            elif style == "excerpt":
-                out.append(f'<li><h3><a href="{url}">{t}</a></h3><p>{esc(self.excerpt(a, 70))}</p><span>{day}</span></li>')
-            elif style == "thumb":
-                out.append(f'<li><a href="{url}" class="preview"><img src="/uploads/thumb/{a.id}.jpg" alt="{t}"/></a>'
-                           f'<a href="{url}" class="title">{t}</a><span class="info"><small>日期：</small>{day}'
-                           f'<small>点击：</small>{a.id % 900}</span><p class="intro">{esc(self.excerpt(a, 60))}</p></li>')
-            else:
-                out.append(f'<tr><td class="t"><a href="{url}">{t}</a></td><td class="d">{day}</td></tr>')
-        if fam in ("wordpress", "discuz"):
-            return "".join(out)
-        if style == "table" and fam not in ("wordpress", "discuz"):
-            return f'<table width="100%" class="tab">{"".join(out)}</table>'
-        return f"<ul>{''.join(out)}</ul>"
-
-    def listing(self, c: Category, n: int, base: str) -> str:
-        p, cfg = self.p, self.cfg
-        chunks = p.list_chunks(c)
-        items = chunks[n - 1]
-        fam = p.family
-        pager = blocks.numbered_pager(
-            len(chunks), n, lambda k: self.list_url(c, k, base),
-            style=fam if fam in ("dede", "phpcms", "empire", "wordpress", "zblog", "discuz") else "hand",
-            broken=cfg.broken_pagination and len(chunks) > 1,
-            total_items=len(p.by_cat[c.index]))
-        title = c.name if n == 1 else f"{c.name}_第{n}页"
-        return (self.head(f"{title}_{cfg.site_name}") + self.top(base, c)
-                + '<div class="main"><div class="left">' + self.crumbs(c, "列表", base)
-                + f'<div {self.attr("list")}><h2>{esc(c.name)}</h2>{self.list_items(items, base)}</div>'
-                + pager + "</div>" + self.sidebar(base) + "</div>\n" + self.foot())
-
-    def home(self, base: str) -> str:
-        p = self.p
-        boxes = []
-        for c in p.categories:
-            latest = "".join(f'<li><a href="{esc(self.art_url(a, base))}">{esc(a.title)}</a></li>'
-                             for a in p.by_cat[c.index][:5])
-            boxes.append(f'<div class="catbox"><h2><a href="{esc(self.list_url(c, 1, base))}">{esc(c.name)}</a>'
-                         f'<a class="more" href="{esc(self.list_url(c, 1, base))}">更多&gt;&gt;</a></h2><ul>{latest}</ul></div>')
-        cloud = " ".join(f'<a href="{esc(self.href(p.scheme.tag(i, t, self.cfg.charset), base))}">{esc(t)}</a>'
-                         for i, t in enumerate(p.tags))
-        return (self.head(f"{self.cfg.site_name}_工作总结_工作计划_心得体会") + self.top(base)
-                + '<div class="main"><div class="left">' + "".join(boxes) + "</div>"
-                + self.sidebar(base) + f'<div class="tagcloud"><h3>热门标签</h3>{cloud}</div></div>\n'
-                + '<div class="links">友情链接：<a href="http://www.example.com/">示例网站</a></div>' + self.foot())
-
-    def tag_page(self, i: int, base: str) -> str:
-        p = self.p
-        t = p.tags[i]
-        tagged = [a for a in p.newest if t in a.tags][:20]
-        items = "".join(f'<li><a href="{esc(self.art_url(a, base))}">{esc(a.title)}</a>'
-                        f"<span>{a.year}-{a.month:02d}-{a.day:02d}</span></li>" for a in tagged)
-        return (self.head(f"{t}_{self.cfg.site_name}") + self.top(base)
-                + f'<div class="main"><div class="taglist"><h2>标签：{esc(t)}</h2><ul>{items}</ul></div></div>\n'
-                + self.foot())
