@@ -39,12 +39,18 @@ def run_portal(seed: int, workdir: Path, *, crawl_args: tuple[str, ...] = (),
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     with serve(portal) as served:
         started = time.monotonic()
-        proc = crawl(served.url, db, *crawl_args, timeout=timeout)
+        try:
+            proc = crawl(served.url, db, *crawl_args, timeout=timeout)
+            code, stderr = proc.returncode, proc.stderr
+        except subprocess.TimeoutExpired as exc:
+            # A hung crawl is a result to report, not a crash of the sweep.
+            code = -1
+            stderr = f"timed out after {timeout:.0f} s; " + str(exc.stderr or "")[-1000:]
         elapsed = time.monotonic() - started
         requests = served.requests()
     report = check(truth, served.url, db, requests)
     report.crawl_seconds = elapsed
-    report.exit_code = proc.returncode
-    if proc.returncode != 0:
-        report.note("crawl stderr", proc.stderr[-1500:])
+    report.exit_code = code
+    if code != 0:
+        report.note("crawl stderr", stderr[-1500:])
     return report
