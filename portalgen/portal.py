@@ -226,6 +226,12 @@ class Portal:
         for name in sitemaps.files(self):
             self._add(name, Route("sitemap", name), "static")
 
+    @property
+    def crawlable_pages(self) -> int:
+        """HTML pages a complete crawl fetches: home, lists, articles and their pages, tags."""
+        kinds = ("home", "about", "article", "list", "tag")
+        return sum(1 for r in self.routes.values() if r.kind in kinds)
+
     def resolve(self, target: str) -> Route | None:
         """The route a request target reaches, following the scheme's router rules."""
         key = _hex_upper(target)

@@ -298,3 +298,10 @@ def test_checker_passes_a_perfect_corpus_and_names_each_kind_of_fault(tmp_path) 
     assert bad.body_why["first page only"] == 1
     assert bad.title_ok == 28 and bad.disallowed_fetched == 1 and bad.refetched == 1
     assert bad.dup_groups_ok == 1
+
+
+def test_crawlable_pages_counts_every_html_page_once() -> None:
+    portal = generate_portal(13, n_articles=40, multipage_share=0.3)
+    truth = portal.truth()
+    pages = sum(a.pages for a in truth.articles) + len(truth.list_urls)
+    assert portal.crawlable_pages == pages + 2 + len(portal.tags)  # home, about, tag pages
