@@ -230,7 +230,8 @@ class Portal:
     def crawlable_pages(self) -> int:
         """HTML pages a complete crawl fetches: home, lists, articles and their pages, tags."""
         kinds = ("home", "about", "article", "list", "tag")
-        return sum(1 for r in self.routes.values() if r.kind in kinds)
+        return sum(1 for target, r in self.routes.items()
+                   if r.kind in kinds and not target.startswith(self.scheme.disallow))
 
     def resolve(self, target: str) -> Route | None:
         """The route a request target reaches, following the scheme's router rules."""
