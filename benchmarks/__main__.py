@@ -5,8 +5,10 @@ The figures go to docs/benchmarks.md.
 (a) crawl throughput of `fanwen crawl` vs a bare Scrapy spider on a generated portal,
 peak RSS, the keyword stage; (b) per-stage cost per article; (c) near-duplicate
 detection time per document as the index grows; (d) jieba vs rjieba, rensa (ours) vs
-datasketch MinHash, LSH bands × rows recall. `--without COMMIT` adds to (a) the same crawl
-from the current tree minus COMMIT, against the same portal in the same run.
+datasketch MinHash, LSH bands × rows recall; (e) `fanwen crawl` on 100 fresh random
+generated portals (portalgen), checked against their ground truth, rates per family.
+`--without COMMIT` adds to (a) the same crawl from the current tree minus COMMIT, against
+the same portal in the same run.
 `make bench` runs this; it is not part of `make test`.
 """
 
@@ -32,6 +34,7 @@ FULL = {
     "seg_texts": 500,
     "lsh_docs": 800,
     "pairs": 3000,
+    "portal_seeds": 100,
 }
 QUICK = {
     "articles": 300,
@@ -41,6 +44,7 @@ QUICK = {
     "seg_texts": 100,
     "lsh_docs": 200,
     "pairs": 600,
+    "portal_seeds": 10,
 }
 NOTES_MARKER = "<!-- notes: hand-written below; kept when the numbers above are regenerated -->"
 RATIO_TARGET = 0.85
@@ -284,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         nargs="*",
-        choices=["crawl", "stages", "neardup", "libs"],
+        choices=["crawl", "stages", "neardup", "libs", "portals"],
         help="run only these sections",
     )
     parser.add_argument(
@@ -309,6 +313,9 @@ def main(argv: list[str] | None = None) -> int:
         help=f"markdown output (default {DEFAULT_OUT.relative_to(ROOT)}; "
         "--quick writes nowhere unless given)",
     )
+    parser.add_argument("--portal-seeds", type=int, help="random generated portals to crawl")
+    parser.add_argument("--portal-articles", type=int, help="articles per generated portal "
+                        "(default: each seed's own, 15–30)")
     args = parser.parse_args(argv)
     size = dict(QUICK if args.quick else FULL)
     if args.articles:
@@ -316,7 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.near_docs:
         size["near_docs"] = args.near_docs
         size["checkpoints"] = [args.near_docs // 10, args.near_docs // 2, args.near_docs]
-    only = set(args.only or ["crawl", "stages", "neardup", "libs"])
+    if args.portal_seeds:
+        size["portal_seeds"] = args.portal_seeds
+    only = set(args.only or ["crawl", "stages", "neardup", "libs", "portals"])
     info = machine()
     started = time.monotonic()
     lines = [
@@ -364,6 +373,10 @@ def main(argv: list[str] | None = None) -> int:
                 bench_minhash_and_lsh(texts[: size["lsh_docs"]], size["pairs"]),
             )
         )
+    if "portals" in only:
+        from benchmarks.portalsweep import bench_portals, section_portals
+
+        emit(section_portals(bench_portals(size["portal_seeds"], articles=args.portal_articles)))
     load = Path("/proc/loadavg").read_text().split(" ", 3)[:3]
     emit(
         [

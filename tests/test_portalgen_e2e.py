@@ -1,0 +1,97 @@
+"""End-to-end property test: the real `fanwen crawl` on 35 generated portals (fixed seeds).
+
+Each seed is a different randomised portal (family, URL scheme, charset, class names,
+trailer placement, list sizes, re-posts, sitemap …; see portalgen/config.py), 15–30
+articles, served on 127.0.0.1. The corpus is checked against the generator's ground
+truth at the targets of issue #11: every article stored exactly once, body exact on
+≥ 99.5 %, no trailer/navigation text in any body, title/date/source right on ≥ 99 %, no
+continuation page stored as an article, nothing robots-disallowed fetched, duplicates
+marked. Families the crawler does not handle yet are xfail (not strict) with the
+reason measured when the mark was set; flip them as the crawler is fixed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from portalgen.report import PortalReport, failure_classes, summarise
+from portalgen.runner import run_portal
+from portalgen.schemes import FAMILIES
+
+pytestmark = pytest.mark.slow
+
+SEEDS = range(1, 36)  # five portals per family
+# Measured on the crawler of main at 56bafac (2026-11-30), seeds 1–35; rerun with
+# `python -m portalgen check $(seq 1 35)`. Drop a family from XFAIL once it passes.
+XFAIL = {
+    "dede": "118/127 stored: article pages whose related list carries excerpts are classified as "
+            "lists (not stored); related list after the container appended to 11 bodies",
+    "phpcms": "0/113 stored: the crawler requests ?a=show&c=index&catid=…&m=content (re-sorted) "
+              "and the order-sensitive router answers 404 (185 404s)",
+    "empire": "92/103 stored: short article pages classified as lists; related/prev-next in 16 "
+              "bodies; continuation pages classified as non-article (bad_continuation); dynamic "
+              "lists re-sorted → 404",
+    "wordpress": "88/122 stored: /?p=N read as a page number of / (first_page = home, nothing "
+                 "stored on wp-plain); page-links pager not followed, 22 continuation pages "
+                 "stored as articles; related list in 24 bodies",
+    "zblog": "86/109 stored: article pages with related excerpt lists classified as lists; "
+             "related list after the container in 18 bodies",
+    "discuz": "42/129 stored: portal.php?mod=view&aid= re-sorted → 404; dl/dt list pages "
+              "classified as articles; category stored as 查看内容; related in 12 bodies",
+    "hand": "110/124 stored: sidebar lists taken as the list on thumbnail/table list pages, "
+            "so items of list pages ≥ 2 are never requested; related/prev-next in 20 bodies",
+}
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[int, PortalReport]]:
+    work = tmp_path_factory.mktemp("portals")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        done = dict(zip(SEEDS, pool.map(
+            lambda s: run_portal(s, work), SEEDS), strict=True))
+    print("\n".join(["", *summarise(list(done.values()), "family"), "",
+                     *summarise(list(done.values()), "scheme"), "",
+                     *failure_classes(list(done.values()))]))
+    yield done
+
+
+def _family_param(family: str) -> object:
+    if family in XFAIL:
+        return pytest.param(family, marks=pytest.mark.xfail(strict=False, reason=XFAIL[family]))
+    return family
+
+
+@pytest.mark.parametrize("family", [_family_param(f) for f in FAMILIES])
+def test_every_portal_of_the_family_meets_the_targets(
+    reports: dict[int, PortalReport], family: str
+) -> None:
+    reps = [r for r in reports.values() if r.family == family]
+    assert len(reps) == len(SEEDS) // len(FAMILIES)
+    assert all(r.articles >= 15 for r in reps)
+    problems = {f"seed {r.seed} ({r.scheme})": r.failures() for r in reps if not r.ok}
+    assert not problems, "\n".join(f"{k}: {'; '.join(v)}" for k, v in problems.items())
+
+
+@pytest.mark.xfail(strict=False, reason="0/24 stored: ?m=content&c=index&a=show… requested "
+                   "re-sorted → 404; GBK tag=%BD%CC%CA%A6 requested as "
+                   "a=lists&c=tag&m=content&tag=%EF%BF%BD%EF%BF%BD%CA%A6 → 404")
+def test_query_router_portal_with_gbk_tags_is_crawled_completely(tmp_path: Path) -> None:
+    rep = run_portal(101, tmp_path, scheme="phpcms-query", charset="gbk", n_articles=24)
+    assert rep.stored_once == rep.articles, rep.failures()
+    assert rep.not_found == 0, rep.examples.get("404")
+
+
+@pytest.mark.xfail(strict=False, reason="21/30 stored: the robots.txt Sitemap: line is never "
+                   "fetched, articles only on list pages 2–3 are never requested")
+def test_broken_pagination_with_complete_sitemap_stores_every_sitemap_article(
+    tmp_path: Path,
+) -> None:
+    rep = run_portal(102, tmp_path, family="dede", broken_pagination=True, sitemap="robots",
+                     n_articles=30, per_page=4, inside={b: False for b in
+                                                        ("trailers", "share", "tags",
+                                                         "prevnext", "related")})
+    assert rep.stored_once == rep.articles, rep.failures()
