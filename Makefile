@@ -21,7 +21,7 @@ demo: $(STAMP)
 	$(BIN)/fanwen demo --db data/demo.db
 
 test: $(STAMP)
-	$(BIN)/ruff check fanwen_crawler pipelines tests benchmarks evaluation
+	$(BIN)/ruff check fanwen_crawler pipelines tests benchmarks evaluation portalgen
 	$(BIN)/mypy  # files and settings: [tool.mypy] in pyproject.toml
 	bash scripts/install-browser.sh
 	bash scripts/install-redis.sh
