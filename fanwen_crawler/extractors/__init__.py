@@ -14,8 +14,17 @@ from collections.abc import Mapping
 
 from lxml import etree
 
-from fanwen_crawler.extractors import article, listing, pager, related
-from fanwen_crawler.extractors.blocks import best_run, extend_run, linearise, mark_records
+from fanwen_crawler.extractors import article, listing, pager, related, tuning
+from fanwen_crawler.extractors.blocks import (
+    Line,
+    best_run,
+    extend_run,
+    linearise,
+    mark_records,
+    opens_with_heading,
+    prose_chars,
+    split_items,
+)
 from fanwen_crawler.extractors.boilerplate import prune_tree
 from fanwen_crawler.extractors.classify import Evidence, classify
 from fanwen_crawler.extractors.dates import find_labelled_date, parse_date, parse_year_month
@@ -98,6 +107,29 @@ def _find_date(
         (ym for ym in map(parse_year_month, fallback) if ym), None)
 
 
+def _main_item(lines: list[Line], start: int, end: int, title_index: int) -> tuple[int, int]:
+    """The item of the best run that is the article: the one under the title.
+
+    A run can carry on past the story into the next stories of a feed, or from a post
+    into the next post. The block right under the title is the article when it holds
+    text; a much heavier block wins instead only when it has no title of its own (the
+    text after a summary box), never another story under its own heading.
+    """
+    limits = tuning.THRESHOLDS
+    items = split_items(lines, start, end, limits.container_jump)
+    if len(items) < 2:
+        return start, end
+    weights = [prose_chars(lines, max(a, title_index + 1), b) for a, b in items]
+    heaviest = max(range(len(items)), key=weights.__getitem__)
+    if title_index < 0:
+        return items[heaviest]
+    anchor = next((k for k, w in enumerate(weights) if w >= limits.anchor_min_chars), heaviest)
+    if heaviest != anchor and weights[heaviest] > 4 * weights[anchor] \
+            and not opens_with_heading(lines, *items[heaviest]):
+        return items[heaviest]
+    return items[anchor]
+
+
 def extract_html(html_text: str, url: str, profile: Profile | None = None) -> Page:
     """Extract one already-decoded page."""
     page_url = canonical_url(url)
@@ -121,6 +153,7 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None) -> Pa
     title, title_index = article.choose_title(head.title, head_meta_title(head), lines)
     meta_indices = article.meta_lines(lines, title_index)
     run_start, run_end = best_run(lines)
+    run_start, run_end = _main_item(lines, run_start, run_end, title_index)
     run_end = extend_run(lines, run_start, run_end)
     content = lines[run_start:run_end]
     position = {id(line): i for i, line in enumerate(lines)}
