@@ -46,7 +46,20 @@ CHROME_LINE = re.compile(
     r"本文已影响|相关热词搜索|相关推荐|推荐访问|猜你喜欢|相关文章|相关阅读|热门推荐|"
     r"返回顶部|返回首页|责任编辑|点击查看|点击下载|免费下载|下载文档|复制链接|©"
 )
-MORE_CHROME_LINE = re.compile(r"^更多.{0,20}(?:请关注|请访问|请点击|尽在|敬请关注)")
+MORE_CHROME_LINE = re.compile(r"^更多.{0,40}(?:请关注|请访问|请点击|尽在|敬请关注)")
+# Trailers and notices after a text: platform disclaimers, reprint and copyright notices,
+# licence footers, "以上就是…的全部内容" wrap-ups. A line carrying one is never the text.
+TRAILER_LINE = re.compile(
+    r"仅提供信息存储|观点仅代表作者|不代表本(?:站|网|平台|刊)|转载请注明|转载请保留|"
+    r"禁止(?:商业)?转载|未经(?:授权|许可).{0,8}(?:转载|使用)|反侵权公告|侵权.{0,6}联系.{0,6}删除|"
+    r"许可证编号|视听节目许可证|出版物经营许可证|违法和不良信息举报|"
+    r"^以上(?:就是|便是|是|为).{0,60}?(?:的)?(?:相关介绍|全部内容|相关内容|详细内容|介绍了)"
+)
+TRAILER_LINE_MAX_CHARS = 120
+# "【字体：大 中 小】", "字号：T|T", "[打印] [关闭]" rows.
+FONT_SIZE_ROW = re.compile(
+    r"字[体号]\s*[:：]?\s*[【\[]?\s*大\s*[】\]]?\s*[【\[]?\s*中\s*[】\]]?\s*[【\[]?\s*小"
+)
 LATIN_CHROME_LINE = re.compile(r"ICP\s*备|ICP证|Copyright|All\s+Rights\s+Reserved", re.IGNORECASE)
 # Every character that LATIN_CHROME_LINE can start at (İ and ı match i under IGNORECASE).
 LATIN_CHROME_START = re.compile("[IiCcAa\u0130\u0131]")
@@ -78,12 +91,15 @@ PAGER_ROW_FIRST = frozenset("第上下首尾末全共<>«»‹›.…前后")
 COMMENT_MARKER = re.compile(
     r"^(?:[【\[]?\s*(?:发表评论|网友评论|相关评论|最新评论|精彩评论|热门评论|评论区|我要评论|查看评论|"
     r"全部评论|读者评论|用户评论|文章评论|评论列表|发表留言|网友留言)"
-    r"|.{0,20}已有\s*\d+\s*(?:件|条|个|篇)?评论|共\s*\d+\s*条评论)"
+    r"|.{0,20}已有\s*\d+\s*(?:件|条|个|篇)?评论|共\s*\d+\s*条评论"
+    r"|(?:评论|留言|网友回复|读者留言)\s*(?:[(（]\s*\d+\s*[)）])?\s*[:：]?$)"
 )
 # Labels of link lists after an article; they end the body only when links follow.
 LIST_MARKER = re.compile(
     r"^[【\[]?\s*(?:相关文章|相关推荐|相关阅读|相关范文|相关报道|相关链接|相关新闻|推荐访问|推荐阅读|"
-    r"推荐文章|猜你喜欢|延伸阅读|热门文章|热门推荐|相关热词搜索|上一篇|下一篇)"
+    r"推荐文章|猜你喜欢|猜你感兴趣|延伸阅读|热门文章|热门推荐|相关热词搜索|上一篇|下一篇"
+    r"|相关[\u4e00-\u9fff]{1,4}\s*[:：]?\s*$|你可能(?:还|還)?(?:想看|喜欢|喜歡|感兴趣|感興趣)"
+    r"|为你推荐|為你推薦|推荐[\u4e00-\u9fff]{0,4}\s*[:：]?\s*$)"
 )
 END_MARKER_MAX_CHARS = 30
 # Rule lines: "------分隔线------", "＊＊＊＊", "——————".
@@ -193,6 +209,9 @@ def is_chrome_line(text: str) -> bool:
     if CHROME_LINE.search(text) or is_pager_row(text) or DECORATION_LINE.match(text):
         return True
     if text.startswith("更多") and MORE_CHROME_LINE.match(text):
+        return True
+    if len(text) <= TRAILER_LINE_MAX_CHARS and (TRAILER_LINE.search(text)
+                                                or FONT_SIZE_ROW.search(text)):
         return True
     start = LATIN_CHROME_START.search(text)
     if start is not None and LATIN_CHROME_LINE.search(text, start.start()):
