@@ -11,7 +11,12 @@ from __future__ import annotations
 import re
 
 from fanwen_crawler.extractors.blocks import Line
-from fanwen_crawler.extractors.boilerplate import is_chrome_line, is_end_marker, is_lead_in
+from fanwen_crawler.extractors.boilerplate import (
+    is_chrome_line,
+    is_end_marker,
+    is_lead_in,
+    is_trailer,
+)
 from fanwen_crawler.extractors.dates import DATE_TIME, parse_date
 from fanwen_crawler.extractors.text import (
     punctuation_count,
@@ -60,6 +65,9 @@ TEASER_ENDINGS = ("..", "…", "。。。")
 TEASER_MIN_CHARS = 10
 PROSE_MIN_CHARS = 30
 TITLE_REPEAT_WINDOW = 6
+WIDGET_MAX_CHARS = 12
+TABLE_CELLS = frozenset({"td", "th"})
+SENTENCE_MARKS = frozenset("，。；！？、,;!?")
 # Body text needed before a comment/related header may end the body.
 END_MIN_BODY_CHARS = 100
 
@@ -210,6 +218,8 @@ def body_paragraphs(
             links_follow = bool(line.anchors) or follower is None or follower.link_ratio >= 0.5
             if is_end_marker(text, links_follow and prose_after[n + 1] < chars * 0.2):
                 break
+            if is_trailer(text) and prose_after[n + 1] < chars:
+                break  # a disclaimer or reprint notice closes the text; comments may follow
         if id(line) in skip or line.link_ratio >= 0.5 or line.record:
             continue
         if is_chrome_line(text):
@@ -226,7 +236,37 @@ def body_paragraphs(
         if text:
             paragraphs.append((text, line))
             chars += len(text)
-    return _drop_teasers(paragraphs)
+    return trim_widgets(_drop_teasers(paragraphs))
+
+
+def _is_widget(text: str) -> bool:
+    """A short label with no sentence punctuation: a button, a player control, a counter."""
+    return visible_length(text) <= WIDGET_MAX_CHARS and not any(ch in SENTENCE_MARKS for ch in text)
+
+
+def _stray_widget(paragraph: tuple[str, Line], parent: object) -> bool:
+    owner = paragraph[1].owner
+    return _is_widget(paragraph[0]) and owner.getparent() is not parent \
+        and owner.tag not in TABLE_CELLS  # a table's cells are data, however short
+
+
+def trim_widgets(paragraphs: list[tuple[str, Line]]) -> list[tuple[str, Line]]:
+    """Drop widget labels before the first and after the last sentence of the text.
+
+    A player's 倍速/高清/00:00, 关注, 微信扫码分享, 来自福建 around a text sit in boxes of
+    their own; a letter's closing date and signature sit beside its paragraphs, so a label
+    in the same container as the nearest sentence stays.
+    """
+    marks = [n for n, (text, _) in enumerate(paragraphs)
+             if visible_length(text) >= WIDGET_MAX_CHARS and punctuation_count(text) >= 1]
+    if not marks:
+        return paragraphs
+    first, last = marks[0], marks[-1]
+    head_parent = paragraphs[first][1].owner.getparent()
+    tail_parent = paragraphs[last][1].owner.getparent()
+    head = [p for p in paragraphs[:first] if not _stray_widget(p, head_parent)]
+    tail = [p for p in paragraphs[last + 1:] if not _stray_widget(p, tail_parent)]
+    return head + paragraphs[first:last + 1] + tail
 
 
 def _drop_teasers(paragraphs: list[tuple[str, Line]]) -> list[tuple[str, Line]]:

@@ -226,6 +226,11 @@ def is_end_marker(text: str, next_is_links: bool) -> bool:
     return bool(COMMENT_MARKER.match(text)) or (next_is_links and bool(LIST_MARKER.match(text)))
 
 
+def is_trailer(text: str) -> bool:
+    """A platform disclaimer, reprint/licence notice or wrap-up that closes a text."""
+    return len(text) <= TRAILER_LINE_MAX_CHARS and TRAILER_LINE.search(text) is not None
+
+
 def is_lead_in(text: str) -> bool:
     """True for an editorial lead-in such as "下面是小编为大家整理的…，供大家参考。"."""
     return len(text) <= 200 and bool(LEAD_IN.search(text))
