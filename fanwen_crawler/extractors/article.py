@@ -13,6 +13,7 @@ import re
 from fanwen_crawler.extractors.blocks import Line
 from fanwen_crawler.extractors.boilerplate import (
     is_chrome_line,
+    is_comment_row,
     is_end_marker,
     is_lead_in,
     is_trailer,
@@ -218,6 +219,8 @@ def body_paragraphs(
             links_follow = bool(line.anchors) or follower is None or follower.link_ratio >= 0.5
             if is_end_marker(text, links_follow and prose_after[n + 1] < chars * 0.2):
                 break
+            if line.anchors and is_comment_row(text):
+                break  # the post's "发表评论" row: what follows is comments or other posts
             if is_trailer(text) and prose_after[n + 1] < chars:
                 break  # a disclaimer or reprint notice closes the text; comments may follow
         if id(line) in skip or line.link_ratio >= 0.5 or line.record:

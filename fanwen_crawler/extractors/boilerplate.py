@@ -102,6 +102,9 @@ LIST_MARKER = re.compile(
     r"|为你推荐|為你推薦|推荐[\u4e00-\u9fff]{0,4}\s*[:：]?\s*$)"
 )
 END_MARKER_MAX_CHARS = 30
+# A post's footer row offering comments: "由某某张贴 @ 2005-03-21 (359) 共 3 篇评论 发表评论".
+COMMENT_ROW = re.compile(r"发表评论|我要评论|\d+\s*(?:篇|条|则)评论|评论\s*[(（]\s*\d+\s*[)）]")
+COMMENT_ROW_MAX_CHARS = 80
 # Rule lines: "------分隔线------", "＊＊＊＊", "——————".
 DECORATION_LINE = re.compile(r"^[\W_]*(?:分隔线|分割线)?[\W_]*$")
 NEXT_PAGE_TEXT = re.compile(r"^(?:下一页|下页|后一页|next|›|»|>|>>)$", re.IGNORECASE)
@@ -224,6 +227,11 @@ def is_end_marker(text: str, next_is_links: bool) -> bool:
     if len(text) > END_MARKER_MAX_CHARS:
         return False
     return bool(COMMENT_MARKER.match(text)) or (next_is_links and bool(LIST_MARKER.match(text)))
+
+
+def is_comment_row(text: str) -> bool:
+    """A post's footer row that offers comments (发表评论, 共 3 篇评论): the post ends there."""
+    return len(text) <= COMMENT_ROW_MAX_CHARS and COMMENT_ROW.search(text) is not None
 
 
 def is_trailer(text: str) -> bool:
