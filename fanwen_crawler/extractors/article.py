@@ -66,6 +66,10 @@ TEASER_ENDINGS = ("..", "…", "。。。")
 TEASER_MIN_CHARS = 10
 PROSE_MIN_CHARS = 30
 TITLE_REPEAT_WINDOW = 6
+MIN_H1_CHARS = 4
+# A <title> whose article part is empty: "-站名", "_站名", "| 站名".
+EMPTY_TITLE_PART = re.compile(r"^\s*(?:_|\||｜|-|——|–|—|::)")
+TITLE_META_WINDOW = 3
 WIDGET_MAX_CHARS = 12
 TABLE_CELLS = frozenset({"td", "th"})
 SENTENCE_MARKS = frozenset("，。；！？、,;!?")
@@ -108,16 +112,30 @@ def choose_title(
             i, line = max(same, key=lambda item: visible_length(item[1].text))
             return line.text, i
     fallback = strip_site_suffix(meta_title or doc_title) if (meta_title or doc_title) else None
+    h1 = [(i, ln) for i, ln in candidates if ln.heading == "h1" and ln.size >= MIN_H1_CHARS]
+    if h1 and (not fallback or not title_key(fallback)
+               or EMPTY_TITLE_PART.match(meta_title or doc_title or "")):
+        return h1[0][1].text, h1[0][0]  # "-站名": the <title> names only the site
     if fallback:
         fallback_key = title_key(fallback)
-        for i, line in enumerate(lines):
-            if line.size <= 120 and keys_match(title_key(line.text), fallback_key):
-                return line.text, i
+        found = [i for i, line in enumerate(lines)
+                 if line.size <= 120 and keys_match(title_key(line.text), fallback_key)]
+        if found:
+            # The title shown over the text has its date line under it; a masthead copy
+            # or a print header of the same words has none.
+            stamped = [i for i in found
+                       if lines[i].link_ratio < 0.5 and _date_line_follows(lines, i)]
+            i = (stamped or found)[0]
+            return lines[i].text, i
         return fallback, -1
-    h1 = [(i, ln) for i, ln in candidates if ln.heading == "h1"]
     if h1:
         return h1[0][1].text, h1[0][0]
     return None, -1
+
+
+def _date_line_follows(lines: list[Line], index: int) -> bool:
+    return any(ln.link_ratio < 0.5 and is_meta_line(ln.text) and DATE_TIME.search(ln.text)
+               for ln in lines[index + 1: index + 1 + TITLE_META_WINDOW])
 
 
 def breaks_off(text: str) -> bool:

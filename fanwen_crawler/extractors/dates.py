@@ -77,7 +77,9 @@ PUBLISH_BEFORE = re.compile(
 )
 PUBLISH_AFTER = re.compile(r"^\s*(?:更新|发布|发表)(?!\s*(?:日期|时间|[:：]))")
 # Labels of dates that are not the page's publication: 成文日期, 印发日期, 施行日期 …
-OTHER_DATE_LABEL = re.compile(r"(?:成文|印发|施行|实施|生效|截止|有效|出生|开始|结束)\s*(?:日期|时间)")
+OTHER_DATE_LABEL = re.compile(
+    r"(?:成文|印发|施行|实施|生效|截止|有效|出生|开始|结束)\s*(?:日期|时间)"
+)
 PUBLISH_CONTEXT = 12
 # A sentence of text, not a stamp: its dates are what the text is about.
 SENTENCE_END = re.compile("[。！？]")
