@@ -174,6 +174,10 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None) -> Pa
     elsewhere = [ln.text for ln in lines[max(0, content_start - DATE_SEARCH_LINES): content_start]]
     elsewhere += [ln.text for ln in lines[content_end + 1: content_end + DATE_SEARCH_LINES]]
     elsewhere += [ln.text for ln in content[:3]] + [ln.text for ln in content[-3:]]
+    last = position.get(id(paragraphs[-1][1]), -1) if paragraphs else -1
+    if content_start <= last < content_end:  # the text ended before its block: a post's
+        # footer stamp (发表于 …) sits right under its last paragraph
+        elsewhere += [ln.text for ln in lines[last + 1: last + DATE_SEARCH_LINES]]
     date = _find_date(near_title, head.date_values, elsewhere)
     if "published" in over.texts:
         date = parse_date(over.texts["published"]) or date
