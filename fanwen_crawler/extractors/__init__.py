@@ -57,6 +57,7 @@ PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=Fal
 UTF8_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False,
                                default_doctype=False, encoding="utf-8")
 DATE_SEARCH_LINES = 8
+STAMP_LINE_MAX_CHARS = 80
 
 
 class ExtractionError(Exception):
@@ -171,13 +172,11 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None) -> Pa
     near_title = [lines[i].text for i in meta_indices]
     if title_index >= 0:
         near_title += [ln.text for ln in lines[title_index + 1: title_index + DATE_SEARCH_LINES]]
+    # Away from the title, in reading order: above the text, the text's own stamp lines
+    # (a post's 发布时间 footer comes before its replies'), below the text.
     elsewhere = [ln.text for ln in lines[max(0, content_start - DATE_SEARCH_LINES): content_start]]
+    elsewhere += [ln.text for ln in content if ln.size <= STAMP_LINE_MAX_CHARS]
     elsewhere += [ln.text for ln in lines[content_end + 1: content_end + DATE_SEARCH_LINES]]
-    elsewhere += [ln.text for ln in content[:3]] + [ln.text for ln in content[-3:]]
-    last = position.get(id(paragraphs[-1][1]), -1) if paragraphs else -1
-    if content_start <= last < content_end:  # the text ended before its block: a post's
-        # footer stamp (发表于 …) sits right under its last paragraph
-        elsewhere += [ln.text for ln in lines[last + 1: last + DATE_SEARCH_LINES]]
     date = _find_date(near_title, head.date_values, elsewhere)
     if "published" in over.texts:
         date = parse_date(over.texts["published"]) or date
