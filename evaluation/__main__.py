@@ -44,6 +44,13 @@ def real_report(adapters: list, *, quiet: bool, cv: bool) -> str:
         out += "\nOur 10 lowest real pages (credit-neutral body F1):\n\n"
         for r in worst_pages(results):
             out += f"- {r.scores['f1']:.3f} {r.page.dataset}/{r.page.page_id} ({r.page.kind})\n"
+    if any(a.name == "ours" for a in adapters):
+        from evaluation.density import compare
+        from evaluation.density import render as render_density
+
+        out += ("\n### Content model: node-density scoring vs ours (article pages)\n\n"
+                "Both feed the same structural body rules; see evaluation/density.py.\n\n"
+                + render_density(compare(pages)))
     if cv:
         from evaluation.cv import render_cv, site_cv
 
