@@ -149,3 +149,20 @@ def test_player_and_button_labels_around_the_text_are_trimmed() -> None:
     )
     page = extract_html(html, URL)
     assert page.paragraphs == [STORY, STORY]
+
+
+@pytest.mark.parametrize("heading", ["相关作文：", "相关合同", "推荐"])
+def test_related_block_under_any_related_heading(heading: str) -> None:
+    links = "".join(f"<li><a href='/zuowen/{n}.html'>关于春天的作文第{n}篇范文</a></li>"
+                    for n in range(1, 5))
+    html = (
+        "<html><head><title>日本企业五月信心保持稳定</title></head><body><div class='p'>"
+        "<h1>日本企业五月信心保持稳定</h1><div class='m'>2024-05-22 08:21</div>"
+        f"<div class='c'><p>{STORY}</p><p>{STORY}</p></div></div>"
+        f"<div class='rel'><div class='rel-h'>{heading}</div><ul>{links}</ul></div>"
+        "</body></html>"
+    )
+    page = extract_html(html, URL)
+    assert [link.url.rsplit("/", 1)[-1] for link in page.related] == \
+        [f"{n}.html" for n in range(1, 5)]
+    assert heading.rstrip("：") not in page.body

@@ -25,7 +25,9 @@ TAG_LABEL = re.compile(
 RELATED_LABEL = re.compile(
     r"(?:相关文章|相关推荐|相关阅读|相关范文|相关内容|相关链接|推荐访问|推荐阅读|推荐文章|猜你喜欢|"
     r"相关信息|相关资料|相关文档|同类推荐|延伸阅读|你可能(?:也)?(?:喜欢|感兴趣)|您可能(?:也)?(?:喜欢|感兴趣)|"
-    r"精彩推荐|热门推荐|相关资讯|相关新闻|同类文章)"
+    r"精彩推荐|热门推荐|相关资讯|相关新闻|同类文章|猜你感兴趣|为你推荐|你可能(?:还|還)想看"
+    r"|^\s*[【\[]?\s*相关[\u4e00-\u9fff]{1,4}\s*[】\]]?\s*[:：]?\s*$"  # 相关作文： 相关合同
+    r"|^\s*[【\[]?\s*推荐[\u4e00-\u9fff]{0,4}\s*[】\]]?\s*[:：]?\s*$)"
 )
 # Every character TAG_LABEL can start with (a cheap test before the match on every line).
 TAG_LABEL_FIRST = frozenset("相热Tt标关本文")
