@@ -166,3 +166,11 @@ def test_related_block_under_any_related_heading(heading: str) -> None:
     assert [link.url.rsplit("/", 1)[-1] for link in page.related] == \
         [f"{n}.html" for n in range(1, 5)]
     assert heading.rstrip("：") not in page.body
+
+
+def test_unlabelled_source_beside_the_date() -> None:
+    from fanwen_crawler.extractors.article import source_and_author
+
+    assert source_and_author(["2022-01-20 16:31 光明网"]) == ("光明网", None)
+    assert source_and_author(["2022-01-20 来源：新华社"]) == ("新华社", None)
+    assert source_and_author(["发布时间：2022-01-20 点击：35"]) == (None, None)

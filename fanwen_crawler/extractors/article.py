@@ -49,6 +49,13 @@ VALUE_END = (rf"(?=\s*(?:{STOP_LABELS})\s*[:：]|\s*(?:{ALWAYS_STOP})|\s+(?:{STO
              r"|\s+[^\s:：]{1,5}[:：]|\s{2,}|\s*[|丨｜·•]|\s*(?:19|20)\d\d[-/年]|$)")
 SOURCE_VALUE = re.compile(rf"(?:来源|出处|稿源|来自)\s*[:：]\s*(.+?){VALUE_END}")
 AUTHOR_VALUE = re.compile(rf"(?:作\s*者|撰\s*稿|撰\s*文|文\s*/)\s*[:：]?\s*(.+?){VALUE_END}")
+# A publisher named without a label right beside the stamp: "2022-01-20 16:31 光明网".
+UNLABELLED_SOURCE = re.compile(
+    r"(?:19|20)\d\d\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?"
+    r"(?:\s*\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?\s+"
+    r"([\u4e00-\u9fff]{1,10}(?:网|报|社|台|刊|在线|新闻|频道|客户端|日报|晚报|时报))"
+    r"(?=\s|$|[|丨｜·•])"
+)
 # Who put the page up: the author when the page names no 作者.
 EDITOR_VALUE = re.compile(rf"(?<!责任)(?:编辑|发布者|发布人)\s*[:：]\s*(.+?){VALUE_END}")
 LEAD_IN_WINDOW = 4
@@ -179,6 +186,11 @@ def source_and_author(texts: list[str]) -> tuple[str | None, str | None]:
             source = match.group(1).strip(" :：,，") or None
         if author is None and (match := AUTHOR_VALUE.search(text)):
             author = match.group(1).strip(" :：,，") or None
+    if source is None:
+        for text in texts:
+            if match := UNLABELLED_SOURCE.search(text):
+                source = match.group(1)
+                break
     if author is None:
         for text in texts:
             if match := EDITOR_VALUE.search(text):
