@@ -174,3 +174,14 @@ def test_unlabelled_source_beside_the_date() -> None:
     assert source_and_author(["2022-01-20 16:31 光明网"]) == ("光明网", None)
     assert source_and_author(["2022-01-20 来源：新华社"]) == ("新华社", None)
     assert source_and_author(["发布时间：2022-01-20 点击：35"]) == (None, None)
+
+
+def test_hash_routed_page_of_a_single_page_app_is_not_the_home_page() -> None:
+    html = (
+        "<html><head><title>泡泡详情</title></head><body><div class='p'>"
+        "<h1>泡泡详情</h1><div class='m'>发布于 2023-07-06 23:12</div>"
+        f"<div class='c'><p>{STORY}</p><p>{STORY}</p></div></div></body></html>"
+    )
+    routed = extract_html(html, "https://www.example-sns.cn/#/post?id=1080035365")
+    assert routed.page_type == "article"
+    assert extract_html(html, "https://www.example-sns.cn/").page_type == "other"

@@ -57,6 +57,7 @@ PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=Fal
 UTF8_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False,
                                default_doctype=False, encoding="utf-8")
 DATE_SEARCH_LINES = 8
+HASH_ROUTE = re.compile(r"#!?/[^#]*[/?=]")
 STAMP_LINE_MAX_CHARS = 80
 
 
@@ -198,6 +199,7 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None) -> Pa
         content_article_links=listing.article_links_in(content, by_el, page_url),
         title=title or head.title,
         teasers=sum(1 for t in texts if article.breaks_off(t)),
+        hash_route=bool(HASH_ROUTE.search(url)),
         list_group=lambda: (len(measure_list()[0]), measure_list()[1] is not None),
     )
     page_type = classify(evidence, profile)
