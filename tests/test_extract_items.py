@@ -7,6 +7,7 @@ container ends, what a trailer says), never keyed to a site.
 from __future__ import annotations
 
 import pytest
+from lxml import etree
 
 from fanwen_crawler.extractors import extract_html
 from fanwen_crawler.extractors.boilerplate import is_chrome_line, is_end_marker, is_trailer
@@ -185,3 +186,27 @@ def test_hash_routed_page_of_a_single_page_app_is_not_the_home_page() -> None:
     routed = extract_html(html, "https://www.example-sns.cn/#/post?id=1080035365")
     assert routed.page_type == "article"
     assert extract_html(html, "https://www.example-sns.cn/").page_type == "other"
+
+
+def test_comment_section_longer_than_the_text_is_never_the_body() -> None:
+    comments = "".join(
+        f"<h4># re: 入住博客 2004-12-27 12:{n:02d} user{n}</h4>"
+        f"<p>{'拜读了你翻译的书，很不错，期待你的新作早日出版，我们都会去买来认真学习。' * 3}</p>"
+        for n in range(12))
+    html = (
+        "<html><head><title>博客</title></head><body><div class='side'><ul>"
+        "<li><a href='/a/1'>2005年3月 (1)</a></li></ul></div>"
+        f"<div class='post'><h2><a href='/p/1'>很高兴入住博客堂</a></h2><p>{STORY}</p>"
+        f"<p class='pf'>发表于 2004年12月27日 12:40</p></div>"
+        f"<div class='fb'><h3>评论</h3>{comments}</div></body></html>"
+    )
+    page = extract_html(html, "https://blog.example-boke.cn/p/1.html")
+    assert page.body == STORY
+
+
+def test_player_controls_are_not_prose() -> None:
+    from fanwen_crawler.extractors.blocks import Line, line_score
+
+    el = etree.Element("li")
+    assert all(line_score(Line(t, el, 0)) < 0 for t in ("2.0X", "1.75X", "00:00/01:45"))
+    assert line_score(Line("他说，这是真的。", el, 0)) > 0

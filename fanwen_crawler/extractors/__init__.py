@@ -20,6 +20,7 @@ from fanwen_crawler.extractors.blocks import (
     best_run,
     extend_run,
     linearise,
+    mark_comment_sections,
     mark_records,
     opens_with_heading,
     prose_chars,
@@ -148,6 +149,7 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None) -> Pa
     records = find_records(body_el, time_candidates)
     if records:
         mark_records(lines, records)
+    mark_comment_sections(lines)
     links = collect_links(body_el, page_url)
     by_el: dict[object, PageLink] = {link.el: link for link in links}
     over = apply_selectors(root, profile.selectors if profile else {}, by_el, page_url)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from fanwen_crawler.extractors.boilerplate import is_comment_heading
 from fanwen_crawler.extractors.text import clean_text, punctuation_count, visible_length
 
 BLOCK_TAGS = frozenset({
@@ -41,6 +42,8 @@ LINE_COST = 5.0
 TRAILING_LINE_MAX_CHARS = 30
 TIME_TEXT_MAX_CHARS = 40
 LINKED_TITLE_MIN_CHARS = 12
+COMMENT_HEADING_MAX_CHARS = 20
+PROSE_MARK = re.compile(r"[，。；：！？、]|[,.;:!?](?=\s|$)")
 SENTENCE_MIN_CHARS = 20
 TITLE_MAX_CHARS = 40
 TITLE_MIN_CHARS = 8
@@ -62,6 +65,7 @@ class Line:
     size: int = -1
     """Visible length of `text` (computed once; every density measure uses it)."""
     _punctuation: int = field(default=-1, init=False, repr=False, compare=False)
+    _marks: int = field(default=-1, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.size < 0:
@@ -77,6 +81,14 @@ class Line:
         if self._punctuation < 0:
             self._punctuation = punctuation_count(self.text)
         return self._punctuation
+
+    @property
+    def marks(self) -> int:
+        """Punctuation that ends or joins clauses: Chinese marks, and ASCII ones followed by a
+        space or the end. "2.0X", "18,652.59", "00:00" and "www.a.com" have none."""
+        if self._marks < 0:
+            self._marks = len(PROSE_MARK.findall(self.text)) if self.punctuation else 0
+        return self._marks
 
 
 def linearise(
@@ -170,6 +182,26 @@ def linearise(
     return _join_label_cells(lines)
 
 
+def mark_comment_sections(lines: list[Line]) -> None:
+    """Flag the lines of a comment section: everything after a comment heading (评论,
+    网友评论, 发表评论 …) inside the heading's own box. Comments are never the text,
+    however long they run, and a text never lies under such a heading."""
+    for i, line in enumerate(lines):
+        if line.size > COMMENT_HEADING_MAX_CHARS or line.link_ratio >= LINK_LINE_RATIO \
+                or not is_comment_heading(line.text):
+            continue
+        box = line.owner.getparent()
+        if box is None or box.tag in ("body", "html"):
+            continue
+        for later in lines[i + 1:]:
+            node: etree._Element | None = later.owner
+            while node is not None and node is not box:
+                node = node.getparent()
+            if node is None:
+                break
+            later.record = True
+
+
 def mark_records(lines: list[Line], records: set[etree._Element]) -> None:
     """Flag the lines whose block lies inside one of `records`."""
     inside: dict[etree._Element, bool] = {}
@@ -225,7 +257,7 @@ def line_score(line: Line) -> float:
     if line.link_ratio >= LINK_LINE_RATIO:
         return -LINK_PENALTY * line.link_chars - LINE_COST
     plain = size - line.link_chars
-    if line.punctuation == 0:
+    if line.marks == 0:
         return plain * SHORT_PLAIN_PENALTY - LINE_COST - line.link_chars
     return plain - LINK_PENALTY * line.link_chars
 

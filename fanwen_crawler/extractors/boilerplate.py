@@ -243,6 +243,11 @@ def is_end_marker(text: str, next_is_links: bool) -> bool:
     return bool(COMMENT_MARKER.match(text)) or (next_is_links and bool(LIST_MARKER.match(text)))
 
 
+def is_comment_heading(text: str) -> bool:
+    """A short line that opens a comment section (评论, 网友评论, 共 12 条评论 …)."""
+    return len(text) <= END_MARKER_MAX_CHARS and COMMENT_MARKER.match(text) is not None
+
+
 def is_comment_row(text: str) -> bool:
     """A post's footer row that offers comments (发表评论, 共 3 篇评论): the post ends there."""
     return len(text) <= COMMENT_ROW_MAX_CHARS and COMMENT_ROW.search(text) is not None
