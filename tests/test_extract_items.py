@@ -210,3 +210,13 @@ def test_player_controls_are_not_prose() -> None:
     el = etree.Element("li")
     assert all(line_score(Line(t, el, 0)) < 0 for t in ("2.0X", "1.75X", "00:00/01:45"))
     assert line_score(Line("他说，这是真的。", el, 0)) > 0
+
+
+def test_text_above_a_title_repeated_under_it_is_kept() -> None:
+    html = (
+        "<html><head><title>播客热潮迅速蔓延 - 多维博客</title></head><body><table><tr><td>"
+        f"<p>{STORY}</p><p>{STORY}</p><p>{STORY}</p>"
+        "<h3>播客热潮迅速蔓延</h3><p>好文，写得很实在，值得一读再读。</p></td></tr></table></body></html>"
+    )
+    page = extract_html(html, "https://blog.example-boke.cn/p/1700.html")
+    assert page.paragraphs[:3] == [STORY, STORY, STORY]

@@ -19,6 +19,7 @@ from fanwen_crawler.extractors.blocks import (
     Line,
     best_run,
     extend_run,
+    is_sentence_line,
     linearise,
     mark_comment_sections,
     mark_records,
@@ -58,6 +59,7 @@ PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=Fal
 UTF8_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False,
                                default_doctype=False, encoding="utf-8")
 DATE_SEARCH_LINES = 8
+TITLE_CUT_MAX_CHARS = 200
 HASH_ROUTE = re.compile(r"#!?/[^#]*[/?=]")
 STAMP_LINE_MAX_CHARS = 80
 
@@ -162,7 +164,13 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None) -> Pa
     content = lines[run_start:run_end]
     position = {id(line): i for i, line in enumerate(lines)}
     if title_index >= 0 and any(position[id(ln)] > title_index for ln in content):
-        content = [ln for ln in content if position[id(ln)] > title_index]
+        after = [ln for ln in content if position[id(ln)] > title_index]
+        # What the title cuts off is weighed first: sentences above a title repeated under
+        # the text (or inside it) are the text, not the masthead.
+        above = sum(ln.size for ln in content if position[id(ln)] < title_index
+                    and is_sentence_line(ln))
+        if above < max(TITLE_CUT_MAX_CHARS, sum(ln.size for ln in after if is_sentence_line(ln))):
+            content = after
     crumbs = article.breadcrumb(lines, title_index)
     skip = {id(lines[i]) for i in meta_indices}
     body_lines = over.body_lines if over.body_lines is not None else content
