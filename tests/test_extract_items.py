@@ -220,3 +220,15 @@ def test_text_above_a_title_repeated_under_it_is_kept() -> None:
     )
     page = extract_html(html, "https://blog.example-boke.cn/p/1700.html")
     assert page.paragraphs[:3] == [STORY, STORY, STORY]
+
+
+def test_lead_above_a_table_of_contents_stays_with_the_text() -> None:
+    toc = "".join(f"<li><a href='#s{n}'>{n} 第{n}节</a></li>" for n in range(1, 40))
+    html = (
+        "<html><head><title>某某条目 - 百科</title></head><body><h1>某某条目</h1>"
+        f"<div class='body-text'><p>{STORY}</p><div class='toc'><ul>{toc}</ul></div>"
+        f"<h2>简介</h2><p>{STORY[::-1]}</p><p>{STORY}</p></div></body></html>"
+    )
+    page = extract_html(html, "https://wiki.example-baike.cn/wiki/1")
+    assert page.paragraphs[0] == STORY
+    assert "第1节" not in page.body

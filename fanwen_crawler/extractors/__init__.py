@@ -18,6 +18,7 @@ from fanwen_crawler.extractors import article, listing, pager, related, tuning
 from fanwen_crawler.extractors.blocks import (
     Line,
     best_run,
+    extend_back,
     extend_run,
     is_sentence_line,
     linearise,
@@ -160,6 +161,7 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None) -> Pa
     meta_indices = article.meta_lines(lines, title_index)
     run_start, run_end = best_run(lines)
     run_start, run_end = _main_item(lines, run_start, run_end, title_index)
+    run_start = extend_back(lines, run_start, run_end)
     run_end = extend_run(lines, run_start, run_end)
     content = lines[run_start:run_end]
     position = {id(line): i for i, line in enumerate(lines)}

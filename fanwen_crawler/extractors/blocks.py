@@ -42,6 +42,7 @@ LINE_COST = 5.0
 TRAILING_LINE_MAX_CHARS = 30
 TIME_TEXT_MAX_CHARS = 40
 LINKED_TITLE_MIN_CHARS = 12
+BACK_LINES = 120
 COMMENT_HEADING_MAX_CHARS = 20
 PROSE_MARK = re.compile(r"[，。；：！？、]|[,.;:!?](?=\s|$)")
 SENTENCE_MIN_CHARS = 20
@@ -292,6 +293,38 @@ def extend_run(lines: list[Line], start: int, end: int) -> int:
             break
         end += 1
     return end
+
+
+def extend_back(lines: list[Line], start: int, end: int) -> int:
+    """Move `start` back over sentences in the text's own container.
+
+    A link box inside an article (a wiki's table of contents, a floated "相关" box) can
+    cost more than the lead paragraph above it gains, so Kadane starts below the box.
+    Sentence lines above it whose block is a child of the same container as most of
+    the run's sentences are the same text; the box's own lines stay out of the body
+    (they are links).
+    """
+    parents: dict[etree._Element, int] = {}
+    for line in lines[start:end]:
+        if is_sentence_line(line):
+            parent = line.owner.getparent()
+            if parent is not None:
+                parents[parent] = parents.get(parent, 0) + line.size
+    if not parents:
+        return start
+    box = max(parents, key=parents.__getitem__)
+    if box.tag in ("body", "html"):
+        return start
+    new_start = start
+    for i in range(start - 1, max(-1, start - 1 - BACK_LINES), -1):
+        node: etree._Element | None = lines[i].owner
+        while node is not None and node is not box:
+            node = node.getparent()
+        if node is None:
+            break
+        if lines[i].owner.getparent() is box and is_sentence_line(lines[i]):
+            new_start = i
+    return new_start
 
 
 def _depth(el: etree._Element, cache: dict[etree._Element, int]) -> int:
