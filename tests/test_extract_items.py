@@ -232,3 +232,13 @@ def test_lead_above_a_table_of_contents_stays_with_the_text() -> None:
     page = extract_html(html, "https://wiki.example-baike.cn/wiki/1")
     assert page.paragraphs[0] == STORY
     assert "第1节" not in page.body
+
+
+def test_wiki_section_edit_links_are_not_text() -> None:
+    html = (
+        "<html><head><title>某某条目 - 百科</title></head><body><h1>某某条目</h1>"
+        f"<div class='body-text'><p>{STORY}</p><h2>历史沿革<span>[<a href='/e'>编辑</a>]</span>"
+        f"</h2><p>{STORY}</p></div></body></html>"
+    )
+    page = extract_html(html, "https://wiki.example-baike.cn/wiki/2")
+    assert page.paragraphs == [STORY, "历史沿革", STORY]

@@ -78,6 +78,7 @@ MIN_H1_CHARS = 4
 EMPTY_TITLE_PART = re.compile(r"^\s*(?:_|\||｜|-|——|–|—|::)")
 TITLE_META_WINDOW = 3
 WIDGET_MAX_CHARS = 12
+EDIT_LINK = re.compile(r"\s*\[\s*(?:编辑|编辑源代码|編輯|修改|edit|edit source)\s*\]$", re.I)
 TABLE_CELLS = frozenset({"td", "th"})
 SENTENCE_MARKS = frozenset("，。；！？、,;!?")
 # Body text needed before a comment/related header may end the body.
@@ -265,6 +266,8 @@ def body_paragraphs(
         if len(paragraphs) < LEAD_IN_WINDOW and is_meta_line(text) and parse_date(text) \
                 and not NUMBERED_ITEM.match(text):
             continue
+        if line.heading and text.endswith("]"):
+            text = EDIT_LINK.sub("", text)  # a wiki heading's "[编辑]" section-edit link
         text = remove_watermarks(text).strip()
         if text:
             paragraphs.append((text, line))
