@@ -242,3 +242,21 @@ def test_wiki_section_edit_links_are_not_text() -> None:
     )
     page = extract_html(html, "https://wiki.example-baike.cn/wiki/2")
     assert page.paragraphs == [STORY, "历史沿革", STORY]
+
+
+def test_short_post_under_the_title_is_not_cut_off_by_a_button_row() -> None:
+    post = "发现个端到端加密的聊天和文件共享工具，开源的，大家可以试试"
+    buttons = "".join(f"<div class='opt'>{label}</div>"
+                      for label in ("0", "19", "0", "0", "评论数", "默认", "最新", "分享",
+                                    "收藏", "举报", "点赞", "关注", "更多", "复制"))
+    replies = "".join(f"<div class='rp'><div class='who'>user{n}</div><div class='txt'>{t}</div>"
+                      f"</div>" for n, t in enumerate(REPLIES))
+    html = (
+        "<html><head><title>泡泡详情 | 微社区</title></head><body><div class='card'>"
+        f"<h2>泡泡详情</h2><div class='thing'><div class='content'>{post}</div>"
+        f"<div class='actions'>{buttons}</div></div><div class='replies'>{replies}</div>"
+        "</div></body></html>"
+    )
+    page = extract_html(html, "https://www.example-sns.cn/#/post?id=1080035365")
+    assert page.paragraphs[0] == post
+    assert REPLIES[0] in page.body

@@ -20,7 +20,9 @@ from fanwen_crawler.extractors.blocks import (
     best_run,
     extend_back,
     extend_run,
+    is_heading_like,
     is_sentence_line,
+    line_score,
     linearise,
     mark_comment_sections,
     mark_records,
@@ -61,6 +63,8 @@ UTF8_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, collect_id
                                default_doctype=False, encoding="utf-8")
 DATE_SEARCH_LINES = 8
 TITLE_CUT_MAX_CHARS = 200
+TITLE_GAP_LINES = 30
+POST_MIN_CHARS = 20
 HASH_ROUTE = re.compile(r"#!?/[^#]*[/?=]")
 STAMP_LINE_MAX_CHARS = 80
 
@@ -136,6 +140,26 @@ def _main_item(lines: list[Line], start: int, end: int, title_index: int) -> tup
     return items[anchor]
 
 
+def _up_to_title(lines: list[Line], start: int, title_index: int) -> int:
+    """Start at the first sentence under the title when only widgets lie between them.
+
+    A short post under its title can be cut off from the rest of the thread by a row of
+    buttons and counters that costs Kadane more than the post gains; sentences right
+    under the page's title are its text unless another titled item starts in between.
+    """
+    if title_index < 0 or start <= title_index + 1 or start - title_index > TITLE_GAP_LINES:
+        return start
+    first = None
+    for i in range(title_index + 1, start):
+        line = lines[i]
+        if first is None and line.size >= POST_MIN_CHARS and line_score(line) > 0 \
+                and not article.is_meta_line(line.text):
+            first = i
+        elif first is not None and is_heading_like(line) and line.size >= 8:
+            return start  # another item's title: the run is not this text's continuation
+    return first if first is not None else start
+
+
 def extract_html(html_text: str, url: str, profile: Profile | None = None) -> Page:
     """Extract one already-decoded page."""
     page_url = canonical_url(url)
@@ -162,6 +186,7 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None) -> Pa
     run_start, run_end = best_run(lines)
     run_start, run_end = _main_item(lines, run_start, run_end, title_index)
     run_start = extend_back(lines, run_start, run_end)
+    run_start = _up_to_title(lines, run_start, title_index)
     run_end = extend_run(lines, run_start, run_end)
     content = lines[run_start:run_end]
     position = {id(line): i for i, line in enumerate(lines)}

@@ -42,6 +42,7 @@ LINE_COST = 5.0
 TRAILING_LINE_MAX_CHARS = 30
 TIME_TEXT_MAX_CHARS = 40
 LINKED_TITLE_MIN_CHARS = 12
+URL_TEXT = re.compile(r"://|^www\.", re.IGNORECASE)
 BACK_LINES = 120
 COMMENT_HEADING_MAX_CHARS = 20
 PROSE_MARK = re.compile(r"[，。；：！？、]|[,.;:!?](?=\s|$)")
@@ -358,7 +359,8 @@ def _climb(
 def is_heading_like(line: Line) -> bool:
     """A heading element, a short bold line, or a whole-line link long enough for a title."""
     return bool(line.heading) or (line.strong and line.size <= 40) \
-        or (line.link_ratio >= 0.9 and LINKED_TITLE_MIN_CHARS <= line.size <= TITLE_MAX_CHARS)
+        or (line.link_ratio >= 0.9 and LINKED_TITLE_MIN_CHARS <= line.size <= TITLE_MAX_CHARS
+            and not URL_TEXT.search(line.text))  # a bare address is no title
 
 
 def opens_with_heading(lines: list[Line], start: int, end: int) -> bool:
