@@ -260,3 +260,19 @@ def test_short_post_under_the_title_is_not_cut_off_by_a_button_row() -> None:
     page = extract_html(html, "https://www.example-sns.cn/#/post?id=1080035365")
     assert page.paragraphs[0] == post
     assert REPLIES[0] in page.body
+
+
+def test_related_box_beats_a_recommendation_box_before_it() -> None:
+    def box(label: str, prefix: str) -> str:
+        links = "".join(f"<li><a href='/{prefix}/{n}.html'>{prefix}关于春天的作文第{n}篇</a></li>"
+                        for n in range(1, 4))
+        return f"<div class='b'><div class='h'>{label}</div><ul>{links}</ul></div>"
+
+    html = (
+        "<html><head><title>日本企业五月信心保持稳定</title></head><body><div class='p'>"
+        "<h1>日本企业五月信心保持稳定</h1><div class='m'>2024-05-22 08:21</div>"
+        f"<div class='c'><p>{STORY}</p><p>{STORY}</p></div></div>"
+        f"{box('推荐文章', 'tj')}{box('相关文章', 'xg')}</body></html>"
+    )
+    page = extract_html(html, URL)
+    assert [link.url.rsplit("/", 2)[-2] for link in page.related] == ["xg"] * 3

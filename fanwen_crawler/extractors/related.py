@@ -34,6 +34,7 @@ TAG_LABEL_FIRST = frozenset("相热Tt标关本文")
 LABEL_MAX_CHARS = 16
 LINK_LINE_RATIO = 0.5
 MAX_BLOCK_LINES = 80
+RELATED_LOOKAHEAD_LINES = 40
 
 
 MORE_LINK = re.compile(r"^(?:更多|查看更多|more)", re.IGNORECASE)
@@ -134,5 +135,20 @@ def find_related(lines: list[Line], by_el: dict[object, PageLink], after: int = 
                 continue
             related = _related_block(lines, i, by_el)
             if related:
+                if "相关" not in label:  # a 推荐/猜你喜欢 box first: a 相关 box just after is
+                    closer = _related_nearby(lines, i + 1, by_el)  # the article's own
+                    return closer or related
                 return related
+    return []
+
+
+def _related_nearby(lines: list[Line], start: int, by_el: dict[object, PageLink]) -> list[Link]:
+    """The links of a 相关… block within a few boxes after `start`, if there is one."""
+    for i in range(start, min(len(lines), start + RELATED_LOOKAHEAD_LINES)):
+        label = lines[i].text
+        if lines[i].size <= LABEL_MAX_CHARS and "相关" in label and RELATED_LABEL.search(label) \
+                and not TAG_LABEL.match(label):
+            found = _related_block(lines, i, by_el)
+            if found:
+                return found
     return []
