@@ -276,3 +276,21 @@ def test_related_box_beats_a_recommendation_box_before_it() -> None:
     )
     page = extract_html(html, URL)
     assert [link.url.rsplit("/", 2)[-2] for link in page.related] == ["xg"] * 3
+
+
+def test_a_menu_of_section_names_is_never_the_article_list() -> None:
+    menu = "".join(f"<li><a href='/{slug}/'>{name}</a></li>" for slug, name in (
+        ("flfg", "法律法规"), ("tzzjy", "投资者教育"), ("gsgg", "公司公告"), ("xwzx", "新闻中心"),
+        ("cyzn", "常用指南"), ("jgdt", "监管动态"), ("gywm", "关于我们"), ("lxwm", "联系我们")))
+    notices = "".join(
+        f"<li><a href='/uploads/2024/{n}.pdf'>关于2024年第{n}季度信息披露工作的公告</a>"
+        f"<span>2024-0{n}-15</span></li>" for n in range(1, 6))
+    html = (
+        "<html><head><title>公司公告_某某证券</title></head><body>"
+        f"<div class='side'><ul class='menu'>{menu}</ul></div>"
+        f"<div class='main'><h2>公司公告</h2><ul class='notices'>{notices}</ul></div>"
+        "</body></html>"
+    )
+    page = extract_html(html, "https://www.example-zq.cn/gsgg/")
+    assert not {link.url for link in page.article_links} & {
+        f"https://www.example-zq.cn/{slug}/" for slug in ("flfg", "tzzjy", "xwzx", "jgdt")}
