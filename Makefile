@@ -41,7 +41,19 @@ $(EVAL_VENV)/.installed: pyproject.toml
 	$(EVAL_VENV)/bin/python -m pip install --quiet trafilatura gne readability-lxml lxml_html_clean
 	touch $@
 
+# magic-html needs Python >= 3.12: its own virtualenv from pyenv's 3.12 when there is one;
+# without it the harness skips magic-html with a note in the report.
+MAGIC_VENV := .venv-magic
+PY312 := $(shell pyenv prefix 3.12 2>/dev/null | head -1)
+$(MAGIC_VENV)/.installed:
+	@if [ -n "$(PY312)" ] && [ -x "$(PY312)/bin/python" ]; then \
+		$(PY312)/bin/python -m venv $(MAGIC_VENV) && \
+		$(MAGIC_VENV)/bin/python -m pip install --quiet --upgrade pip && \
+		$(MAGIC_VENV)/bin/python -m pip install --quiet magic-html && touch $@; \
+	else echo "no Python 3.12 from pyenv: magic-html will be skipped"; fi
+
 eval: $(EVAL_VENV)/.installed
+	-@$(MAKE) --no-print-directory $(MAGIC_VENV)/.installed
 	$(EVAL_VENV)/bin/python -m evaluation --out docs/extraction-eval.md
 
 lint: $(STAMP)

@@ -11,6 +11,8 @@ import click
 from evaluation.adapters import ADAPTERS
 from evaluation.fixtures import DEFAULT_FIXTURES, load_cases
 from evaluation.harness import check_targets, render_markdown, run, summarise
+from evaluation.real import magic_available, render_real, run_real, worst_pages
+from evaluation.realsets import load_real_pages
 
 BEGIN, END = "<!-- eval:begin -->", "<!-- eval:end -->"
 GENERATED = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.DOTALL)
@@ -24,6 +26,36 @@ def write_report(path: Path, report: str) -> None:
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(f"# Extraction evaluation\n\n{block}\n", encoding="utf-8")
+
+
+def real_report(adapters: list, *, quiet: bool, cv: bool) -> str:
+    """The real-page section: per set, per site, forum apart, magic-html when it runs."""
+    pages, notes = load_real_pages()
+    if not pages:
+        return "### Real pages\n\n" + "".join(f"- {n}\n" for n in notes)
+    why_not = magic_available()
+    if why_not:
+        notes.append(f"magic-html skipped: {why_not}")
+        click.echo(f"skipping magic-html: {why_not}", err=True)
+    results = run_real(pages, adapters, magic=why_not is None, progress=not quiet)
+    names = [a.name for a in adapters] + ([] if why_not else ["magic-html"])
+    out = render_real(results, names, notes)
+    if any(a.name == "ours" for a in adapters):
+        out += "\nOur 10 lowest real pages (credit-neutral body F1):\n\n"
+        for r in worst_pages(results):
+            out += f"- {r.scores['f1']:.3f} {r.page.dataset}/{r.page.page_id} ({r.page.kind})\n"
+    if any(a.name == "ours" for a in adapters):
+        from evaluation.density import compare
+        from evaluation.density import render as render_density
+
+        out += ("\n### Content model: node-density scoring vs ours (article pages)\n\n"
+                "Both feed the same structural body rules; see evaluation/density.py.\n\n"
+                + render_density(compare(pages)))
+    if cv:
+        from evaluation.cv import render_cv, site_cv
+
+        out += "\n" + render_cv(site_cv(pages, progress=not quiet))
+    return out
 
 
 @click.command()
@@ -49,8 +81,13 @@ def write_report(path: Path, report: str) -> None:
 @click.option("--check", is_flag=True, help="Exit 1 when ours misses an issue #3 target.")
 @click.option("--per-page", is_flag=True, help="Add a table of body F1 per article page.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--real/--no-real", default=True, show_default=True,
+              help="Also score the real-page sets of ../shared/datasets (issue #10).")
+@click.option("--cv/--no-cv", default=True, show_default=True,
+              help="Grouped-by-site cross-validation of our tuned thresholds (real pages).")
 def main(
-    fixtures: Path, out: Path | None, extractors: str, check: bool, per_page: bool, quiet: bool
+    fixtures: Path, out: Path | None, extractors: str, check: bool, per_page: bool, quiet: bool,
+    real: bool, cv: bool,
 ) -> None:
     """Score our extractor and its competitors on the labelled evaluation set."""
     names = [n.strip() for n in extractors.split(",") if n.strip()]
@@ -69,7 +106,10 @@ def main(
     if not cases:
         raise click.UsageError(f"no cases under {fixtures}")
     results = run(cases, adapters, progress=not quiet)
-    report = render_markdown(results, adapters, skipped, per_page=per_page)
+    report = "### Self-written regression pages (not evidence)\n\n" + render_markdown(
+        results, adapters, skipped, per_page=per_page)
+    if real:
+        report += "\n" + real_report(adapters, quiet=quiet, cv=cv)
     click.echo(report)
     if out is not None:
         write_report(out, report)

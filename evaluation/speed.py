@@ -23,6 +23,8 @@ import click
 
 from evaluation.adapters import ADAPTERS, Adapter
 from evaluation.fixtures import DEFAULT_FIXTURES, Case, decode_page, load_cases
+from evaluation.real import as_case
+from evaluation.realsets import REAL_ZH, dataset_root, load_real_zh
 
 DATASET_NAME = Path("datasets") / "chinese-web-content-extraction" / "original"
 DATASET_CANDIDATES = (
@@ -135,6 +137,9 @@ def main(rounds: int, fixtures: Path, dataset: Path | None, extractors: str,
     dataset = dataset or default_dataset()
     if dataset is not None:
         sets.append(("Chinese Web Content Extraction", dataset_cases(dataset)))
+    real_zh = dataset_root(REAL_ZH)
+    if real_zh is not None:
+        sets.append(("real-zh-extraction", [as_case(p) for p in load_real_zh(real_zh)]))
     timings = [time_set(label, cases, adapters, rounds) for label, cases in sets]
     names = [a.name for a in adapters]
     report = render(timings, names, rounds)

@@ -278,7 +278,7 @@ def test_decode_page_handles_every_fixture() -> None:
 def test_cli_writes_report_between_markers(tmp_path: Path) -> None:
     out = tmp_path / "eval.md"
     out.write_text(f"# Title\n\nprose\n\n{BEGIN}\nold\n{END}\n\nmore prose\n", encoding="utf-8")
-    result = CliRunner().invoke(main, ["--extractors", "ours", "--quiet", "--out", str(out)])
+    result = CliRunner().invoke(main, ["--extractors", "ours", "--quiet", "--no-real", "--out", str(out)])
     assert result.exit_code == 0, result.output
     text = out.read_text(encoding="utf-8")
     assert "prose" in text and "more prose" in text and "old" not in text
@@ -288,7 +288,7 @@ def test_cli_writes_report_between_markers(tmp_path: Path) -> None:
 
 
 def test_cli_check_exit_code_reflects_targets() -> None:
-    result = CliRunner().invoke(main, ["--extractors", "ours", "--quiet", "--check"])
+    result = CliRunner().invoke(main, ["--extractors", "ours", "--quiet", "--no-real", "--check"])
     assert result.exit_code in (0, 1), result.output
     assert (result.exit_code == 1) == ("target missed" in result.output)
 
@@ -336,3 +336,36 @@ def test_speed_script_reads_the_dataset_as_unlabelled_cases(tmp_path: Path) -> N
     (tmp_path / "abc.html").write_bytes("<html><body><p>正文</p></body></html>".encode())
     (case,) = speed.dataset_cases(tmp_path)
     assert case.url == "http://dataset.example/a/abc.html" and case.expected == {}
+
+
+# ---------------------------------------------------------------- real-page scoring (issue #10)
+
+
+def test_real_f1_ignores_punctuation_and_credit_lines_both_sides() -> None:
+    from evaluation.real import drop_credits, f1, is_credit_line
+
+    assert f1("今天，召开会议。", "今天召开会议") == 1.0
+    assert is_credit_line("(责编：王一、李二)") and is_credit_line("【责任编辑：张三】")
+    assert is_credit_line("《人民日报》（2024年05月10日 04 版）")
+    assert not is_credit_line("编辑部的同志们认真讨论了这个问题，形成了一致意见，并报上级批准。")
+    gold = "正文第一段，讲了一件事。\n(责编：王一)"
+    assert f1(drop_credits("正文第一段，讲了一件事。"), drop_credits(gold)) == 1.0
+    assert f1("正文第一段，讲了一件事。", gold) < 1.0
+
+
+def test_real_date_at_the_gold_precision() -> None:
+    from evaluation.real import date_right
+
+    assert date_right("2005-05-07T21:23:57", "2005-5-7 21:23:57")
+    assert date_right("2003-05-20", "2003-5")
+    assert not date_right("2005-05-08", "2005-5-7 21:23:57")
+    assert not date_right(None, "2005-5-7")
+
+
+def test_cwce_site_guess_and_registrable_domain() -> None:
+    from evaluation.realsets import guess_site, registrable
+
+    assert registrable("news.sina.com.cn") == "sina.com.cn"
+    assert registrable("blog.yesky.com") == "yesky.com"
+    page = b"<a href='http://www.w3.org/x'>w</a>" + b"<a href='http://news.example.com.cn/a'>a</a>" * 3
+    assert guess_site(page) == "example.com.cn"

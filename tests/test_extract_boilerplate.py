@@ -81,3 +81,22 @@ def test_profile_body_selector_that_breaks_raises() -> None:
 def test_profile_list_pattern_wins() -> None:
     profile = parse_profile({"list_url_patterns": [r"/a/"]}, "t")
     assert extract_html(ARTICLE, "http://example.com/a/1.html", profile).page_type == "list"
+
+
+def test_css_rules_nested_and_linear_time() -> None:
+    import time
+
+    from lxml import etree
+
+    from fanwen_crawler.extractors.boilerplate import css_rules, hidden_css_names
+
+    css = ".a{display:none} @media x { .b , .c{ color:red } } .d {font-size:0}"
+    assert css_rules(css) == [(".a", "display:none"), (" .b , .c", " color:red "),
+                              (" .d ", "font-size:0")]
+    # A long run without braces (a data: URL) made the old regex retry from every position.
+    big = ".x{background:url(data:image/png;base64," + "A" * 300_000 + ")} .h{display:none}"
+    root = etree.fromstring(f"<html><head><style>{big}</style></head><body/></html>")
+    start = time.perf_counter()
+    classes, _ids = hidden_css_names(root)
+    assert classes == {"h"}
+    assert time.perf_counter() - start < 1.0

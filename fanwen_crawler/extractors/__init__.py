@@ -14,8 +14,22 @@ from collections.abc import Mapping
 
 from lxml import etree
 
-from fanwen_crawler.extractors import article, listing, pager, related
-from fanwen_crawler.extractors.blocks import best_run, extend_run, linearise, mark_records
+from fanwen_crawler.extractors import article, listing, pager, related, tuning
+from fanwen_crawler.extractors.blocks import (
+    Line,
+    best_run,
+    extend_back,
+    extend_run,
+    is_heading_like,
+    is_sentence_line,
+    line_score,
+    linearise,
+    mark_comment_sections,
+    mark_records,
+    opens_with_heading,
+    prose_chars,
+    split_items,
+)
 from fanwen_crawler.extractors.boilerplate import prune_tree
 from fanwen_crawler.extractors.classify import Evidence, classify
 from fanwen_crawler.extractors.dates import find_labelled_date, parse_date, parse_year_month
@@ -48,6 +62,11 @@ PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=Fal
 UTF8_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False,
                                default_doctype=False, encoding="utf-8")
 DATE_SEARCH_LINES = 8
+TITLE_CUT_MAX_CHARS = 200
+TITLE_GAP_LINES = 30
+POST_MIN_CHARS = 20
+HASH_ROUTE = re.compile(r"#!?/[^#]*[/?=]")
+STAMP_LINE_MAX_CHARS = 80
 
 
 class ExtractionError(Exception):
@@ -98,6 +117,49 @@ def _find_date(
         (ym for ym in map(parse_year_month, fallback) if ym), None)
 
 
+def _main_item(lines: list[Line], start: int, end: int, title_index: int) -> tuple[int, int]:
+    """The item of the best run that is the article: the one under the title.
+
+    A run can carry on past the story into the next stories of a feed, or from a post
+    into the next post. The block right under the title is the article when it holds
+    text; a much heavier block wins instead only when it has no title of its own (the
+    text after a summary box), never another story under its own heading.
+    """
+    limits = tuning.THRESHOLDS
+    items = split_items(lines, start, end, limits.container_jump)
+    if len(items) < 2:
+        return start, end
+    weights = [prose_chars(lines, max(a, title_index + 1), b) for a, b in items]
+    heaviest = max(range(len(items)), key=weights.__getitem__)
+    if title_index < 0:
+        return items[heaviest]
+    anchor = next((k for k, w in enumerate(weights) if w >= limits.anchor_min_chars), heaviest)
+    if heaviest != anchor and weights[heaviest] > 4 * weights[anchor] \
+            and not opens_with_heading(lines, *items[heaviest]):
+        return items[heaviest]
+    return items[anchor]
+
+
+def _up_to_title(lines: list[Line], start: int, title_index: int) -> int:
+    """Start at the first sentence under the title when only widgets lie between them.
+
+    A short post under its title can be cut off from the rest of the thread by a row of
+    buttons and counters that costs Kadane more than the post gains; sentences right
+    under the page's title are its text unless another titled item starts in between.
+    """
+    if title_index < 0 or start <= title_index + 1 or start - title_index > TITLE_GAP_LINES:
+        return start
+    first = None
+    for i in range(title_index + 1, start):
+        line = lines[i]
+        if first is None and line.size >= POST_MIN_CHARS and line_score(line) > 0 \
+                and not article.is_meta_line(line.text):
+            first = i
+        elif first is not None and is_heading_like(line) and line.size >= 8:
+            return start  # another item's title: the run is not this text's continuation
+    return first if first is not None else start
+
+
 def extract_html(html_text: str, url: str, profile: Profile | None = None) -> Page:
     """Extract one already-decoded page."""
     page_url = canonical_url(url)
@@ -114,6 +176,7 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None) -> Pa
     records = find_records(body_el, time_candidates)
     if records:
         mark_records(lines, records)
+    mark_comment_sections(lines)
     links = collect_links(body_el, page_url)
     by_el: dict[object, PageLink] = {link.el: link for link in links}
     over = apply_selectors(root, profile.selectors if profile else {}, by_el, page_url)
@@ -121,11 +184,20 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None) -> Pa
     title, title_index = article.choose_title(head.title, head_meta_title(head), lines)
     meta_indices = article.meta_lines(lines, title_index)
     run_start, run_end = best_run(lines)
+    run_start, run_end = _main_item(lines, run_start, run_end, title_index)
+    run_start = extend_back(lines, run_start, run_end)
+    run_start = _up_to_title(lines, run_start, title_index)
     run_end = extend_run(lines, run_start, run_end)
     content = lines[run_start:run_end]
     position = {id(line): i for i, line in enumerate(lines)}
     if title_index >= 0 and any(position[id(ln)] > title_index for ln in content):
-        content = [ln for ln in content if position[id(ln)] > title_index]
+        after = [ln for ln in content if position[id(ln)] > title_index]
+        # What the title cuts off is weighed first: sentences above a title repeated under
+        # the text (or inside it) are the text, not the masthead.
+        above = sum(ln.size for ln in content if position[id(ln)] < title_index
+                    and is_sentence_line(ln))
+        if above < max(TITLE_CUT_MAX_CHARS, sum(ln.size for ln in after if is_sentence_line(ln))):
+            content = after
     crumbs = article.breadcrumb(lines, title_index)
     skip = {id(lines[i]) for i in meta_indices}
     body_lines = over.body_lines if over.body_lines is not None else content
@@ -138,9 +210,11 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None) -> Pa
     near_title = [lines[i].text for i in meta_indices]
     if title_index >= 0:
         near_title += [ln.text for ln in lines[title_index + 1: title_index + DATE_SEARCH_LINES]]
+    # Away from the title, in reading order: above the text, the text's own stamp lines
+    # (a post's 发布时间 footer comes before its replies'), below the text.
     elsewhere = [ln.text for ln in lines[max(0, content_start - DATE_SEARCH_LINES): content_start]]
+    elsewhere += [ln.text for ln in content if ln.size <= STAMP_LINE_MAX_CHARS]
     elsewhere += [ln.text for ln in lines[content_end + 1: content_end + DATE_SEARCH_LINES]]
-    elsewhere += [ln.text for ln in content[:3]] + [ln.text for ln in content[-3:]]
     date = _find_date(near_title, head.date_values, elsewhere)
     if "published" in over.texts:
         date = parse_date(over.texts["published"]) or date
@@ -162,6 +236,7 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None) -> Pa
         content_article_links=listing.article_links_in(content, by_el, page_url),
         title=title or head.title,
         teasers=sum(1 for t in texts if article.breaks_off(t)),
+        hash_route=bool(HASH_ROUTE.search(url)),
         list_group=lambda: (len(measure_list()[0]), measure_list()[1] is not None),
     )
     page_type = classify(evidence, profile)

@@ -11,7 +11,13 @@ from __future__ import annotations
 import re
 
 from fanwen_crawler.extractors.blocks import Line
-from fanwen_crawler.extractors.boilerplate import is_chrome_line, is_end_marker, is_lead_in
+from fanwen_crawler.extractors.boilerplate import (
+    is_chrome_line,
+    is_comment_row,
+    is_end_marker,
+    is_lead_in,
+    is_trailer,
+)
 from fanwen_crawler.extractors.dates import DATE_TIME, parse_date
 from fanwen_crawler.extractors.text import (
     punctuation_count,
@@ -43,6 +49,13 @@ VALUE_END = (rf"(?=\s*(?:{STOP_LABELS})\s*[:：]|\s*(?:{ALWAYS_STOP})|\s+(?:{STO
              r"|\s+[^\s:：]{1,5}[:：]|\s{2,}|\s*[|丨｜·•]|\s*(?:19|20)\d\d[-/年]|$)")
 SOURCE_VALUE = re.compile(rf"(?:来源|出处|稿源|来自)\s*[:：]\s*(.+?){VALUE_END}")
 AUTHOR_VALUE = re.compile(rf"(?:作\s*者|撰\s*稿|撰\s*文|文\s*/)\s*[:：]?\s*(.+?){VALUE_END}")
+# A publisher named without a label right beside the stamp: "2022-01-20 16:31 光明网".
+UNLABELLED_SOURCE = re.compile(
+    r"(?:19|20)\d\d\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?"
+    r"(?:\s*\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?\s+"
+    r"([\u4e00-\u9fff]{1,10}(?:网|报|社|台|刊|在线|新闻|频道|客户端|日报|晚报|时报))"
+    r"(?=\s|$|[|丨｜·•])"
+)
 # Who put the page up: the author when the page names no 作者.
 EDITOR_VALUE = re.compile(rf"(?<!责任)(?:编辑|发布者|发布人)\s*[:：]\s*(.+?){VALUE_END}")
 LEAD_IN_WINDOW = 4
@@ -60,6 +73,14 @@ TEASER_ENDINGS = ("..", "…", "。。。")
 TEASER_MIN_CHARS = 10
 PROSE_MIN_CHARS = 30
 TITLE_REPEAT_WINDOW = 6
+MIN_H1_CHARS = 4
+# A <title> whose article part is empty: "-站名", "_站名", "| 站名".
+EMPTY_TITLE_PART = re.compile(r"^\s*(?:_|\||｜|-|——|–|—|::)")
+TITLE_META_WINDOW = 3
+WIDGET_MAX_CHARS = 12
+EDIT_LINK = re.compile(r"\s*\[\s*(?:编辑|编辑源代码|編輯|修改|edit|edit source)\s*\]$", re.I)
+TABLE_CELLS = frozenset({"td", "th"})
+SENTENCE_MARKS = frozenset("，。；！？、,;!?")
 # Body text needed before a comment/related header may end the body.
 END_MIN_BODY_CHARS = 100
 
@@ -99,16 +120,30 @@ def choose_title(
             i, line = max(same, key=lambda item: visible_length(item[1].text))
             return line.text, i
     fallback = strip_site_suffix(meta_title or doc_title) if (meta_title or doc_title) else None
+    h1 = [(i, ln) for i, ln in candidates if ln.heading == "h1" and ln.size >= MIN_H1_CHARS]
+    if h1 and (not fallback or not title_key(fallback)
+               or EMPTY_TITLE_PART.match(meta_title or doc_title or "")):
+        return h1[0][1].text, h1[0][0]  # "-站名": the <title> names only the site
     if fallback:
         fallback_key = title_key(fallback)
-        for i, line in enumerate(lines):
-            if line.size <= 120 and keys_match(title_key(line.text), fallback_key):
-                return line.text, i
+        found = [i for i, line in enumerate(lines)
+                 if line.size <= 120 and keys_match(title_key(line.text), fallback_key)]
+        if found:
+            # The title shown over the text has its date line under it; a masthead copy
+            # or a print header of the same words has none.
+            stamped = [i for i in found
+                       if lines[i].link_ratio < 0.5 and _date_line_follows(lines, i)]
+            i = (stamped or found)[0]
+            return lines[i].text, i
         return fallback, -1
-    h1 = [(i, ln) for i, ln in candidates if ln.heading == "h1"]
     if h1:
         return h1[0][1].text, h1[0][0]
     return None, -1
+
+
+def _date_line_follows(lines: list[Line], index: int) -> bool:
+    return any(ln.link_ratio < 0.5 and is_meta_line(ln.text) and DATE_TIME.search(ln.text)
+               for ln in lines[index + 1: index + 1 + TITLE_META_WINDOW])
 
 
 def breaks_off(text: str) -> bool:
@@ -152,6 +187,11 @@ def source_and_author(texts: list[str]) -> tuple[str | None, str | None]:
             source = match.group(1).strip(" :：,，") or None
         if author is None and (match := AUTHOR_VALUE.search(text)):
             author = match.group(1).strip(" :：,，") or None
+    if source is None:
+        for text in texts:
+            if match := UNLABELLED_SOURCE.search(text):
+                source = match.group(1)
+                break
     if author is None:
         for text in texts:
             if match := EDITOR_VALUE.search(text):
@@ -210,6 +250,10 @@ def body_paragraphs(
             links_follow = bool(line.anchors) or follower is None or follower.link_ratio >= 0.5
             if is_end_marker(text, links_follow and prose_after[n + 1] < chars * 0.2):
                 break
+            if line.anchors and is_comment_row(text):
+                break  # the post's "发表评论" row: what follows is comments or other posts
+            if is_trailer(text) and prose_after[n + 1] < chars:
+                break  # a disclaimer or reprint notice closes the text; comments may follow
         if id(line) in skip or line.link_ratio >= 0.5 or line.record:
             continue
         if is_chrome_line(text):
@@ -222,11 +266,43 @@ def body_paragraphs(
         if len(paragraphs) < LEAD_IN_WINDOW and is_meta_line(text) and parse_date(text) \
                 and not NUMBERED_ITEM.match(text):
             continue
+        if line.heading and text.endswith("]"):
+            text = EDIT_LINK.sub("", text)  # a wiki heading's "[编辑]" section-edit link
         text = remove_watermarks(text).strip()
         if text:
             paragraphs.append((text, line))
             chars += len(text)
-    return _drop_teasers(paragraphs)
+    return trim_widgets(_drop_teasers(paragraphs))
+
+
+def _is_widget(text: str) -> bool:
+    """A short label with no sentence punctuation: a button, a player control, a counter."""
+    return visible_length(text) <= WIDGET_MAX_CHARS and not any(ch in SENTENCE_MARKS for ch in text)
+
+
+def _stray_widget(paragraph: tuple[str, Line], parent: object) -> bool:
+    owner = paragraph[1].owner
+    return _is_widget(paragraph[0]) and owner.getparent() is not parent \
+        and owner.tag not in TABLE_CELLS  # a table's cells are data, however short
+
+
+def trim_widgets(paragraphs: list[tuple[str, Line]]) -> list[tuple[str, Line]]:
+    """Drop widget labels before the first and after the last sentence of the text.
+
+    A player's 倍速/高清/00:00, 关注, 微信扫码分享, 来自福建 around a text sit in boxes of
+    their own; a letter's closing date and signature sit beside its paragraphs, so a label
+    in the same container as the nearest sentence stays.
+    """
+    marks = [n for n, (text, _) in enumerate(paragraphs)
+             if visible_length(text) >= WIDGET_MAX_CHARS and punctuation_count(text) >= 1]
+    if not marks:
+        return paragraphs
+    first, last = marks[0], marks[-1]
+    head_parent = paragraphs[first][1].owner.getparent()
+    tail_parent = paragraphs[last][1].owner.getparent()
+    head = [p for p in paragraphs[:first] if not _stray_widget(p, head_parent)]
+    tail = [p for p in paragraphs[last + 1:] if not _stray_widget(p, tail_parent)]
+    return head + paragraphs[first:last + 1] + tail
 
 
 def _drop_teasers(paragraphs: list[tuple[str, Line]]) -> list[tuple[str, Line]]:

@@ -15,11 +15,13 @@ are joined into one line so that meta rows in tables read like meta lines.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
 from lxml import etree
 
+from fanwen_crawler.extractors.boilerplate import is_comment_heading
 from fanwen_crawler.extractors.text import clean_text, punctuation_count, visible_length
 
 BLOCK_TAGS = frozenset({
@@ -39,6 +41,15 @@ LINK_PENALTY = 1.0
 LINE_COST = 5.0
 TRAILING_LINE_MAX_CHARS = 30
 TIME_TEXT_MAX_CHARS = 40
+LINKED_TITLE_MIN_CHARS = 12
+URL_TEXT = re.compile(r"://|^www\.", re.IGNORECASE)
+BACK_LINES = 120
+COMMENT_HEADING_MAX_CHARS = 20
+PROSE_MARK = re.compile(r"[，。；：！？、]|[,.;:!?](?=\s|$)")
+SENTENCE_MIN_CHARS = 20
+TITLE_MAX_CHARS = 40
+TITLE_MIN_CHARS = 8
+ITEM_HEAD_LINES = 6
 
 
 @dataclass(slots=True)
@@ -56,6 +67,7 @@ class Line:
     size: int = -1
     """Visible length of `text` (computed once; every density measure uses it)."""
     _punctuation: int = field(default=-1, init=False, repr=False, compare=False)
+    _marks: int = field(default=-1, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.size < 0:
@@ -71,6 +83,14 @@ class Line:
         if self._punctuation < 0:
             self._punctuation = punctuation_count(self.text)
         return self._punctuation
+
+    @property
+    def marks(self) -> int:
+        """Punctuation that ends or joins clauses: Chinese marks, and ASCII ones followed by a
+        space or the end. "2.0X", "18,652.59", "00:00" and "www.a.com" have none."""
+        if self._marks < 0:
+            self._marks = len(PROSE_MARK.findall(self.text)) if self.punctuation else 0
+        return self._marks
 
 
 def linearise(
@@ -164,6 +184,26 @@ def linearise(
     return _join_label_cells(lines)
 
 
+def mark_comment_sections(lines: list[Line]) -> None:
+    """Flag the lines of a comment section: everything after a comment heading (评论,
+    网友评论, 发表评论 …) inside the heading's own box. Comments are never the text,
+    however long they run, and a text never lies under such a heading."""
+    for i, line in enumerate(lines):
+        if line.size > COMMENT_HEADING_MAX_CHARS or line.link_ratio >= LINK_LINE_RATIO \
+                or not is_comment_heading(line.text):
+            continue
+        box = line.owner.getparent()
+        if box is None or box.tag in ("body", "html"):
+            continue
+        for later in lines[i + 1:]:
+            node: etree._Element | None = later.owner
+            while node is not None and node is not box:
+                node = node.getparent()
+            if node is None:
+                break
+            later.record = True
+
+
 def mark_records(lines: list[Line], records: set[etree._Element]) -> None:
     """Flag the lines whose block lies inside one of `records`."""
     inside: dict[etree._Element, bool] = {}
@@ -219,7 +259,7 @@ def line_score(line: Line) -> float:
     if line.link_ratio >= LINK_LINE_RATIO:
         return -LINK_PENALTY * line.link_chars - LINE_COST
     plain = size - line.link_chars
-    if line.punctuation == 0:
+    if line.marks == 0:
         return plain * SHORT_PLAIN_PENALTY - LINE_COST - line.link_chars
     return plain - LINK_PENALTY * line.link_chars
 
@@ -254,3 +294,133 @@ def extend_run(lines: list[Line], start: int, end: int) -> int:
             break
         end += 1
     return end
+
+
+def extend_back(lines: list[Line], start: int, end: int) -> int:
+    """Move `start` back over sentences in the text's own container.
+
+    A link box inside an article (a wiki's table of contents, a floated "相关" box) can
+    cost more than the lead paragraph above it gains, so Kadane starts below the box.
+    Sentence lines above it whose block is a child of the same container as most of
+    the run's sentences are the same text; the box's own lines stay out of the body
+    (they are links).
+    """
+    parents: dict[etree._Element, int] = {}
+    for line in lines[start:end]:
+        if is_sentence_line(line):
+            parent = line.owner.getparent()
+            if parent is not None:
+                parents[parent] = parents.get(parent, 0) + line.size
+    if not parents:
+        return start
+    box = max(parents, key=parents.__getitem__)
+    if box.tag in ("body", "html"):
+        return start
+    new_start = start
+    for i in range(start - 1, max(-1, start - 1 - BACK_LINES), -1):
+        node: etree._Element | None = lines[i].owner
+        while node is not None and node is not box:
+            node = node.getparent()
+        if node is None:
+            break
+        if lines[i].owner.getparent() is box and is_sentence_line(lines[i]):
+            new_start = i
+    return new_start
+
+
+def _depth(el: etree._Element, cache: dict[etree._Element, int]) -> int:
+    known = cache.get(el)
+    if known is None:
+        parent = el.getparent()
+        known = cache[el] = 0 if parent is None else _depth(parent, cache) + 1
+    return known
+
+
+def _climb(
+    a: etree._Element, b: etree._Element, cache: dict[etree._Element, int]
+) -> tuple[int, bool]:
+    """Levels the shallower-reaching of `a` and `b` climbs to their common ancestor, and
+    whether the two children of that ancestor holding them look alike (tag and class)."""
+    if a is b:
+        return 0, True
+    da, db = _depth(a, cache), _depth(b, cache)
+    x, y, ux, uy = a, b, 0, 0
+    while da > db:
+        x, da, ux = x.getparent(), da - 1, ux + 1
+    while db > da:
+        y, db, uy = y.getparent(), db - 1, uy + 1
+    px, py = x, y
+    while x is not y:
+        px, py = x, y
+        x, y, ux, uy = x.getparent(), y.getparent(), ux + 1, uy + 1
+    return min(ux, uy), (px.tag == py.tag and px.get("class") == py.get("class"))
+
+
+def is_heading_like(line: Line) -> bool:
+    """A heading element, a short bold line, or a whole-line link long enough for a title."""
+    return bool(line.heading) or (line.strong and line.size <= 40) \
+        or (line.link_ratio >= 0.9 and LINKED_TITLE_MIN_CHARS <= line.size <= TITLE_MAX_CHARS
+            and not URL_TEXT.search(line.text))  # a bare address is no title
+
+
+def opens_with_heading(lines: list[Line], start: int, end: int) -> bool:
+    """The block starts with a heading of its own (another story's title) before its text."""
+    for line in lines[start:min(end, start + ITEM_HEAD_LINES)]:
+        if is_heading_like(line) and line.size >= TITLE_MIN_CHARS:
+            return True
+        if line_score(line) > 0:
+            return False
+    return False
+
+
+def split_items(lines: list[Line], start: int, end: int, jump: int) -> list[tuple[int, int]]:
+    """Cut [start, end) where consecutive prose lines live in different items.
+
+    Paragraphs of one text are siblings (or nearly): their common ancestor is a level
+    or two up. A story and the next one in a feed, a post and the next post, a text and
+    the teasers after it meet only `jump` or more levels up from both sides. Replies
+    of a thread are alike items too, but they stay with the post: an item alike to the
+    one before it (same tag and class) is cut off only when it opens with a heading
+    of its own (the next story of a feed), never a reply.
+    """
+    if end - start < 2:
+        return [(start, end)]
+    cache: dict[etree._Element, int] = {}
+    cuts = [start]
+    last: Line | None = None
+    gap_start = start
+    for i in range(start, end):
+        line = lines[i]
+        if line_score(line) <= 0:
+            continue
+        if last is not None:
+            levels, alike = _climb(last.owner, line.owner, cache)
+            if levels >= jump and not alike and opens_item(lines, gap_start, i, end):
+                cuts.append(gap_start)  # the gap (the next story's title) goes with it
+        last = line
+        gap_start = i + 1
+    cuts.append(end)
+    return [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
+
+
+def is_sentence_line(line: Line) -> bool:
+    """A line of written sentences: long enough, punctuated, not a link."""
+    return line.size >= SENTENCE_MIN_CHARS and line.punctuation >= 2 \
+        and line.link_ratio < LINK_LINE_RATIO and not line.record
+
+
+def prose_chars(lines: list[Line], start: int, end: int) -> int:
+    """Characters of sentence lines in lines[start:end] (how much text a block holds)."""
+    return sum(line.size for line in lines[start:end] if is_sentence_line(line))
+
+
+def opens_item(lines: list[Line], gap_start: int, at: int, end: int) -> bool:
+    """A title in the gap before lines[at], then sentences: a story of its own.
+
+    A short section label (更多回答, 你可能还想看) is not a story's title: replies under
+    it stay with the thread, while the stories of a feed each carry their own title.
+    """
+    if not any(is_heading_like(line) and line.size >= TITLE_MIN_CHARS
+               for line in lines[gap_start:at + 1]):
+        return False
+    return any(is_sentence_line(line) for line in lines[at:min(end, at + ITEM_HEAD_LINES)])

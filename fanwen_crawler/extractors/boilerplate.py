@@ -34,7 +34,6 @@ WHITE_TEXT_STYLE = re.compile(
 WHITE_FONT_COLOR = re.compile(r"^\s*(?:#f{3}(?:f{3})?|white)\s*$", re.IGNORECASE)
 WHITE_WATERMARK_MAX_CHARS = 40
 INLINE_TAGS = frozenset({"span", "font", "i", "em", "b", "strong", "small", "u", "a", "s"})
-CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
 SIMPLE_SELECTOR = re.compile(r"^[a-zA-Z0-9]*([.#])([\w-]+)$")
 
 # Lines that are chrome wherever they appear. Three patterns, because a search for
@@ -46,7 +45,20 @@ CHROME_LINE = re.compile(
     r"本文已影响|相关热词搜索|相关推荐|推荐访问|猜你喜欢|相关文章|相关阅读|热门推荐|"
     r"返回顶部|返回首页|责任编辑|点击查看|点击下载|免费下载|下载文档|复制链接|©"
 )
-MORE_CHROME_LINE = re.compile(r"^更多.{0,20}(?:请关注|请访问|请点击|尽在|敬请关注)")
+MORE_CHROME_LINE = re.compile(r"^更多.{0,40}(?:请关注|请访问|请点击|尽在|敬请关注)")
+# Trailers and notices after a text: platform disclaimers, reprint and copyright notices,
+# licence footers, "以上就是…的全部内容" wrap-ups. A line carrying one is never the text.
+TRAILER_LINE = re.compile(
+    r"仅提供信息存储|观点仅代表作者|不代表本(?:站|网|平台|刊)|转载请注明|转载请保留|"
+    r"禁止(?:商业)?转载|未经(?:授权|许可).{0,8}(?:转载|使用)|反侵权公告|侵权.{0,6}联系.{0,6}删除|"
+    r"许可证编号|视听节目许可证|出版物经营许可证|违法和不良信息举报|"
+    r"^以上(?:就是|便是|是|为).{0,60}?(?:的)?(?:相关介绍|全部内容|相关内容|详细内容|介绍了)"
+)
+TRAILER_LINE_MAX_CHARS = 120
+# "【字体：大 中 小】", "字号：T|T", "[打印] [关闭]" rows.
+FONT_SIZE_ROW = re.compile(
+    r"字[体号]\s*[:：]?\s*[【\[]?\s*大\s*[】\]]?\s*[【\[]?\s*中\s*[】\]]?\s*[【\[]?\s*小"
+)
 LATIN_CHROME_LINE = re.compile(r"ICP\s*备|ICP证|Copyright|All\s+Rights\s+Reserved", re.IGNORECASE)
 # Every character that LATIN_CHROME_LINE can start at (İ and ı match i under IGNORECASE).
 LATIN_CHROME_START = re.compile("[IiCcAa\u0130\u0131]")
@@ -78,17 +90,38 @@ PAGER_ROW_FIRST = frozenset("第上下首尾末全共<>«»‹›.…前后")
 COMMENT_MARKER = re.compile(
     r"^(?:[【\[]?\s*(?:发表评论|网友评论|相关评论|最新评论|精彩评论|热门评论|评论区|我要评论|查看评论|"
     r"全部评论|读者评论|用户评论|文章评论|评论列表|发表留言|网友留言)"
-    r"|.{0,20}已有\s*\d+\s*(?:件|条|个|篇)?评论|共\s*\d+\s*条评论)"
+    r"|.{0,20}已有\s*\d+\s*(?:件|条|个|篇)?评论|共\s*\d+\s*条评论"
+    r"|(?:评论|留言|网友回复|读者留言)\s*(?:[(（]\s*\d+\s*[)）])?\s*[:：]?$)"
 )
 # Labels of link lists after an article; they end the body only when links follow.
 LIST_MARKER = re.compile(
     r"^[【\[]?\s*(?:相关文章|相关推荐|相关阅读|相关范文|相关报道|相关链接|相关新闻|推荐访问|推荐阅读|"
-    r"推荐文章|猜你喜欢|延伸阅读|热门文章|热门推荐|相关热词搜索|上一篇|下一篇)"
+    r"推荐文章|猜你喜欢|猜你感兴趣|延伸阅读|热门文章|热门推荐|相关热词搜索|上一篇|下一篇"
+    r"|相关[\u4e00-\u9fff]{1,4}\s*[:：]?\s*$|你可能(?:还|還)?(?:想看|喜欢|喜歡|感兴趣|感興趣)"
+    r"|为你推荐|為你推薦|推荐[\u4e00-\u9fff]{0,4}\s*[:：]?\s*$)"
 )
 END_MARKER_MAX_CHARS = 30
+# A post's footer row offering comments: "由某某张贴 @ 2005-03-21 (359) 共 3 篇评论 发表评论".
+COMMENT_ROW = re.compile(r"发表评论|我要评论|\d+\s*(?:篇|条|则)评论|评论\s*[(（]\s*\d+\s*[)）]")
+COMMENT_ROW_MAX_CHARS = 80
 # Rule lines: "------分隔线------", "＊＊＊＊", "——————".
 DECORATION_LINE = re.compile(r"^[\W_]*(?:分隔线|分割线)?[\W_]*$")
 NEXT_PAGE_TEXT = re.compile(r"^(?:下一页|下页|后一页|next|›|»|>|>>)$", re.IGNORECASE)
+
+
+def css_rules(css: str) -> list[tuple[str, str]]:
+    """(selectors, declarations) of each innermost `a { b }` rule, in linear time.
+
+    A regex like `([^{}]+)\\{([^{}]*)\\}` retries from every position of a long run of
+    text without braces (a data: URL, a big comment): seconds on one real stylesheet.
+    """
+    rules = []
+    for chunk in css.split("}"):
+        selectors, brace, declarations = chunk.rpartition("{")
+        if brace and "{" not in declarations:
+            selectors = selectors.rsplit("{", 1)[-1]
+            rules.append((selectors, declarations))
+    return rules
 
 
 def hidden_css_names(root: etree._Element) -> tuple[set[str], set[str]]:
@@ -99,7 +132,7 @@ def hidden_css_names(root: etree._Element) -> tuple[set[str], set[str]]:
         css = style.text or ""
         if not hides(css):
             continue
-        for selectors, declarations in CSS_RULE.findall(css):
+        for selectors, declarations in css_rules(css):
             if not hides(declarations):
                 continue
             for selector in selectors.split(","):
@@ -194,6 +227,9 @@ def is_chrome_line(text: str) -> bool:
         return True
     if text.startswith("更多") and MORE_CHROME_LINE.match(text):
         return True
+    if len(text) <= TRAILER_LINE_MAX_CHARS and (TRAILER_LINE.search(text)
+                                                or FONT_SIZE_ROW.search(text)):
+        return True
     start = LATIN_CHROME_START.search(text)
     if start is not None and LATIN_CHROME_LINE.search(text, start.start()):
         return True
@@ -205,6 +241,21 @@ def is_end_marker(text: str, next_is_links: bool) -> bool:
     if len(text) > END_MARKER_MAX_CHARS:
         return False
     return bool(COMMENT_MARKER.match(text)) or (next_is_links and bool(LIST_MARKER.match(text)))
+
+
+def is_comment_heading(text: str) -> bool:
+    """A short line that opens a comment section (评论, 网友评论, 共 12 条评论 …)."""
+    return len(text) <= END_MARKER_MAX_CHARS and COMMENT_MARKER.match(text) is not None
+
+
+def is_comment_row(text: str) -> bool:
+    """A post's footer row that offers comments (发表评论, 共 3 篇评论): the post ends there."""
+    return len(text) <= COMMENT_ROW_MAX_CHARS and COMMENT_ROW.search(text) is not None
+
+
+def is_trailer(text: str) -> bool:
+    """A platform disclaimer, reprint/licence notice or wrap-up that closes a text."""
+    return len(text) <= TRAILER_LINE_MAX_CHARS and TRAILER_LINE.search(text) is not None
 
 
 def is_lead_in(text: str) -> bool:

@@ -47,6 +47,9 @@ class Evidence:
     title: str
     teasers: int = 0
     """Body paragraphs that break off with an ellipsis (excerpts of other pages)."""
+    hash_route: bool = False
+    """The page's own URL routes by fragment (`/#/post?id=1`, `#!/a/1`): a single-page app's
+    page, whatever its canonical URL (fragment dropped) looks like."""
     list_group: Callable[[], tuple[int, bool]] = lambda: (0, False)
     """Measured on demand (a clear article page never needs it): the number of links in
     the page's main link group, and whether a list pager (1 2 3 下一页) pages through it."""
@@ -74,7 +77,7 @@ def classify(ev: Evidence, profile: Profile | None = None) -> PageType:
     if is_soft_404(ev) or (ev.body_chars == 0 and ev.listed_links == 0):
         return "other"
     path = url_path(ev.url)
-    if is_root_url(ev.url) or DENY_URL.search(path):
+    if (is_root_url(ev.url) and not ev.hash_route) or DENY_URL.search(path):
         return "other"
     article_shaped = is_article_url(ev.url)
     list_shaped = is_list_url(ev.url)

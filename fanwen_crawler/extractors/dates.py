@@ -69,15 +69,64 @@ def parse_year_month(text: str) -> tuple[str, str] | None:
     return None
 
 
-def find_labelled_date(lines: list[str]) -> tuple[str, str] | None:
-    """The first date in a line that carries a date label (发布时间：…), else the first date."""
-    first: tuple[str, str] | None = None
-    for line in lines:
-        found = parse_date(line)
-        if found is None:
+# A publication label right before the date ("发布日期：", "发表于") or right after it
+# ("2005-04-28 11:13更新"): it beats any other labelled date (成文日期, 施行日期).
+PUBLISH_BEFORE = re.compile(
+    r"(?:发布|发表|发稿|发文|上传|更新|刊发|posted|published)\s*(?:日期|时间|于|on)?\s*[:：]?\s*$",
+    re.I,
+)
+PUBLISH_AFTER = re.compile(r"^\s*(?:更新|发布|发表)(?!\s*(?:日期|时间|[:：]))")
+# Labels of dates that are not the page's publication: 成文日期, 印发日期, 施行日期 …
+OTHER_DATE_LABEL = re.compile(
+    r"(?:成文|印发|施行|实施|生效|截止|有效|出生|开始|结束)\s*(?:日期|时间)"
+)
+PUBLISH_CONTEXT = 12
+# A sentence of text, not a stamp: its dates are what the text is about.
+SENTENCE_END = re.compile("[。！？]")
+
+
+def _publish_labelled(line: str) -> tuple[str, str] | None:
+    for match in DATE_TIME.finditer(line):
+        before = line[max(0, match.start() - PUBLISH_CONTEXT): match.start()]
+        after = line[match.end(): match.end() + 8]
+        if PUBLISH_BEFORE.search(before) or PUBLISH_AFTER.match(after):
+            found = parse_date(line[match.start():])
+            if found is not None:
+                return found
+    return None
+
+
+def _stamp_date(line: str) -> tuple[str, str] | None:
+    """The first date of a line not labelled as some other date (成文日期 …)."""
+    for match in DATE_TIME.finditer(line):
+        before = line[max(0, match.start() - PUBLISH_CONTEXT): match.start()]
+        if OTHER_DATE_LABEL.search(before):
             continue
-        if DATE_LABEL.search(line):
+        found = parse_date(line[match.start():])
+        if found is not None:
             return found
-        if first is None:
-            first = found
-    return first
+    return None
+
+
+def find_labelled_date(lines: list[str]) -> tuple[str, str] | None:
+    """The page's date among stamp lines: a publication label beside it (发布日期：…) first,
+    then a line with any date label, then the first date. Sentences (。) are not stamps
+    and are consulted only when no stamp line has a date."""
+    stamps = [line for line in lines if not SENTENCE_END.search(line)]
+    for group in (stamps, lines):
+        for line in group:
+            found = _publish_labelled(line)
+            if found is not None:
+                return found
+        first: tuple[str, str] | None = None
+        for line in group:
+            found = _stamp_date(line)
+            if found is None:
+                continue
+            if DATE_LABEL.search(line):
+                return found
+            if first is None:
+                first = found
+        if first is not None:
+            return first
+    return None

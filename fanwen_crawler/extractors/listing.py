@@ -28,6 +28,9 @@ PATH_DEPTH = 6
 DIGIT_TOKEN = re.compile(r"\S*\d\S*")
 PAGER_GAP_LINES = 4
 PAGER_BONUS = 1e6
+# Mean link-text length under which a link group is a menu of names, not of titles.
+MENU_TEXT_MAX = 6
+MENU_LISTY_SHARE = 0.5
 
 
 def _markup_path(el: etree._Element, memo: dict[etree._Element, str]) -> tuple[str, object]:
@@ -110,6 +113,8 @@ def listed_articles(
         last = where.get(members[-1].el)
         if last is not None and any(0 < p - last <= PAGER_GAP_LINES for p in pagers):
             score += PAGER_BONUS  # the group the pager pages through outranks any sidebar
+        elif text < MENU_TEXT_MAX * len(members) and listy >= MENU_LISTY_SHARE:
+            continue  # a menu of section names (法律法规, 投资者教育) is never the listed articles
         if score > best_score:
             best, best_score = members, score
     return _unique(best)

@@ -25,13 +25,16 @@ TAG_LABEL = re.compile(
 RELATED_LABEL = re.compile(
     r"(?:相关文章|相关推荐|相关阅读|相关范文|相关内容|相关链接|推荐访问|推荐阅读|推荐文章|猜你喜欢|"
     r"相关信息|相关资料|相关文档|同类推荐|延伸阅读|你可能(?:也)?(?:喜欢|感兴趣)|您可能(?:也)?(?:喜欢|感兴趣)|"
-    r"精彩推荐|热门推荐|相关资讯|相关新闻|同类文章)"
+    r"精彩推荐|热门推荐|相关资讯|相关新闻|同类文章|猜你感兴趣|为你推荐|你可能(?:还|還)想看"
+    r"|^\s*[【\[]?\s*相关[\u4e00-\u9fff]{1,4}\s*[】\]]?\s*[:：]?\s*$"  # 相关作文： 相关合同
+    r"|^\s*[【\[]?\s*推荐[\u4e00-\u9fff]{0,4}\s*[】\]]?\s*[:：]?\s*$)"
 )
 # Every character TAG_LABEL can start with (a cheap test before the match on every line).
 TAG_LABEL_FIRST = frozenset("相热Tt标关本文")
 LABEL_MAX_CHARS = 16
 LINK_LINE_RATIO = 0.5
 MAX_BLOCK_LINES = 80
+RELATED_LOOKAHEAD_LINES = 40
 
 
 MORE_LINK = re.compile(r"^(?:更多|查看更多|more)", re.IGNORECASE)
@@ -132,5 +135,20 @@ def find_related(lines: list[Line], by_el: dict[object, PageLink], after: int = 
                 continue
             related = _related_block(lines, i, by_el)
             if related:
+                if "相关" not in label:  # a 推荐/猜你喜欢 box first: a 相关 box just after is
+                    closer = _related_nearby(lines, i + 1, by_el)  # the article's own
+                    return closer or related
                 return related
+    return []
+
+
+def _related_nearby(lines: list[Line], start: int, by_el: dict[object, PageLink]) -> list[Link]:
+    """The links of a 相关… block within a few boxes after `start`, if there is one."""
+    for i in range(start, min(len(lines), start + RELATED_LOOKAHEAD_LINES)):
+        label = lines[i].text
+        if lines[i].size <= LABEL_MAX_CHARS and "相关" in label and RELATED_LABEL.search(label) \
+                and not TAG_LABEL.match(label):
+            found = _related_block(lines, i, by_el)
+            if found:
+                return found
     return []
