@@ -28,7 +28,7 @@ from fanwen_crawler.extractors.records import find_records
 from fanwen_crawler.extractors.sections import split_sections
 from fanwen_crawler.items import Link, Page
 from fanwen_crawler.profiles import Profile
-from fanwen_crawler.urls import canonical_url
+from fanwen_crawler.urls import clean_url
 
 __all__ = ["ExtractionError", "decode_html", "extract_html", "extract_page"]
 
@@ -100,7 +100,7 @@ def _find_date(
 
 def extract_html(html_text: str, url: str, profile: Profile | None = None) -> Page:
     """Extract one already-decoded page."""
-    page_url = canonical_url(url)
+    page_url = clean_url(url)
     root = _parse(html_text)
     if root is None:
         return Page(url=page_url, page_type="other")
