@@ -59,6 +59,8 @@ class RouterPortal:
     "robots" (a Sitemap: line in robots.txt pointing at /maps/all.xml)."""
     robots_status: int = 200
     robots_body: str = "User-agent: *\nDisallow: /plus/\n"
+    robots_stall: float = 0.0
+    """Seconds robots.txt waits before answering."""
     redirects: dict[str, str] = field(default_factory=dict)
     """Extra article-looking paths that answer 302 to the given Location (linked from home)."""
     articles: list[Article] = field(default_factory=list)
@@ -183,6 +185,8 @@ class RouterPortal:
                     self.end_headers()
                     return
                 status, body, ctype = portal._pages.get(target, (404, b"not found", "text/plain"))
+                if target == "/robots.txt" and portal.robots_stall:
+                    time.sleep(portal.robots_stall)
                 if target == "/robots.txt" and status == 200:
                     body = body.replace(b"{base}", portal.url.rstrip("/").encode())
                 portal.log.append((time.monotonic(), target, status))
@@ -206,6 +210,7 @@ def serve(portal: RouterPortal) -> Iterator[RouterPortal]:
     """Serve `portal` on 127.0.0.1 (a free port) for the duration of the block."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), portal.handler())
     server.daemon_threads = True
+    server.handle_error = lambda *args: None  # type: ignore[method-assign]  # client gone
     portal.url = f"http://127.0.0.1:{server.server_address[1]}/"
     portal._sitemaps(portal.url.rstrip("/"))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
