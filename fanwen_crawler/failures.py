@@ -52,6 +52,7 @@ IGNORE_REASONS = (
     ("robots.txt", "robots"),
     ("max redirections", "too_many_redirects"),
     ("redirect loop", "redirect_loop"),
+    ("exceeded DOWNLOAD_MAXSIZE", "too_large"),  # a compression bomb, capped while inflating
 )
 # Twisted reports a partially received body as ResponseFailed([… _DataLoss …]).
 DATA_LOSS = re.compile(r"_DataLoss|PotentialDataLoss")
@@ -105,8 +106,8 @@ def describe_failure(failure: Any) -> CrawlError | None:
     """A CrawlError for a failed request, or None when the skip was deliberate."""
     request = failure.request
     exc = failure.value
-    if isinstance(exc, AlreadyStored):
-        return None
+    if isinstance(exc, AlreadyStored) or getattr(exc, "silent", False):
+        return None  # skipped on purpose (stored already, --max-pages spent)
     # A redirected request fails under its last URL; record the URL that was linked.
     redirects = [str(u) for u in request.meta.get("redirect_urls") or []]
     url = linked_canonical(request.meta, request.url)

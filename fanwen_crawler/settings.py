@@ -63,6 +63,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Responses pass these before the retry (550) and redirect (600) middlewares see them.
     "fanwen_crawler.middlewares.retry_after.RetryAfterMiddleware": 560,
     "fanwen_crawler.middlewares.redirect_loop.RedirectLoopMiddleware": 650,
+    # --max-pages: counts requests as they are sent (after the HTTP cache, 900).
+    "fanwen_crawler.middlewares.page_budget.PageBudgetMiddleware": 950,
 }
 SPIDER_MIDDLEWARES = {
     # --retry-failed: re-request URLs whose recorded error was transient.

@@ -10,6 +10,7 @@ a redirecting article. Every request target is logged, in order, with its time.
 
 from __future__ import annotations
 
+import gzip
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +24,7 @@ from tests.faults import SENTENCES
 CATEGORIES = {1: "工作总结", 2: "心得体会"}
 TAGS = ["总结", "年终", "心得", "体会"]
 INDEX = "/index.php?m=content&c=index"
+GZIP_BOMB = gzip.compress(b"<html><body>" + b"0" * (64 << 20), compresslevel=9)
 
 
 @dataclass
@@ -63,6 +65,8 @@ class RouterPortal:
     """Seconds robots.txt waits before answering."""
     redirects: dict[str, str] = field(default_factory=dict)
     """Extra article-looking paths that answer 302 to the given Location (linked from home)."""
+    bombs: list[str] = field(default_factory=list)
+    """Extra article-looking paths (linked from home) serving a gzip bomb: 64 MB of zeros."""
     articles: list[Article] = field(default_factory=list)
     log: list[tuple[float, str, int]] = field(default_factory=list)
     url: str = ""
@@ -134,7 +138,7 @@ class RouterPortal:
         latest = "".join(f'<li><a href="{a.path.replace("&", "&amp;")}">{a.title}</a></li>'
                          for a in self.articles[:2])
         latest += "".join(f'<li><a href="{p.replace("&", "&amp;")}">转载的范文</a></li>'
-                          for p in self.redirects)
+                          for p in [*self.redirects, *self.bombs])
         cloud = " ".join(f'<a href="{tag_path(t)}">{t}</a>' for t in TAGS)
         self._pages["/"] = (200, self._page("首页", "", f'<ul>{latest}</ul><div class="tags">'
                                                       f"热门标签：{cloud}</div>"), html)
@@ -183,6 +187,15 @@ class RouterPortal:
                     self.send_header("Location", portal.redirects[target])
                     self.send_header("Content-Length", "0")
                     self.end_headers()
+                    return
+                if target in portal.bombs:
+                    portal.log.append((time.monotonic(), target, 200))
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html; charset=utf-8")
+                    self.send_header("Content-Encoding", "gzip")
+                    self.send_header("Content-Length", str(len(GZIP_BOMB)))
+                    self.end_headers()
+                    self.wfile.write(GZIP_BOMB)
                     return
                 status, body, ctype = portal._pages.get(target, (404, b"not found", "text/plain"))
                 if target == "/robots.txt" and portal.robots_stall:
