@@ -68,6 +68,9 @@ DOWNLOADER_MIDDLEWARES = {
 }
 SPIDER_MIDDLEWARES = {
     # --retry-failed: re-request URLs whose recorded error was transient.
+    # Sitemaps (robots.txt Sitemap:, /sitemap.xml, /sitemap_index.xml, /sitemap.txt), read
+    # after every other start request (nearer the engine than the rest: its number is lower).
+    "fanwen_crawler.middlewares.sitemaps.SitemapDiscoveryMiddleware": 50,
     "fanwen_crawler.middlewares.retry_failed.RetryFailedMiddleware": 100,
 }
 # --redis: the shared scrapy-redis frontier, configured only when FANWEN_REDIS_URL is set.
@@ -115,3 +118,5 @@ FANWEN_MAX_RETRY_AFTER = 60.0
 # robots.txt fetch timeout (s), and how long a 5xx/unreachable robots.txt disallows a site.
 FANWEN_ROBOTS_TIMEOUT = 10.0
 FANWEN_ROBOTS_RETRY = 60.0
+# Discover articles from the sites' sitemaps too (fanwen crawl --no-sitemaps turns it off).
+FANWEN_SITEMAPS = True

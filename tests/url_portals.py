@@ -56,6 +56,8 @@ class RouterPortal:
     per_page: int = 3
     broken_pagination: bool = False
     """List pages link no further pages: only page 1 of each category is reachable."""
+    tag_cloud: bool = True
+    """The home page links every tag page (hubs that list the tagged articles)."""
     sitemap: str | None = None
     """"xml" (/sitemap.xml), "index" (/sitemap_index.xml → two xml), "txt" (/sitemap.txt),
     "robots" (a Sitemap: line in robots.txt pointing at /maps/all.xml)."""
@@ -139,7 +141,7 @@ class RouterPortal:
                          for a in self.articles[:2])
         latest += "".join(f'<li><a href="{p.replace("&", "&amp;")}">转载的范文</a></li>'
                           for p in [*self.redirects, *self.bombs])
-        cloud = " ".join(f'<a href="{tag_path(t)}">{t}</a>' for t in TAGS)
+        cloud = " ".join(f'<a href="{tag_path(t)}">{t}</a>' for t in TAGS if self.tag_cloud)
         self._pages["/"] = (200, self._page("首页", "", f'<ul>{latest}</ul><div class="tags">'
                                                       f"热门标签：{cloud}</div>"), html)
         robots = self.robots_body

@@ -51,7 +51,7 @@ class SkipStoredMiddleware:
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         if request.meta.get("fanwen_kind") not in ALWAYS_FETCH_KINDS and (
             canonical_of(request) in self.stored
-        ):
+        ) and not request.meta.get("fanwen_refetch"):  # a sitemap says it changed
             self.stats.inc_value("fanwen/skipped/stored")
             raise AlreadyStored(f"already stored: {request.url}")
 
