@@ -76,3 +76,23 @@ def test_private_addresses_are_refused_unless_the_start_url_is_on_one() -> None:
     asyncio.run(mw.process_request(Request("http://127.0.0.1:8000/a.html")))  # allowed
     with pytest.raises(BlockedAddress):
         asyncio.run(mw.process_request(Request("http://169.254.169.254/")))
+
+
+def test_a_named_start_host_on_loopback_is_resolved_and_allowed(tmp_path: Path) -> None:
+    import socket
+
+    name = socket.gethostname()
+    try:
+        address = socket.gethostbyname(name)
+    except OSError:
+        pytest.skip(f"this machine's host name {name!r} does not resolve")
+    if not address.startswith("127."):
+        pytest.skip(f"host name {name!r} resolves to {address}, not to loopback")
+    portal = RouterPortal(per_category=1)
+    with serve(portal):
+        url = portal.url.replace("127.0.0.1", name)
+        proc = run_fanwen("crawl", url, "--db", str(tmp_path / "c.db"), "--delay", "0",
+                          "--quiet", "--no-keywords")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    stored = query_rows(tmp_path / "c.db", "select count(*) from articles")[0][0]
+    assert stored == len(portal.articles)

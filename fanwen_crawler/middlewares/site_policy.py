@@ -63,7 +63,9 @@ class SitePolicyMiddleware:
 
     async def process_request(self, request: Request, spider: Any = None) -> None:
         chain = request.meta.get("redirect_urls")
-        if chain and not any(same_site(request.url, site) for site in self._sites()):
+        # robots.txt may redirect to another authority (RFC 9309 §2.3.1.2); addresses still count.
+        if chain and not request.meta.get("dont_obey_robotstxt") and not any(
+                same_site(request.url, site) for site in self._sites()):
             self._inc("offsite_redirect")
             logger.info("refused off-site redirect %s -> %s", chain[-1], request.url)
             raise OffsiteRedirect(f"offsite redirect: {chain[-1]} -> {request.url}")
