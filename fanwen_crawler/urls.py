@@ -103,12 +103,13 @@ def clean_url(url: str) -> str:
     return f"{scheme}://{netloc}{path or '/'}" + (f"?{query}" if query else "")
 
 
-def resolve_url(base_url: str, href: str) -> str | None:
+def resolve_url(base_url: str, href: str, encoding: str = "utf-8") -> str | None:
     """The request form of a link `href` on the page at `base_url`; None unless http(s).
 
     Relative references are resolved as a browser does (dot segments removed, tabs and
-    newlines deleted); characters a request cannot carry are percent-encoded as Scrapy
-    will encode them (UTF-8), so the result is exactly the URL that gets requested.
+    newlines deleted). Characters a request cannot carry are percent-encoded as a browser
+    encodes them: the path in UTF-8, the query in the page's `encoding` (a GBK page's
+    `tags.php?/总结/` is `tags.php?/%D7%DC%BD%E1/`). Scrapy requests the result unchanged.
     """
     href = href.strip()
     if not href or href[:11].lower().startswith(SKIP_SCHEMES):
@@ -128,6 +129,8 @@ def resolve_url(base_url: str, href: str) -> str | None:
     url = clean_url(url)
     if not SAFE_URL.match(url):
         try:
+            url = safe_url_string(url, encoding)
+        except (UnicodeError, LookupError):  # not in the page's charset, or no such codec
             url = safe_url_string(url)
         except ValueError:  # an unparseable host or port
             return None

@@ -167,3 +167,17 @@ def test_fingerprint_uses_the_canonical_form() -> None:
 ])
 def test_address_kind(ip: str, kind: str | None) -> None:
     assert address_kind(ip) == kind
+
+
+def test_raw_query_text_is_encoded_in_the_page_charset_as_a_browser_does() -> None:
+    from lxml import html
+
+    from fanwen_crawler.extractors.links import collect_links
+
+    root = html.fromstring('<div><a href="/tags.php?/总结/">总结</a>'
+                           '<a href="/标签/a.html?q=年终总结&amp;p=2">x</a></div>')
+    urls = [link.url for link in collect_links(root, "http://x.cn/", "gb18030")]
+    assert urls == ["http://x.cn/tags.php?/%D7%DC%BD%E1/",
+                    "http://x.cn/%E6%A0%87%E7%AD%BE/a.html?q=%C4%EA%D6%D5%D7%DC%BD%E1&p=2"]
+    # A character outside the page's charset falls back to UTF-8 rather than being lost.
+    assert resolve_url("http://x.cn/", "?q=€", "gbk") == "http://x.cn/?q=%E2%82%AC"

@@ -141,7 +141,9 @@ class RouterPortal:
                          for a in self.articles[:2])
         latest += "".join(f'<li><a href="{p.replace("&", "&amp;")}">转载的范文</a></li>'
                           for p in [*self.redirects, *self.bombs])
-        cloud = " ".join(f'<a href="{tag_path(t)}">{t}</a>' for t in TAGS if self.tag_cloud)
+        # Half the cloud written raw, as many GBK templates do: a browser sends GBK escapes.
+        cloud = " ".join(f'<a href="{tag_path(t) if i % 2 else "/tags.php?/" + t + "/"}">{t}</a>'
+                         for i, t in enumerate(TAGS) if self.tag_cloud)
         self._pages["/"] = (200, self._page("首页", "", f'<ul>{latest}</ul><div class="tags">'
                                                       f"热门标签：{cloud}</div>"), html)
         robots = self.robots_body

@@ -98,8 +98,9 @@ def _find_date(
         (ym for ym in map(parse_year_month, fallback) if ym), None)
 
 
-def extract_html(html_text: str, url: str, profile: Profile | None = None) -> Page:
-    """Extract one already-decoded page."""
+def extract_html(html_text: str, url: str, profile: Profile | None = None,
+                 encoding: str = "utf-8") -> Page:
+    """Extract one already-decoded page (`encoding`: the page's, for its links' queries)."""
     page_url = clean_url(url)
     root = _parse(html_text)
     if root is None:
@@ -114,7 +115,7 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None) -> Pa
     records = find_records(body_el, time_candidates)
     if records:
         mark_records(lines, records)
-    links = collect_links(body_el, page_url)
+    links = collect_links(body_el, page_url, encoding)
     by_el: dict[object, PageLink] = {link.el: link for link in links}
     over = apply_selectors(root, profile.selectors if profile else {}, by_el, page_url)
 
@@ -214,6 +215,6 @@ def extract_page(
         if name.lower() == "content-type":
             content_type = value.decode("latin-1") if isinstance(value, bytes) else value
     text, encoding = decode_html(body, content_type)
-    page = extract_html(text, url, profile)
+    page = extract_html(text, url, profile, encoding)
     page.encoding = encoding
     return page

@@ -107,8 +107,11 @@ class PageLink:
         return self._shape
 
 
-def collect_links(root: etree._Element, base_url: str) -> list[PageLink]:
-    """Every http(s) link of the tree, absolute, in the request form, in document order."""
+def collect_links(root: etree._Element, base_url: str, encoding: str = "utf-8") -> list[PageLink]:
+    """Every http(s) link of the tree, absolute, in the request form, in document order.
+
+    `encoding` is the page's: a browser sends raw non-ASCII query text in it.
+    """
     found = []
     resolved: dict[str, str | None] = {}  # portals repeat the same hrefs many times
     internal_hosts: dict[str, bool] = {}
@@ -119,7 +122,7 @@ def collect_links(root: etree._Element, base_url: str) -> list[PageLink]:
             continue
         url = resolved.get(href, "")
         if url == "":
-            url = resolved[href] = resolve_url(base_url, href)
+            url = resolved[href] = resolve_url(base_url, href, encoding)
         if url is None:
             continue
         host = url.split("/", 3)[2]
