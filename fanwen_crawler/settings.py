@@ -115,8 +115,8 @@ FANWEN_IDLE_EXIT = 10.0
 FANWEN_SCRUB_PII = False
 # Longest Retry-After (seconds) honoured before a 429/503 is retried.
 FANWEN_MAX_RETRY_AFTER = 60.0
-# robots.txt fetch timeout (s), and how long a 5xx/unreachable robots.txt disallows a site.
+# robots.txt fetch timeout (s), and the wait before a 5xx/unreachable robots.txt is refetched.
 FANWEN_ROBOTS_TIMEOUT = 10.0
-FANWEN_ROBOTS_RETRY = 60.0
+FANWEN_ROBOTS_RETRY = 30.0
 # Discover articles from the sites' sitemaps too (fanwen crawl --no-sitemaps turns it off).
 FANWEN_SITEMAPS = True

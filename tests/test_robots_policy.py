@@ -21,14 +21,26 @@ def _crawl(portal: RouterPortal, db: Path, *extra: str) -> int:
     return proc.returncode
 
 
+RETRY_SOON = ("--set", "FANWEN_ROBOTS_RETRY=0.5")
+
+
 def test_robots_503_disallows_the_site_and_is_recorded(tmp_path: Path) -> None:
     portal = RouterPortal(per_category=2, robots_status=503)
-    code = _crawl(portal, tmp_path / "c.db", *FAST)
+    code = _crawl(portal, tmp_path / "c.db", *FAST, *RETRY_SOON)
     assert code == 1  # nothing was fetched
     assert set(portal.targets()) == {"/robots.txt"}  # nothing but robots.txt itself
+    assert portal.targets().count("/robots.txt") >= 3  # asked again later in the run
     errors = query_rows(tmp_path / "c.db", "select url, reason, detail from crawl_errors")
     assert [(e["url"], e["reason"]) for e in errors] == [(portal.url, "robots_unavailable")]
     assert "503" in errors[0]["detail"]
+
+
+def test_robots_503_that_recovers_later_in_the_run_lets_the_crawl_proceed(tmp_path: Path) -> None:
+    portal = RouterPortal(per_category=2, robots_status=503, robots_failures=3)
+    assert _crawl(portal, tmp_path / "c.db", *FAST, *RETRY_SOON) == 0
+    stored = query_rows(tmp_path / "c.db", "select count(*) from articles")[0][0]
+    assert stored == len(portal.articles)
+    assert not query_rows(tmp_path / "c.db", "select * from crawl_errors")
 
 
 def test_robots_404_allows_everything(tmp_path: Path) -> None:
@@ -55,7 +67,7 @@ def test_crawl_delay_larger_than_the_polite_delay_is_honoured(tmp_path: Path) ->
     robots = (f"User-agent: *\nCrawl-delay: 3\nAllow: {first.path}\nAllow: {second.path}\n"
               "Disallow: /index.php\nDisallow: /tags.php\n")
     portal = RouterPortal(robots_body=robots)
-    assert _crawl(portal, tmp_path / "c.db", "--quiet", "--no-keywords") == 0
+    assert _crawl(portal, tmp_path / "c.db", "--quiet", "--no-keywords", "--no-sitemaps") == 0
     pages = [(t, target) for t, target, _ in portal.log if target != "/robots.txt"]
     assert [target for _, target in pages] == ["/", first.path, second.path]
     times = [t for t, _ in pages]

@@ -63,6 +63,8 @@ class RouterPortal:
     "robots" (a Sitemap: line in robots.txt pointing at /maps/all.xml)."""
     robots_status: int = 200
     robots_body: str = "User-agent: *\nDisallow: /plus/\n"
+    robots_failures: int | None = None
+    """With robots_status != 200: only the first this many robots.txt requests fail."""
     robots_stall: float = 0.0
     """Seconds robots.txt waits before answering."""
     redirects: dict[str, str] = field(default_factory=dict)
@@ -202,6 +204,9 @@ class RouterPortal:
                     self.wfile.write(GZIP_BOMB)
                     return
                 status, body, ctype = portal._pages.get(target, (404, b"not found", "text/plain"))
+                if target == "/robots.txt" and portal.robots_failures is not None \
+                        and portal.targets().count("/robots.txt") >= portal.robots_failures:
+                    status = 200
                 if target == "/robots.txt" and portal.robots_stall:
                     time.sleep(portal.robots_stall)
                 if target == "/robots.txt" and status == 200:

@@ -7,11 +7,15 @@ means "allow everything". RFC 9309 §2.3.1 says otherwise, and this subclass doe
 - 4xx (404, 403 …): robots.txt is "unavailable": everything is allowed.
   Counted as `fanwen/robots/allow_4xx`.
 - 5xx, or unreachable (timeout, refused, reset): robots.txt is "unreachable": the site
-  is completely disallowed. Each refused request is recorded: `robots_unavailable`
-  after a 5xx, the network error itself (`timeout`, `connection_refused` …) when the
-  site could not be reached at all; none is sent. robots.txt is fetched again, later in
-  the run, when a request for the site comes after FANWEN_ROBOTS_RETRY seconds.
-  Counted as `fanwen/robots/unreachable`.
+  is completely disallowed, and no request to it is sent. Counted as
+  `fanwen/robots/unreachable`.
+  - After a 5xx the site's requests are held and robots.txt is fetched again later in
+    the run (after FANWEN_ROBOTS_RETRY seconds, then twice that); after ROBOTS_ATTEMPTS
+    failed fetches each request is recorded as `robots_unavailable`.
+  - When the site could not be reached at all, each request is recorded with the
+    network error itself (`timeout`, `connection_refused` …, transient, so
+    `--retry-failed` asks again), and robots.txt is tried again for a request that comes
+    after FANWEN_ROBOTS_RETRY seconds.
 - The robots.txt request is bounded: FANWEN_ROBOTS_TIMEOUT seconds, one retry.
 - `Crawl-delay` larger than DOWNLOAD_DELAY becomes the site's delay (no jitter, and
   AutoThrottle may not lower it), capped at CRAWL_DELAY_MAX; off with DOWNLOAD_DELAY 0
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from scrapy import Request
@@ -35,10 +40,22 @@ from scrapy.http.request import NO_CALLBACK
 from scrapy.robotstxt import RobotParser
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet import reactor
 from twisted.internet.defer import Deferred
+from twisted.internet.task import deferLater
 
 logger = logging.getLogger(__name__)
+ROBOTS_ATTEMPTS = 3  # robots.txt fetches (each with one retry) before a 5xx site is given up
 CRAWL_DELAY_MAX = 60.0  # a hostile "Crawl-delay: 86400" must not stall a run for a day
+
+
+@dataclass(frozen=True, slots=True)
+class Down:
+    """Why a site's robots.txt is unusable, until when, and the network error if unreached."""
+
+    why: str
+    at: float
+    error: Exception | None = None
 
 
 class RobotsUnavailable(IgnoreRequest):
@@ -54,29 +71,40 @@ class RobotsPolicyMiddleware(RobotsTxtMiddleware):
         super().__init__(crawler)
         settings = crawler.settings
         self.timeout = settings.getfloat("FANWEN_ROBOTS_TIMEOUT", 10.0)
-        self.retry_seconds = settings.getfloat("FANWEN_ROBOTS_RETRY", 60.0)
+        self.retry_seconds = settings.getfloat("FANWEN_ROBOTS_RETRY", 30.0)
         self.min_delay = settings.getfloat("DOWNLOAD_DELAY")
-        # netloc → (why, retry at, the network error when robots.txt was not reached at all)
-        self.unreachable: dict[str, tuple[str, float, Exception | None]] = {}
+        self.unreachable: dict[str, Down] = {}  # netloc → why its robots.txt is unusable now
+        self.failures: dict[str, int] = {}  # netloc → robots.txt fetches that failed
         self.delays: dict[str, float] = {}  # download slot → Crawl-delay in force
 
     async def process_request(self, request: Request, spider: Any = None) -> None:
         if request.meta.get("dont_obey_robotstxt") or request.url.startswith(("data:", "file:")):
             return
         netloc = urlparse_cached(request).netloc
-        if (down := self.unreachable.get(netloc)) and time.monotonic() >= down[1]:
-            del self.unreachable[netloc]  # fetch robots.txt again, later in the run
-            self._parsers.pop(netloc, None)
+        if (down := self.unreachable.get(netloc)) and down.error and time.monotonic() >= down.at:
+            self._forget(netloc, down)  # a site that was down: try its robots.txt again
         rp = await self.robot_parser(request)
-        if down := self.unreachable.get(netloc):
-            if down[2] is not None:
+        while (down := self.unreachable.get(netloc)) is not None:
+            if down.error is not None:
                 # The site itself is unreachable: the request fails as it would have (and is
                 # recorded as timeout, dns, connection_refused …), without being sent.
-                raise down[2]
-            raise RobotsUnavailable(f"robots.txt {down[0]}: site disallowed (RFC 9309)")
+                raise down.error
+            if self.failures.get(netloc, 0) >= ROBOTS_ATTEMPTS:
+                raise RobotsUnavailable(f"robots.txt {down.why}: site disallowed (RFC 9309)")
+            # 5xx: hold the request; robots.txt is fetched again later in the run.
+            if (wait := down.at - time.monotonic()) > 0:
+                await maybe_deferred_to_future(deferLater(reactor, wait, lambda: None))
+            self._forget(netloc, down)
+            rp = await self.robot_parser(request)
         if rp is not None:
             self._crawl_delay(request, rp)
         self.process_request_2(rp, request)
+
+    def _forget(self, netloc: str, down: Down) -> None:
+        """Drop an unusable robots.txt so that the next request fetches it again (once)."""
+        if self.unreachable.get(netloc) is down:
+            del self.unreachable[netloc]
+            self._parsers.pop(netloc, None)
 
     async def robot_parser(self, request: Request) -> RobotParser | None:
         # Scrapy's, with a bounded robots.txt request.
@@ -122,10 +150,14 @@ class RobotsPolicyMiddleware(RobotsTxtMiddleware):
             rp_dfd.callback(None)
 
     def _unreachable(self, netloc: str, why: str, error: Exception | None = None) -> None:
-        self.unreachable[netloc] = (why, time.monotonic() + self.retry_seconds, error)
+        failures = self.failures[netloc] = self.failures.get(netloc, 0) + 1
+        wait = self.retry_seconds * failures
+        self.unreachable[netloc] = Down(why, time.monotonic() + wait, error)
         self._stats.inc_value("fanwen/robots/unreachable")
-        logger.warning("robots.txt of %s %s: the site is disallowed; robots.txt is fetched "
-                       "again after %.0f s (RFC 9309)", netloc, why, self.retry_seconds)
+        again = (f"fetched again in {wait:.0f} s" if error or failures < ROBOTS_ATTEMPTS
+                 else "not fetched again")
+        logger.warning("robots.txt of %s %s: the site is disallowed (RFC 9309); robots.txt is "
+                       "%s", netloc, why, again)
 
     def _crawl_delay(self, request: Request, rp: RobotParser) -> None:
         """Slow the request's download slot to the site's Crawl-delay, when that is larger."""
