@@ -45,9 +45,9 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "#", "data:", "about:")
 # Characters a browser (and urlsplit) deletes from anywhere in a URL.
 URL_CONTROL = re.compile(r"[\t\r\n]")
-# A URL made only of characters that a request sends as they are (w3lib's safe set),
-# with every "%" starting an escape: nothing for `safe_url_string` to do.
-SAFE_URL = re.compile(r"(?:[A-Za-z0-9\-._~:/?\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*\Z")
+# A character a request cannot send as it is (outside w3lib's safe set), or a "%" that
+# starts no escape: something for `safe_url_string` to do.
+UNSAFE_URL = re.compile(r"[^A-Za-z0-9\-._~:/?\[\]@!$&'()*+,;=%]|%(?![0-9A-Fa-f]{2})")
 # "/." in a path: a dot segment ("./", "../") that resolution must remove.
 DOT_SEGMENT = re.compile(r"/\.\.?(?:/|\?|$)")
 
@@ -103,6 +103,15 @@ def clean_url(url: str) -> str:
     return f"{scheme}://{netloc}{path or '/'}" + (f"?{query}" if query else "")
 
 
+@lru_cache(maxsize=256)
+def _bases(base_url: str) -> tuple[str, str, str]:
+    """(origin, directory, URL without query) of a page URL, in the request form."""
+    base = clean_url(base_url).split("?", 1)[0]
+    parts = base.split("/", 3)
+    origin = f"{parts[0]}//{parts[2]}" if len(parts) >= 3 else base
+    return origin, base[: base.rfind("/") + 1], base
+
+
 def resolve_url(base_url: str, href: str, encoding: str = "utf-8") -> str | None:
     """The request form of a link `href` on the page at `base_url`; None unless http(s).
 
@@ -116,18 +125,29 @@ def resolve_url(base_url: str, href: str, encoding: str = "utf-8") -> str | None
         return None
     if "\t" in href or "\r" in href or "\n" in href:
         href = URL_CONTROL.sub("", href)
-    lower = href[:8].lower()
-    if lower.startswith(("http://", "https://")) and not DOT_SEGMENT.search(href):
-        url = href  # absolute already: the common case on many portals
-    else:
+    url: str | None = None
+    if "\\" not in href and not DOT_SEGMENT.search(href):
+        # No parsing for the common shapes; the page URL is already in the request form.
+        first = href[0]
+        if first == "/" and href[1:2] != "/":
+            url = _bases(base_url)[0] + href  # root-relative
+        elif first == "?":
+            url = _bases(base_url)[2] + href
+        elif first not in "#./" and ":" not in href.split("/", 1)[0]:
+            url = _bases(base_url)[1] + href  # relative to the page's directory
+        elif href[:8].lower().startswith(("http://", "https://")):
+            url = href
+        if url is not None and ("?" in href or "#" in href or first not in "/?."):
+            url = clean_url(url)
+    if url is None:
         try:
             url = urljoin(base_url, href)
         except ValueError:
             return None
         if not url[:8].lower().startswith(("http://", "https://")):
             return None
-    url = clean_url(url)
-    if not SAFE_URL.match(url):
+        url = clean_url(url)
+    if UNSAFE_URL.search(url):
         try:
             url = safe_url_string(url, encoding)
         except (UnicodeError, LookupError):  # not in the page's charset, or no such codec
