@@ -221,6 +221,8 @@ def site_of(url: str) -> str:
 
 
 def _is_ip(host: str) -> bool:
+    if not host or not (host[0].isdigit() or ":" in host):
+        return False  # a host name: no need to ask ipaddress
     try:
         ipaddress.ip_address(host)
     except ValueError:
@@ -235,6 +237,9 @@ def same_site(url: str, site_url: str) -> bool:
     sites). Named hosts match when equal after dropping www./m./wap. prefixes, or
     when one is a subdomain of the other's registrable part.
     """
+    if url.startswith(("http://", "https://")) and (
+            url.split("/", 3)[2:3] == site_url.split("/", 3)[2:3] != [""]):
+        return True  # the same scheme-less netloc as written: the common case, no parsing
     a, b = urlsplit(url), urlsplit(site_url)
     if a.scheme not in ("http", "https"):
         return False
