@@ -6,7 +6,9 @@ the `Sitemap:` lines of its robots.txt (collected from the robots_parsed signal)
 URL per line). XML sitemaps and sitemap indexes (nested up to MAX_DEPTH, gzipped or not)
 are read with Scrapy's `scrapy.utils.sitemap.Sitemap`. Sitemaps are downloaded through
 the engine like robots.txt (robots.txt, the site policy and the size limit apply) but
-never through the spider, so a missing sitemap costs one request and no error row.
+never through the spider, so a missing sitemap costs one request and no error row; the
+duplicate filter still sees them, so `--redis` workers (a shared filter) and a resumed
+crawl read each sitemap once.
 
 Every URL listed goes through the crawl's link filter and becomes a start request of
 kind "page": the duplicate filter merges it with the same URL found on list pages, and
@@ -146,6 +148,10 @@ class SitemapDiscoveryMiddleware:
         self.fetched.add(url)
         request = Request(url, callback=NO_CALLBACK, meta={"fanwen_kind": "sitemap"},
                           dont_filter=True)
+        engine = self.crawler.engine
+        dupefilter = getattr(getattr(engine, "scheduler", None), "df", None)
+        if dupefilter is not None and dupefilter.request_seen(request):
+            return "", []  # read already: by another --redis worker, or before a resume
         try:
             response: Response = await self.crawler.engine.download_async(request)  # type: ignore[union-attr]
         except IgnoreRequest as exc:
