@@ -42,6 +42,11 @@ TRACKING_PREFIXES = ("utm_",)
 # Host prefixes that name the same site (www.example.cn, m.example.cn, example.cn).
 SITE_HOST_PREFIX = re.compile(r"^(?:www|m|wap|mobile)\d*\.", re.IGNORECASE)
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# File types that are never an HTML page: the one list the link filter (never requested)
+# and the URL-shape hints (never an article or list) share.
+NON_HTML_EXTENSIONS = (r"pdf|docx?|xlsx?|pptx?|wps|zip|rar|7z|gz|tar|exe|apk|jpe?g|png|gif|bmp"
+                       r"|webp|svg|ico|mp[34]|avi|flv|wmv|swf|css|js|xml|txt")
+NON_HTML_PATH = re.compile(rf"\.(?:{NON_HTML_EXTENSIONS})$", re.IGNORECASE)
 SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "#", "data:", "about:")
 # Characters a browser (and urlsplit) deletes from anywhere in a URL.
 URL_CONTROL = re.compile(r"[\t\r\n]")

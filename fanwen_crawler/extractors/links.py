@@ -10,12 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import NamedTuple
-from urllib.parse import urlsplit
 
 from lxml import etree
 
 from fanwen_crawler.extractors.text import clean_text, node_text
-from fanwen_crawler.urls import resolve_url, same_site, url_path
+from fanwen_crawler.urls import NON_HTML_EXTENSIONS, resolve_url, same_site, url_path
 
 # Possessive quantifiers (`*+`, `++`) where what follows can never be what they matched:
 # the same matches without trying every shorter run first.
@@ -40,7 +39,7 @@ DENY_URL = re.compile(
     r"/(?:search|tags?|member|user|login|logout|register|reg|admin|comment|feedback|rss|feed"
     r"|download|print|cart|about|contact|sitemap|help|plus/(?!list))[\w./-]*+(?:$|\?)"
     r"|search\.(?:php|asp)|[?&](?:q|keyword|kw|wd|s)="
-    r"|\.(?:jpe?g|png|gif|webp|bmp|pdf|docx?|xlsx?|pptx?|zip|rar|7z|exe|apk|mp[34]|css|js|xml|txt)$",
+    rf"|\.(?:{NON_HTML_EXTENSIONS})$",
     re.IGNORECASE,
 )
 ANY_DIGIT = re.compile(r"\d")
@@ -53,9 +52,6 @@ FOLDED_URL_PATTERNS = tuple(
     re.compile(rx.pattern) for rx in (DENY_URL, ARTICLE_URL, ROOT_PAGE, LIST_URL)
 )
 URL_PATTERNS = (DENY_URL, ARTICLE_URL, ROOT_PAGE, LIST_URL)
-CONTINUATION_URL = re.compile(
-    r"^(.*?/[^/]*?\d+)_(\d{1,3})(\.(?:s?html?|php|aspx?))$", re.IGNORECASE
-)
 
 
 class UrlShape(NamedTuple):
@@ -153,13 +149,3 @@ def is_list_url(url: str) -> bool:
 def is_root_url(url: str) -> bool:
     """The URL is a site's home page."""
     return url_shape(url).root
-
-
-def continuation_of(url: str) -> tuple[str, int] | None:
-    """(first-page URL, page number) when `url` looks like page N of an article (123_3.html)."""
-    parts = urlsplit(url)
-    match = CONTINUATION_URL.match(parts.path)
-    if not match or parts.query:
-        return None
-    first = f"{parts.scheme}://{parts.netloc}{match.group(1)}{match.group(3)}"
-    return first, int(match.group(2))

@@ -11,15 +11,10 @@ import re
 from dataclasses import dataclass, field
 
 from fanwen_crawler.profiles import Profile
-from fanwen_crawler.urls import clean_url, same_site, url_path
+from fanwen_crawler.urls import NON_HTML_PATH, clean_url, same_site, url_path
 
-# Links to files that are never article HTML.
-BINARY_EXTENSIONS = re.compile(
-    r"\.(?:pdf|docx?|xlsx?|pptx?|wps|zip|rar|7z|gz|tar|exe|apk|jpe?g|png|gif|bmp|webp|svg|ico|"
-    r"mp[34]|avi|flv|wmv|swf|css|js|xml|txt)$",
-    re.IGNORECASE,
-)
-# Pages no corpus wants: search results, logins, comment posting, print views.
+# Pages no corpus wants: search results, logins, comment posting, print views. (Tag pages,
+# tags.php included, are hubs that list articles: followed.)
 UTILITY_PATHS = re.compile(
     r"(?:/search|/plus/search|/login|/register|/logout|/user/|/e/member|mod=logging|"
     r"/comment/|/print|/ajax|/api/|/sitemap|/rss)",
@@ -54,7 +49,7 @@ class LinkFilter:
             self._reject("offsite")
             return None
         path = url_path(url).partition("?")[0]
-        if BINARY_EXTENSIONS.search(path):
+        if NON_HTML_PATH.search(path):
             self._reject("binary")
             return None
         if self.profile is not None and self.profile.is_denied(url):
