@@ -108,7 +108,8 @@ def main() -> None:
 @click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Keep crawl state here so a killed crawl resumes where it stopped.")
 @click.option("--profile", help="Portal profile name (bundled) or path to a .toml profile.")
-@click.option("--max-pages", type=click.IntRange(min=1), help="Stop after this many responses.")
+@click.option("--max-pages", type=click.IntRange(min=1),
+              help="Stop after fetching this many pages.")
 @click.option("--delay", type=click.FloatRange(min=0),
               help="Seconds between requests per site (0 = unthrottled, for own mirrors).")
 @click.option("--concurrency", type=click.IntRange(min=1), help="Concurrent requests per site.")
@@ -141,6 +142,8 @@ def main() -> None:
               help="Share one frontier and duplicate filter with other workers via Redis.")
 @click.option("--redis-key", metavar="PREFIX",
               help="Redis key prefix of this distributed crawl (default fanwen:portal).")
+@click.option("--no-sitemaps", is_flag=True,
+              help="Do not read the sites' sitemaps (robots.txt Sitemap:, /sitemap.xml …).")
 @click.option("--idle-exit", type=click.FloatRange(min=0), metavar="SECONDS",
               help="With --redis: exit once the shared frontier stayed empty this long "
                    "(default 10).")
@@ -151,7 +154,8 @@ def crawl(start_urls: tuple[str, ...], db_path: Path, state_dir: Path | None,
           set_options: tuple[str, ...],
           max_articles: int | None, until: str | None, retry_failed: bool,
           user_agent: str | None, stats_json: Path | None, redis_url: str | None,
-          redis_key: str | None, idle_exit: float | None, scrub_pii: bool) -> None:
+          redis_key: str | None, idle_exit: float | None, scrub_pii: bool,
+          no_sitemaps: bool) -> None:
     """Crawl the portal(s) at START_URLS into the corpus.
 
     Works on portals it has never seen: finds list pages and their pagination,
@@ -171,6 +175,8 @@ def crawl(start_urls: tuple[str, ...], db_path: Path, state_dir: Path | None,
         if not sep or not name.strip():
             _fail(f"--set expects NAME=VALUE, got {item!r}", 2)
         extra[name.strip()] = value
+    if no_sitemaps:
+        extra["FANWEN_SITEMAPS"] = "False"
     from fanwen_crawler.crawl import CrawlOptions, CrawlSetupError, run_crawl
     from fanwen_crawler.logs import install_log_handler, remove_log_handler
     from fanwen_crawler.profiles import ProfileError

@@ -21,7 +21,7 @@ from twisted.internet import error as tx_errors
 from twisted.web._newclient import ResponseFailed
 
 from fanwen_crawler.items import CrawlError
-from fanwen_crawler.urls import canonical_url
+from fanwen_crawler.urls import linked_canonical
 
 DETAIL_MAX = 500
 
@@ -52,6 +52,7 @@ IGNORE_REASONS = (
     ("robots.txt", "robots"),
     ("max redirections", "too_many_redirects"),
     ("redirect loop", "redirect_loop"),
+    ("exceeded DOWNLOAD_MAXSIZE", "too_large"),  # a compression bomb, capped while inflating
 )
 # Twisted reports a partially received body as ResponseFailed([… _DataLoss …]).
 DATA_LOSS = re.compile(r"_DataLoss|PotentialDataLoss")
@@ -74,6 +75,8 @@ def _reason_for(exc: BaseException) -> str:
                 return "truncated"
             return reason
     if isinstance(exc, IgnoreRequest):
+        if reason := getattr(exc, "reason", None):  # our refusals name their reason
+            return str(reason)
         text = str(exc)
         return next((reason for key, reason in IGNORE_REASONS if key in text), "ignored")
     return type(exc).__name__
@@ -99,20 +102,15 @@ def _detail(exc: BaseException, reason: str, redirects: list[str]) -> str:
     return (text or type(exc).__name__)[:DETAIL_MAX]
 
 
-def linked_url(meta: dict[str, Any], url: str) -> str:
-    """The URL as it was linked: the first of a redirect chain (from request meta), else `url`."""
-    return canonical_url(str((meta.get("redirect_urls") or [url])[0]))
-
-
 def describe_failure(failure: Any) -> CrawlError | None:
     """A CrawlError for a failed request, or None when the skip was deliberate."""
     request = failure.request
     exc = failure.value
-    if isinstance(exc, AlreadyStored):
-        return None
+    if isinstance(exc, AlreadyStored) or getattr(exc, "silent", False):
+        return None  # skipped on purpose (stored already, --max-pages spent)
     # A redirected request fails under its last URL; record the URL that was linked.
     redirects = [str(u) for u in request.meta.get("redirect_urls") or []]
-    url = linked_url(request.meta, request.url)
+    url = linked_canonical(request.meta, request.url)
     chain = [*redirects[1:], request.url] if redirects else []
     referer = request.headers.get("Referer")
     ref = referer.decode("latin-1") if isinstance(referer, bytes) else None
@@ -146,9 +144,9 @@ def describe_non_article(url: str, body: bytes, text: str, status: int | None = 
                          referer: str | None = None) -> CrawlError:
     """A CrawlError for an article-looking URL whose page is no article.
 
-    The spider calls this when a request it made for an article ("fanwen_kind" ==
-    "article") yields a page of type "other", so such pages are counted with a reason
-    instead of disappearing silently.
+    `url` is the canonical URL as linked. The spider calls this when a request it made
+    for an article ("fanwen_kind" == "article") yields a page of type "other", so such
+    pages are counted with a reason instead of disappearing silently.
     """
     reason = non_article_reason(body, text)
     detail = {
@@ -157,5 +155,5 @@ def describe_non_article(url: str, body: bytes, text: str, status: int | None = 
         "login_wall": "page asks for a login instead of showing the article",
         "not_article": "article-looking URL served a page with no article on it",
     }[reason]
-    return CrawlError(url=canonical_url(url), reason=reason, status=status, detail=detail,
+    return CrawlError(url=url, reason=reason, status=status, detail=detail,
                       referer=referer)

@@ -37,7 +37,7 @@ class Page:
     """The result of extracting one fetched page; a pure function of (bytes, URL, headers)."""
 
     url: str
-    """The page's own URL (canonical form)."""
+    """The page's own URL as requested (`urls.clean_url`; the canonical form is the store's)."""
     page_type: PageType
     """"article" (one 范文 or one page of it), "list" (category/list page) or "other"."""
     encoding: str | None = None

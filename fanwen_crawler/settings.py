@@ -34,6 +34,8 @@ REDIRECT_MAX_TIMES = 10
 DEPTH_PRIORITY = 1
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+# The duplicate filter keys on the canonical URL each request carries (fanwen_crawler.urls).
+REQUEST_FINGERPRINTER_CLASS = "fanwen_crawler.fingerprint.CanonicalFingerprinter"
 
 # --- Safety: no code-execution consoles unless explicitly asked for -------------
 TELNETCONSOLE_ENABLED = False
@@ -49,6 +51,11 @@ EXTENSIONS = {
 
 # --- Our components ---------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
+    # First of all: redirect hops stay on the site, nothing goes to private addresses.
+    "fanwen_crawler.middlewares.site_policy.SitePolicyMiddleware": 20,
+    # robots.txt per RFC 9309 (5xx/unreachable = disallow, Crawl-delay), in Scrapy's place.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "fanwen_crawler.middlewares.robots.RobotsPolicyMiddleware": 100,
     # Before the robots.txt middleware (100) so stored articles cost no request at all.
     "fanwen_crawler.middlewares.skip_stored.SkipStoredMiddleware": 50,
     # --refresh: conditional requests for stored articles; a 304 is "unchanged".
@@ -56,9 +63,14 @@ DOWNLOADER_MIDDLEWARES = {
     # Responses pass these before the retry (550) and redirect (600) middlewares see them.
     "fanwen_crawler.middlewares.retry_after.RetryAfterMiddleware": 560,
     "fanwen_crawler.middlewares.redirect_loop.RedirectLoopMiddleware": 650,
+    # --max-pages: counts requests as they are sent (after the HTTP cache, 900).
+    "fanwen_crawler.middlewares.page_budget.PageBudgetMiddleware": 950,
 }
 SPIDER_MIDDLEWARES = {
     # --retry-failed: re-request URLs whose recorded error was transient.
+    # Sitemaps (robots.txt Sitemap:, /sitemap.xml, /sitemap_index.xml, /sitemap.txt), read
+    # after every other start request (nearer the engine than the rest: its number is lower).
+    "fanwen_crawler.middlewares.sitemaps.SitemapDiscoveryMiddleware": 50,
     "fanwen_crawler.middlewares.retry_failed.RetryFailedMiddleware": 100,
 }
 # --redis: the shared scrapy-redis frontier, configured only when FANWEN_REDIS_URL is set.
@@ -103,3 +115,8 @@ FANWEN_IDLE_EXIT = 10.0
 FANWEN_SCRUB_PII = False
 # Longest Retry-After (seconds) honoured before a 429/503 is retried.
 FANWEN_MAX_RETRY_AFTER = 60.0
+# robots.txt fetch timeout (s), and the wait before a 5xx/unreachable robots.txt is refetched.
+FANWEN_ROBOTS_TIMEOUT = 10.0
+FANWEN_ROBOTS_RETRY = 30.0
+# Discover articles from the sites' sitemaps too (fanwen crawl --no-sitemaps turns it off).
+FANWEN_SITEMAPS = True

@@ -233,6 +233,6 @@ def test_redirect_failures_are_recorded_under_the_linked_url() -> None:
 ])
 def test_non_article_reasons(body: bytes, reason: str) -> None:
     assert non_article_reason(body, body.decode()) == reason
-    err = describe_non_article("http://127.0.0.1:1/a/1.html?utm_source=x", body, body.decode(), 200)
+    err = describe_non_article("http://127.0.0.1:1/a/1.html", body, body.decode(), 200)
     assert (err.url, err.reason, err.status) == ("http://127.0.0.1:1/a/1.html", reason, 200)
     assert err.detail

@@ -42,7 +42,7 @@ from fanwen_crawler.extractors.records import find_records
 from fanwen_crawler.extractors.sections import split_sections
 from fanwen_crawler.items import Link, Page
 from fanwen_crawler.profiles import Profile
-from fanwen_crawler.urls import canonical_url
+from fanwen_crawler.urls import clean_url
 
 __all__ = ["ExtractionError", "decode_html", "extract_html", "extract_page"]
 
@@ -160,9 +160,10 @@ def _up_to_title(lines: list[Line], start: int, title_index: int) -> int:
     return first if first is not None else start
 
 
-def extract_html(html_text: str, url: str, profile: Profile | None = None) -> Page:
-    """Extract one already-decoded page."""
-    page_url = canonical_url(url)
+def extract_html(html_text: str, url: str, profile: Profile | None = None,
+                 encoding: str = "utf-8") -> Page:
+    """Extract one already-decoded page (`encoding`: the page's, for its links' queries)."""
+    page_url = clean_url(url)
     root = _parse(html_text)
     if root is None:
         return Page(url=page_url, page_type="other")
@@ -177,7 +178,7 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None) -> Pa
     if records:
         mark_records(lines, records)
     mark_comment_sections(lines)
-    links = collect_links(body_el, page_url)
+    links = collect_links(body_el, page_url, encoding)
     by_el: dict[object, PageLink] = {link.el: link for link in links}
     over = apply_selectors(root, profile.selectors if profile else {}, by_el, page_url)
 
@@ -289,6 +290,6 @@ def extract_page(
         if name.lower() == "content-type":
             content_type = value.decode("latin-1") if isinstance(value, bytes) else value
     text, encoding = decode_html(body, content_type)
-    page = extract_html(text, url, profile)
+    page = extract_html(text, url, profile, encoding)
     page.encoding = encoding
     return page

@@ -9,7 +9,6 @@ nothing on an article page means the layout broke.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
 
 from lxml import etree
 from parsel import Selector
@@ -18,7 +17,7 @@ from fanwen_crawler.extractors.blocks import Line, linearise
 from fanwen_crawler.extractors.links import PageLink
 from fanwen_crawler.extractors.text import clean_text, node_text
 from fanwen_crawler.items import Link
-from fanwen_crawler.urls import canonical_url
+from fanwen_crawler.urls import resolve_url
 
 TEXT_FIELDS = ("title", "published", "source", "author", "category")
 
@@ -92,5 +91,5 @@ def apply_selectors(root: etree._Element, selectors: dict[str, str],
         if links:
             result.next_page = links[0].url
         elif matches and isinstance(matches[0].root, str) and matches[0].root.strip():
-            result.next_page = canonical_url(urljoin(base_url, matches[0].root.strip()))
+            result.next_page = resolve_url(base_url, matches[0].root.strip())
     return result

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from fanwen_crawler.extractors.blocks import Line
 from fanwen_crawler.extractors.boilerplate import NEXT_PAGE_TEXT, is_pager_row
 from fanwen_crawler.extractors.links import PageLink
-from fanwen_crawler.urls import same_site
+from fanwen_crawler.urls import same_site, without_param
 
 PATH_PAGE = re.compile(r"^(.*\d)_(\d{1,3})(\.[a-zA-Z]{2,5})$")
 LIST_PATH_PAGE = re.compile(r"^(.*/(?:list|index|page)[-_]?\d*?)[-_](\d{1,4})(\.[a-zA-Z]{2,5})$")
@@ -38,12 +38,9 @@ class Pager:
 
 def page_key(url: str) -> tuple[str, int]:
     """(URL without its page number, page number); page 1 when no number is present."""
+    if found := without_param(url, PAGE_PARAMS):  # the other parameters exactly as written
+        return found[0], int(found[1])
     parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    for i, (name, value) in enumerate(query):
-        if name.lower() in PAGE_PARAMS and value.isdigit():
-            rest = query[:i] + query[i + 1:]
-            return urlunsplit(parts._replace(query=urlencode(rest))), int(value)
     match = PATH_PAGE.match(parts.path)
     if match and not parts.query:
         path = match.group(1) + match.group(3)

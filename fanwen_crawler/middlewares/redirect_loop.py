@@ -2,9 +2,8 @@
 
 Scrapy's duplicate filter silently drops the second hop of a redirect loop, so the
 linked URL would vanish without a trace; `RedirectLoopMiddleware` fails it with a
-reason instead. Scrapy's retry middleware retries 429/503 at once; `RetryAfterMiddleware`
-first waits what the server asked for (bounded by FANWEN_MAX_RETRY_AFTER), without
-blocking the other requests.
+reason instead. It sees the 3xx before Scrapy's RedirectMiddleware builds the next hop.
+Where a hop may go at all (same site, no private addresses) is `site_policy`'s job.
 """
 
 from __future__ import annotations
@@ -16,11 +15,13 @@ from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
-from fanwen_crawler.urls import canonical_url
+from fanwen_crawler.urls import canonical_of, canonical_url
 
 
 class RedirectLoop(IgnoreRequest):
     """A redirect pointed back into its own chain."""
+
+    reason = "redirect_loop"
 
 
 class RedirectLoopMiddleware:
@@ -32,11 +33,7 @@ class RedirectLoopMiddleware:
         if not (300 <= response.status < 400 and location):
             return response
         target = canonical_url(urljoin(request.url, location.decode("latin-1")))
-        chain = [*request.meta.get("redirect_urls", []), request.url]
-        if target in {canonical_url(str(u)) for u in chain}:
+        earlier = request.meta.get("redirect_urls", [])
+        if target == canonical_of(request) or target in {canonical_url(str(u)) for u in earlier}:
             raise RedirectLoop(f"redirect loop: {request.url} redirects back to {target}")
         return response
-
-
-
-

@@ -19,7 +19,7 @@ from scrapy.http import Response
 
 from fanwen_crawler.corpus.storage import open_corpus
 from fanwen_crawler.failures import AlreadyStored
-from fanwen_crawler.urls import canonical_url
+from fanwen_crawler.urls import canonical_of
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class ConditionalRefreshMiddleware:
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         if request.meta.get("fanwen_kind") == "continuation":
             return
-        etag, modified = self.validators.get(canonical_url(request.url), (None, None))
+        etag, modified = self.validators.get(canonical_of(request), (None, None))
         if etag:
             request.headers.setdefault(b"If-None-Match", etag.encode("latin-1"))
         if modified:

@@ -18,7 +18,7 @@ from scrapy.exceptions import NotConfigured
 
 from fanwen_crawler.corpus.storage import open_corpus
 from fanwen_crawler.failures import AlreadyStored
-from fanwen_crawler.urls import canonical_url
+from fanwen_crawler.urls import canonical_of
 
 logger = logging.getLogger(__name__)
 # Start URLs are always fetched (they are hubs); continuation pages belong to an article
@@ -50,8 +50,8 @@ class SkipStoredMiddleware:
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         if request.meta.get("fanwen_kind") not in ALWAYS_FETCH_KINDS and (
-            canonical_url(request.url) in self.stored
-        ):
+            canonical_of(request) in self.stored
+        ) and not request.meta.get("fanwen_refetch"):  # a sitemap says it changed
             self.stats.inc_value("fanwen/skipped/stored")
             raise AlreadyStored(f"already stored: {request.url}")
 

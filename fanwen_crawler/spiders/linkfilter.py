@@ -9,21 +9,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from fanwen_crawler.profiles import Profile
-from fanwen_crawler.urls import canonical_url, same_site
+from fanwen_crawler.urls import NON_HTML_PATH, clean_url, same_site, url_path
 
-# Links to files that are never article HTML.
-BINARY_EXTENSIONS = re.compile(
-    r"\.(?:pdf|docx?|xlsx?|pptx?|wps|zip|rar|7z|gz|tar|exe|apk|jpe?g|png|gif|bmp|webp|svg|ico|"
-    r"mp[34]|avi|flv|wmv|swf|css|js|xml|txt)$",
-    re.IGNORECASE,
-)
-# Pages no corpus wants: search results, logins, comment posting, print views.
+# Pages no corpus wants: search results, logins, comment posting, print views. (Tag pages,
+# tags.php included, are hubs that list articles: followed.)
 UTILITY_PATHS = re.compile(
     r"(?:/search|/plus/search|/login|/register|/logout|/user/|/e/member|mod=logging|"
-    r"/comment/|/print|/ajax|/api/|/tags?\.php|/sitemap|/rss)",
+    r"/comment/|/print|/ajax|/api/|/sitemap|/rss)",
     re.IGNORECASE,
 )
 
@@ -39,26 +33,29 @@ class LinkFilter:
     def _reject(self, why: str) -> None:
         self.rejected[why] = self.rejected.get(why, 0) + 1
 
+    def on_site(self, url: str) -> bool:
+        """`url` belongs to one of the crawl's sites (the policy links and redirects share)."""
+        return any(same_site(url, site) for site in self.site_urls)
+
     def accept(self, url: str | None) -> str | None:
-        """Canonical form of `url` if the crawl should follow it, else None."""
+        """The URL to request (`urls.clean_url`) if the crawl should follow `url`, else None."""
         if not url:
             return None
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https"):
+        if not url[:8].lower().startswith(("http://", "https://")):
             self._reject("scheme")
             return None
-        canon = canonical_url(url)
-        if not any(same_site(canon, site) for site in self.site_urls):
+        url = clean_url(url)
+        if not self.on_site(url):
             self._reject("offsite")
             return None
-        path = urlsplit(canon).path
-        if BINARY_EXTENSIONS.search(path):
+        path = url_path(url).partition("?")[0]
+        if NON_HTML_PATH.search(path):
             self._reject("binary")
             return None
-        if self.profile is not None and self.profile.is_denied(canon):
+        if self.profile is not None and self.profile.is_denied(url):
             self._reject("profile_deny")
             return None
-        if UTILITY_PATHS.search(canon):
+        if UTILITY_PATHS.search(url):
             self._reject("utility")
             return None
-        return canon
+        return url

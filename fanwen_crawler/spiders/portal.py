@@ -20,12 +20,20 @@ from scrapy.http import Response
 from scrapy.linkextractors import LinkExtractor
 
 from fanwen_crawler.extractors import ExtractionError, extract_page
-from fanwen_crawler.failures import describe_failure, describe_non_article, linked_url
+from fanwen_crawler.failures import describe_failure, describe_non_article
 from fanwen_crawler.items import ArticleItem, CrawlError, Page
 from fanwen_crawler.middlewares.until import PaginationGate
 from fanwen_crawler.profiles import load_profile
 from fanwen_crawler.spiders.linkfilter import LinkFilter
-from fanwen_crawler.urls import canonical_url, site_of
+from fanwen_crawler.urls import (
+    canonical_of,
+    canonical_url,
+    clean_url,
+    linked_canonical,
+    remember_canonical,
+    response_canonical,
+    site_of,
+)
 
 DRAFT = "fanwen_draft"  # request meta key: the article being stitched
 KIND = "fanwen_kind"  # request meta key: "article" | "list" | "page" | "start"
@@ -44,7 +52,7 @@ class PortalSpider(scrapy.Spider):
         if not urls:
             raise ValueError(
                 "no start URL: pass -a start_url=URL[,URL…] or a profile with start_urls")
-        self.start_urls = [canonical_url(u) for u in urls]
+        self.start_urls = [clean_url(u) for u in urls]
         self.links = LinkFilter(self.start_urls, self.profile)
         self.gate: PaginationGate | None = None
 
@@ -63,9 +71,14 @@ class PortalSpider(scrapy.Spider):
             yield self.request_for(url, "start")
 
     def request_for(self, url: str, kind: str, **kw: Any) -> scrapy.Request:
-        """A request for `url` handled by `parse_page`; `kind` says why it was made."""
-        return scrapy.Request(url, callback=self.parse_page, errback=self.on_error,
-                              meta={KIND: kind, **kw.pop("meta", {})}, **kw)
+        """A request for `url` handled by `parse_page`; `kind` says why it was made.
+
+        The request carries its canonical URL in meta (`urls.remember_canonical`).
+        """
+        request = scrapy.Request(url, callback=self.parse_page, errback=self.on_error,
+                                 meta={KIND: kind, **kw.pop("meta", {})}, **kw)
+        remember_canonical(request)
+        return request
 
     def _follow(self, urls: Any, kind: str) -> Iterator[scrapy.Request]:
         for url in urls:
@@ -104,7 +117,7 @@ class PortalSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"fanwen/pages/{page.page_type}")
         if page.page_type == "article":
             fresh = self.gate is None or self.gate.is_fresh(page.published_at)
-            if page.first_page and canonical_url(page.first_page) != page.url:
+            if page.first_page and canonical_url(page.first_page) != response_canonical(response):
                 yield from self._follow([page.first_page], "article")
             elif fresh:
                 yield from self._continue(page, self._draft(page, response))
@@ -133,10 +146,10 @@ class PortalSpider(scrapy.Spider):
         assert self.gate is not None
         folder = page.url.rsplit("/", 1)[0]
         pager = [u for u in page.list_links if u.rsplit("/", 1)[0] == folder and u != page.url]
-        pagination = [canonical_url(r.url) for r in self._follow([page.next_page, *pager], "list")]
+        pagination = [r.url for r in self._follow([page.next_page, *pager], "list")]
         others = [u for u in page.list_links if u not in pager]
         yield from self._follow(others, "list")
-        follow = self.gate.hold(page.url, [canonical_url(r.url) for r in articles],
+        follow = self.gate.hold(page.url, [canonical_of(r) for r in articles],
                                 list(dict.fromkeys(pagination)))
         yield from self._follow(follow, "list")
 
@@ -144,8 +157,8 @@ class PortalSpider(scrapy.Spider):
         """Tell the --until gate an article request came back (fresh: new enough)."""
         if self.gate is None or request is None or request.meta.get(KIND) != "article":
             return
-        first = (request.meta.get("redirect_urls") or [request.url])[0]
-        yield from self._follow(self.gate.resolve(canonical_url(first), fresh), "list")
+        linked = linked_canonical(request.meta, request.url)
+        yield from self._follow(self.gate.resolve(linked, fresh), "list")
 
     def on_idle(self) -> None:
         """--until: lists still waiting for articles that never came back are followed."""
@@ -160,7 +173,7 @@ class PortalSpider(scrapy.Spider):
         draft: ArticleItem = response.meta[DRAFT]
         page = self._extract(response)
         if isinstance(page, CrawlError) or page.page_type != "article":
-            yield CrawlError(url=canonical_url(response.url), reason="bad_continuation",
+            yield CrawlError(url=response_canonical(response), reason="bad_continuation",
                              status=response.status, referer=draft.url,
                              detail="continuation page is not an article page")
             yield draft
@@ -168,7 +181,7 @@ class PortalSpider(scrapy.Spider):
         self.crawler.stats.inc_value("fanwen/pages/continuation")
         draft.paragraphs.extend(page.paragraphs)
         draft.sections.extend(page.sections)
-        draft.page_urls.append(page.url)
+        draft.page_urls.append(response_canonical(response))
         draft.pages += 1
         yield from self._continue(page, draft)
 
@@ -176,23 +189,27 @@ class PortalSpider(scrapy.Spider):
         """Request the next continuation page, or emit the finished article."""
         nxt = self.links.accept(page.next_page)
         limit = self.settings.getint("FANWEN_MAX_ARTICLE_PAGES", 50)
-        if nxt and nxt not in draft.page_urls and draft.pages < limit:
+        if nxt and canonical_url(nxt) not in draft.page_urls and draft.pages < limit:
             # dont_filter: the page may have been seen as a plain link; it is still needed here.
-            yield scrapy.Request(nxt, callback=self.parse_continuation, errback=self.on_error,
-                                 meta={KIND: "continuation", DRAFT: draft}, dont_filter=True)
+            request = scrapy.Request(nxt, callback=self.parse_continuation,
+                                     errback=self.on_error, dont_filter=True,
+                                     meta={KIND: "continuation", DRAFT: draft})
+            remember_canonical(request)
+            yield request
         else:
             draft.body = "\n".join(draft.paragraphs)
             yield draft
 
     @staticmethod
     def _draft(page: Page, response: Response) -> ArticleItem:
+        url = response_canonical(response)
         return ArticleItem(
-            url=page.url, site=site_of(page.url), title=page.title or "", body=page.body or "",
+            url=url, site=site_of(url), title=page.title or "", body=page.body or "",
             paragraphs=list(page.paragraphs), category=page.category,
             published_at=page.published_at, published_raw=page.published_raw,
             source=page.source, author=page.author, tags=list(page.tags),
             related=list(page.related), sections=list(page.sections), pages=1,
-            page_urls=[page.url], encoding=page.encoding,
+            page_urls=[url], encoding=page.encoding,
             crawled_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
             aliases=[canonical_url(str(u)) for u in response.meta.get("redirect_urls", [])],
             etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"),
@@ -214,4 +231,4 @@ def _header(message: Any, name: bytes) -> str | None:
 
 
 def _linked_url(response: Response) -> str:
-    return linked_url(response.meta, response.url)
+    return linked_canonical(response.meta, response.url)
