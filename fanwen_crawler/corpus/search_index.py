@@ -29,7 +29,8 @@ from functools import partial
 from pathlib import Path
 from typing import Protocol
 
-from fanwen_crawler.corpus.storage import open_corpus, write_transaction
+from fanwen_crawler.corpus.storage import open_corpus
+from fanwen_crawler.corpus.transactions import write_transaction
 
 logger = logging.getLogger(__name__)
 

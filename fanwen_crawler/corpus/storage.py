@@ -6,8 +6,8 @@ the schema migrations of `fanwen_crawler.corpus.schema`; `open_corpus_readonly` 
 reading only, never writing a byte. Every write transaction starts with `BEGIN IMMEDIATE`
 (it takes the write lock first, so the busy timeout applies; a deferred transaction that
 reads first fails at once with SQLITE_BUSY when another writer commits in between) and is
-retried with backoff while the database stays busy (`BUSY_RETRIES`). A write that fails for
-a reason retrying cannot fix — disk full, read-only file, I/O error — raises
+retried with backoff while the database stays busy (`corpus.transactions`). A write that
+fails for a reason retrying cannot fix — disk full, read-only file, I/O error — raises
 `CorpusWriteError`. `Corpus.write_articles` writes a batch in one transaction: an article
 and all its child rows (sections, tags, related_links, page_urls, url_aliases, minhashes)
 commit together or not at all, so a killed crawl never leaves a partial article. Articles
@@ -30,7 +30,6 @@ import os
 import re
 import socket
 import sqlite3
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,10 +50,15 @@ from fanwen_crawler.corpus.schema import (
     article_columns,
     utc_now,
 )
+from fanwen_crawler.corpus.transactions import (
+    CorpusWriteError,
+    fatal_reason,
+    write_transaction,
+)
 from fanwen_crawler.items import ArticleItem, CrawlError, Link, Section
 
-__all__ = ["Corpus", "CorpusError", "CorpusWriteError", "NotACorpus", "open_corpus",
-           "open_corpus_readonly"]
+__all__ = ["Corpus", "CorpusError", "CorpusWriteError", "NotACorpus", "fatal_reason",
+           "open_corpus", "open_corpus_readonly", "write_transaction"]
 T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
@@ -62,9 +66,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_BATCH_SIZE = 50
 DEFAULT_FLUSH_SECONDS = 5.0
 BUSY_TIMEOUT_MS = 10_000
-BUSY_RETRIES = 4
-"""Retries of a write transaction still SQLITE_BUSY after the busy timeout (backoff doubles)."""
-BUSY_BACKOFF_S = 0.5
 WHITESPACE = re.compile(r"\s+")
 DROP_REASON = re.compile(r"^[a-z0-9_]+$")
 
@@ -76,79 +77,6 @@ READ_COLUMNS = tuple(c for c in article_columns() if c not in (
 """ArticleItem fields read back by `iter_articles` (dedupe fields are re-derived by a reader)."""
 
 
-BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
-FATAL_CODES = {
-    sqlite3.SQLITE_FULL: "disk_full", sqlite3.SQLITE_READONLY: "read_only",
-    sqlite3.SQLITE_IOERR: "io_error", sqlite3.SQLITE_CANTOPEN: "cannot_open",
-    sqlite3.SQLITE_PERM: "permission", sqlite3.SQLITE_CORRUPT: "corrupt",
-    sqlite3.SQLITE_NOTADB: "not_a_database",
-}  # fmt: skip
-"""Primary SQLite result codes that retrying cannot fix → the reason recorded."""
-
-
-class CorpusWriteError(CorpusError):
-    """A write failed for a reason retrying cannot fix (disk full, read-only, I/O error).
-
-    `reason` is one of FATAL_CODES' values. A crawl stops at the first one.
-    """
-
-    def __init__(self, message: str, reason: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-
-
-def _primary_code(exc: sqlite3.Error) -> int | None:
-    code = getattr(exc, "sqlite_errorcode", None)
-    return None if code is None else code & 0xFF
-
-
-def is_busy(exc: sqlite3.Error) -> bool:
-    """SQLITE_BUSY / SQLITE_LOCKED: another connection holds the lock; worth retrying."""
-    return _primary_code(exc) in BUSY_CODES or "locked" in str(exc)
-
-
-def fatal_reason(exc: BaseException) -> str | None:
-    """The FATAL_CODES reason of an SQLite error (or a disk/permission OSError), else None."""
-    if isinstance(exc, sqlite3.Error):
-        return FATAL_CODES.get(_primary_code(exc) or -1)
-    if isinstance(exc, OSError):
-        import errno
-
-        return {errno.ENOSPC: "disk_full", errno.EDQUOT: "disk_full", errno.EROFS: "read_only",
-                errno.EACCES: "permission", errno.EPERM: "permission"}.get(exc.errno or -1)
-    return None
-
-
-def write_transaction(conn: sqlite3.Connection, fn: Callable[[], T], *,
-                      retries: int = BUSY_RETRIES, backoff: float = BUSY_BACKOFF_S) -> T:
-    """Run `fn` in a `BEGIN IMMEDIATE` transaction; commit, or roll back and raise.
-
-    Still SQLITE_BUSY after the busy timeout: retried `retries` times, waiting `backoff`
-    seconds (doubling) in between. A fatal error raises CorpusWriteError. Inside an open
-    transaction `fn` just runs (the caller's transaction commits it).
-    """
-    if conn.in_transaction:
-        return fn()
-    for attempt in range(retries + 1):
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = fn()
-                conn.execute("COMMIT")
-                return result
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:
-            if (reason := fatal_reason(exc)) is not None:
-                raise CorpusWriteError(f"cannot write the corpus: {exc}", reason) from exc
-            if not is_busy(exc) or attempt == retries:
-                raise
-            logger.warning("corpus: database busy (%s); retrying in %.1f s", exc, backoff)
-            time.sleep(backoff)
-            backoff *= 2
-    raise AssertionError("unreachable")
 
 
 @dataclass(slots=True)
