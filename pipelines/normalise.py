@@ -12,7 +12,6 @@ import html
 import re
 import unicodedata
 from dataclasses import replace
-from typing import Any
 
 from fanwen_crawler.items import ArticleItem, Section
 
@@ -86,9 +85,7 @@ def normalise_article(item: ArticleItem) -> ArticleItem:
 
 
 class NormalisePipeline:
-    """Scrapy adapter: normalise every `ArticleItem`; other items pass through untouched."""
+    """Scrapy adapter: normalise every `ArticleItem`."""
 
-    def process_item(self, item: Any) -> Any:
-        if isinstance(item, ArticleItem):
-            return normalise_article(item)
-        return item
+    def process_item(self, item: ArticleItem) -> ArticleItem:
+        return normalise_article(item)

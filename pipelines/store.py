@@ -1,8 +1,10 @@
 """The store pipeline: the Scrapy adapter that writes items into the corpus in batches.
 
-Settings: FANWEN_DB_PATH (required), FANWEN_BATCH_SIZE, FANWEN_FLUSH_SECONDS. Articles are
-buffered and written by `Corpus.write_articles` in one transaction per batch; CrawlError
-items and dropped items go to `crawl_errors`; a `crawl_runs` row spans the crawl.
+Settings: FANWEN_BATCH_SIZE, FANWEN_FLUSH_SECONDS. Articles are buffered and written by
+`Corpus.write_articles` in one transaction per batch, into the crawl's corpus
+(`crawler.corpus`, opened once by `fanwen_crawler.extensions.corpus.CrawlCorpus`, which
+also keeps the `crawl_runs` row). Failures and dropped items are recorded by
+`fanwen_crawler.extensions.failures.FailureRecorder`, not here.
 """
 
 from __future__ import annotations
@@ -14,59 +16,42 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
 
-from fanwen_crawler.corpus.storage import (
-    DEFAULT_BATCH_SIZE,
-    DEFAULT_FLUSH_SECONDS,
-    DROP_REASON,
-    Corpus,
-    open_corpus,
-)
+from fanwen_crawler.corpus.storage import DEFAULT_BATCH_SIZE, DEFAULT_FLUSH_SECONDS, Corpus
+from fanwen_crawler.extensions.corpus import crawl_corpus, crawl_run_id
 from fanwen_crawler.items import ArticleItem, CrawlError
 
 logger = logging.getLogger(__name__)
 
 
-# --- the Scrapy pipeline ------------------------------------------------------------------
-
-
 class StoragePipeline:
-    """Scrapy adapter: buffer articles and errors, write them in batches to the corpus.
+    """Scrapy adapter: buffer articles, write them in batches to the crawl's corpus.
 
-    Settings: FANWEN_DB_PATH (required, else NotConfigured), FANWEN_BATCH_SIZE (default 50),
-    FANWEN_FLUSH_SECONDS (default 5: the buffer is written at least this often, so a kill
-    loses little). Dropped items are recorded as crawl_errors "dropped:<reason>".
-    Stats: fanwen/store/inserted, …/updated, …/unchanged, …/errors, …/failed.
+    Settings: FANWEN_BATCH_SIZE (default 50), FANWEN_FLUSH_SECONDS (default 5: the buffer
+    is written at least this often, so a kill loses little). Off (NotConfigured) when the
+    crawl has no corpus (FANWEN_DB_PATH unset).
+    Stats: fanwen/store/inserted, …/updated, …/unchanged, …/versioned, …/failed.
     """
 
-    def __init__(self, crawler: Crawler, db_path: str, batch_size: int = DEFAULT_BATCH_SIZE,
+    def __init__(self, crawler: Crawler, corpus: Corpus, batch_size: int = DEFAULT_BATCH_SIZE,
                  flush_seconds: float = DEFAULT_FLUSH_SECONDS) -> None:
         self.crawler = crawler
-        self.db_path = db_path
+        self.corpus: Corpus | None = corpus
         self.batch_size = max(1, batch_size)
         self.flush_seconds = flush_seconds
-        self.corpus: Corpus | None = None
-        self.run_id: int | None = None
         self.articles: list[ArticleItem] = []
-        self.errors: list[CrawlError] = []
         self.last_flush = time.monotonic()
         self._task: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
-        path = crawler.settings.get("FANWEN_DB_PATH")
-        if not path:
-            raise NotConfigured("FANWEN_DB_PATH is not set")
         pipeline = cls(
             crawler,
-            str(path),
+            crawl_corpus(crawler),
             crawler.settings.getint("FANWEN_BATCH_SIZE", DEFAULT_BATCH_SIZE),
             crawler.settings.getfloat("FANWEN_FLUSH_SECONDS", DEFAULT_FLUSH_SECONDS),
         )
-        crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(pipeline.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
     def _inc(self, key: str, count: int = 1) -> None:
@@ -74,9 +59,6 @@ class StoragePipeline:
             self.crawler.stats.inc_value(key, count)
 
     def open_spider(self, spider: Any = None) -> None:
-        self.corpus = open_corpus(self.db_path)
-        spider = spider or self.crawler.spider
-        self.run_id = self.corpus.start_run(getattr(spider, "start_urls", None) or [])
         self.last_flush = time.monotonic()
 
     def spider_opened(self, spider: Any = None) -> None:
@@ -87,46 +69,24 @@ class StoragePipeline:
             self._task = create_looping_call(self.flush_if_due)
             self._task.start(self.flush_seconds, now=False)
 
-    def process_item(self, item: Any) -> Any:
-        if isinstance(item, ArticleItem):
-            self.articles.append(item)
-        elif isinstance(item, CrawlError):
-            self.errors.append(item)
-        else:
-            return item
-        if len(self.articles) + len(self.errors) >= self.batch_size:
+    def process_item(self, item: ArticleItem) -> ArticleItem:
+        self.articles.append(item)
+        if len(self.articles) >= self.batch_size:
             self.flush()
         else:
             self.flush_if_due()
         return item
-
-    def item_dropped(self, item: Any, exception: BaseException, **kwargs: Any) -> None:
-        if not isinstance(item, ArticleItem):
-            return
-        message = str(exception)
-        reason = f"dropped:{message}" if DROP_REASON.match(message) else "dropped"
-        response = kwargs.get("response")
-        referer = None
-        if response is not None and response.request is not None:
-            referer = response.request.headers.get("Referer", b"").decode("latin-1") or None
-        self.errors.append(CrawlError(url=item.url, reason=reason, detail=message,
-                                      referer=referer))
 
     def flush_if_due(self) -> None:
         if time.monotonic() - self.last_flush >= self.flush_seconds:
             self.flush()
 
     def flush(self) -> None:
-        """Write the buffered articles (one transaction) and errors."""
+        """Write the buffered articles (one transaction)."""
         self.last_flush = time.monotonic()
-        if self.corpus is None:
-            return
         articles, self.articles = self.articles, []
-        if articles:
-            self._write(articles)  # may add "store_failed" errors
-        errors, self.errors = self.errors, []
-        if errors:
-            self._inc("fanwen/store/errors", self.corpus.record_errors(errors, self.run_id))
+        if articles and self.corpus is not None:
+            self._write(articles)
 
     def _write(self, articles: list[ArticleItem]) -> None:
         assert self.corpus is not None
@@ -143,7 +103,8 @@ class StoragePipeline:
                     logger.exception("corpus: cannot store %s", item.url)
                     failed.append(CrawlError(url=item.url, reason="store_failed", detail=str(exc)))
             self._inc("fanwen/store/failed", len(failed))
-            self.errors.extend(failed)
+            self._inc("fanwen/store/errors",
+                      self.corpus.record_errors(failed, crawl_run_id(self.crawler)))
         for r in results:
             self._inc("fanwen/store/versioned", r.versioned)
             self._inc("fanwen/store/inserted", r.inserted)
@@ -153,22 +114,5 @@ class StoragePipeline:
     def close_spider(self, spider: Any = None) -> None:
         if self._task is not None and self._task.running:
             self._task.stop()
-        if self.corpus is None:
-            return
-        try:
-            self.flush()
-            if self.run_id is not None:
-                stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
-                self.corpus.finish_run(self.run_id, "closed", stats)
-        finally:
-            self.corpus.close()
-            self.corpus = None
-
-    def spider_closed(self, spider: Any = None, reason: str = "finished") -> None:
-        # Sent after close_spider, once Scrapy knows the finish reason: record it.
-        if self.run_id is None:
-            return
-        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
-        stats.setdefault("finish_reason", reason)
-        with open_corpus(self.db_path) as corpus:
-            corpus.finish_run(self.run_id, reason, stats)
+        self.flush()
+        self.corpus = None  # CrawlCorpus closes it

@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fanwen_crawler.items import ArticleItem, CrawlError, Section
+from fanwen_crawler.items import ArticleItem, Section
 from pipelines.normalise import NormalisePipeline, normalise_paragraphs, normalise_text
 
 
@@ -53,6 +53,3 @@ def test_pipeline_normalises_article_fields_and_rejoins_body():
     assert (out.source, out.author, out.category, out.tags) == ("本站", None, "总结", ["总结"])
 
 
-def test_pipeline_passes_crawl_errors_untouched():
-    err = CrawlError(url="http://example.cn/x", reason="http_404", detail="\u3000x")
-    assert NormalisePipeline().process_item(err) is err
