@@ -28,7 +28,7 @@ class Flag:
     name: str
     """The long option, e.g. "--max-articles"."""
     type: Any
-    """bool for an on/off flag, else int, float, str, Path or a click.Choice of strings."""
+    """bool for an on/off flag, a tuple of strings for a choice, else int, float, str or Path."""
     default: Any
     """Value when the flag is not given; None/False leave the setting as settings.py has it."""
     setting: str | None
@@ -163,7 +163,7 @@ def readme_block() -> str:
     for flag in FLAGS:
         arg = f" {flag.metavar or flag.key.upper()}" if flag.type is not bool else ""
         if isinstance(flag.type, tuple):
-            arg = " LEVEL"
+            arg = " " + flag.key.split("_")[-1].upper()  # the choices are in --help
         short = f", `{flag.short}`" if flag.short else ""
         setting = f"`{flag.setting}`" if flag.setting else "—"
         if flag.setting and flag.type is bool:

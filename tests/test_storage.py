@@ -195,6 +195,7 @@ def test_pipeline_batches_errors_drops_and_run(tmp_path):
     pipeline.process_item(article(3))
     assert len(load_dedupe_state(db)) == 3  # batch of 3 flushed
     recorder.item_dropped(item=article(5), exception=DropItem("short_body"), response=None, spider=None)
+    recorder.flush()
     pipeline.process_item(article(1))
     pipeline.close_spider()
     crawler.stats.set_value("finish_reason", "finished")

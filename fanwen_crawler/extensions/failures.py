@@ -5,18 +5,25 @@ Failures never travel through the item pipelines. The spider reports each one wi
 HTTP errors, skipped requests — those carry no error) and for responses that hold no
 article (not HTML, soft 404, extraction error, bad continuation page). Items dropped by a
 pipeline come from Scrapy's `item_dropped` signal and are recorded as "dropped:<reason>".
-Each error is written at once, in its own short transaction, so a killed crawl keeps them.
+Errors are written in batches (FANWEN_BATCH_SIZE, or after FANWEN_FLUSH_SECONDS, and when
+the spider closes), one transaction each: a killed crawl loses at most one batch.
 Counts `fanwen/store/errors`.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 
-from fanwen_crawler.corpus.storage import DROP_REASON, Corpus
+from fanwen_crawler.corpus.storage import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_FLUSH_SECONDS,
+    DROP_REASON,
+    Corpus,
+)
 from fanwen_crawler.extensions.corpus import crawl_corpus, crawl_run_id
 from fanwen_crawler.failures import request_failed
 from fanwen_crawler.items import CrawlError
@@ -28,18 +35,34 @@ class FailureRecorder:
     def __init__(self, crawler: Crawler, corpus: Corpus) -> None:
         self.crawler = crawler
         self.corpus = corpus
+        self.batch_size = max(1, crawler.settings.getint("FANWEN_BATCH_SIZE", DEFAULT_BATCH_SIZE))
+        self.flush_seconds = crawler.settings.getfloat("FANWEN_FLUSH_SECONDS",
+                                                       DEFAULT_FLUSH_SECONDS)
+        self.errors: list[CrawlError] = []
+        self.last_flush = time.monotonic()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FailureRecorder:
         ext = cls(crawler, crawl_corpus(crawler))
         crawler.signals.connect(ext.request_failed, signal=request_failed)
         crawler.signals.connect(ext.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(ext.flush, signal=signals.spider_closed)
         return ext
 
     def record(self, error: CrawlError) -> None:
-        written = self.corpus.record_errors([error], crawl_run_id(self.crawler))
-        if self.crawler.stats is not None:
-            self.crawler.stats.inc_value("fanwen/store/errors", written)
+        self.errors.append(error)
+        if (len(self.errors) >= self.batch_size
+                or time.monotonic() - self.last_flush >= self.flush_seconds):
+            self.flush()
+
+    def flush(self, **kwargs: Any) -> None:
+        """Write the buffered errors (one transaction)."""
+        self.last_flush = time.monotonic()
+        errors, self.errors = self.errors, []
+        if errors:
+            written = self.corpus.record_errors(errors, crawl_run_id(self.crawler))
+            if self.crawler.stats is not None:
+                self.crawler.stats.inc_value("fanwen/store/errors", written)
 
     def request_failed(self, error: CrawlError | None = None, **kwargs: Any) -> None:
         if error is not None:
