@@ -8,7 +8,6 @@ extension at spider_closed; then the corpus summary is read.
 
 from __future__ import annotations
 
-import difflib
 import json
 import logging
 import os
@@ -24,7 +23,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from fanwen_crawler.corpus.storage import open_corpus
-from fanwen_crawler.flags import defaults, settings_for
+from fanwen_crawler.flags import defaults, settings_for, unknown_setting
 from fanwen_crawler.profiles import load_profile
 from fanwen_crawler.spiders.portal import PortalSpider
 
@@ -153,19 +152,14 @@ def prepare_state_dir(state_dir: Path) -> Path:
 
 def parse_set_options(items: Iterable[str]) -> dict[str, str]:
     """`--set NAME=VALUE` items as a dict; an unknown FANWEN_* name (a typo) is refused."""
-    from fanwen_crawler import settings as project
-
-    known = [name for name in dir(project) if name.startswith("FANWEN_")]
     out: dict[str, str] = {}
     for item in items:
         name, sep, value = item.partition("=")
         name = name.strip()
         if not sep or not name:
             raise CrawlSetupError(f"--set expects NAME=VALUE, got {item!r}", EXIT_USAGE)
-        if name.startswith("FANWEN_") and name not in known:
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f" (did you mean {close[0]}?)" if close else ""
-            raise CrawlSetupError(f"--set {name}: no such setting{hint}", EXIT_USAGE)
+        if problem := unknown_setting(name):
+            raise CrawlSetupError(f"--set {problem}", EXIT_USAGE)
         out[name] = value
     return out
 

@@ -11,6 +11,7 @@ the README block after changing a row.
 
 from __future__ import annotations
 
+import difflib
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -123,6 +124,17 @@ def settings_for(values: Mapping[str, Any]) -> dict[str, Any]:
             continue
         out[flag.setting] = flag.to_setting(value) if flag.to_setting else value
     return out
+
+
+def unknown_setting(name: str) -> str | None:
+    """Why `name` is refused if it looks like ours (FANWEN_*) but is no setting (a typo)."""
+    from fanwen_crawler import settings as project
+
+    if not name.startswith("FANWEN_") or hasattr(project, name):
+        return None
+    known = [n for n in dir(project) if n.startswith("FANWEN_")]
+    close = difflib.get_close_matches(name, known, n=1)
+    return f"{name}: no such setting" + (f" (did you mean {close[0]}?)" if close else "")
 
 
 def click_options(command: Callable[..., Any]) -> Callable[..., Any]:

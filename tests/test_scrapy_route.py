@@ -62,9 +62,11 @@ def test_scrapy_crawl_exports_csv(portal: Any, tmp_path: Path) -> None:
     feed = tmp_path / "x.csv"
     proc = scrapy_crawl("-a", f"start_url={portal.url}", "-a", "profile=sample",
                         "-s", f"FANWEN_DB_PATH={tmp_path / 'c.db'}", "-s", "FANWEN_KEYWORDS=False",
-                        "-O", str(feed))
+                        "-s", "FANWEN_BATCH_SIZ=5", "-O", str(feed))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "ERROR" not in proc.stderr
+    assert ("setting FANWEN_BATCH_SIZ: no such setting (did you mean FANWEN_BATCH_SIZE?)"
+            in proc.stderr)
     with feed.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == len(portal.truth.articles)

@@ -19,6 +19,7 @@ from scrapy.http import Response
 from scrapy.linkextractors import LinkExtractor
 
 from fanwen_crawler.failures import describe_failure, request_failed
+from fanwen_crawler.flags import unknown_setting
 from fanwen_crawler.items import ArticleItem, CrawlError, Page
 from fanwen_crawler.politeness import apply_politeness
 from fanwen_crawler.profiles import load_profile
@@ -54,6 +55,8 @@ class PortalSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         if not crawler.settings.frozen:  # the spider is built before the settings freeze
             apply_politeness(crawler.settings, spider.profile)
+        for problem in filter(None, map(unknown_setting, crawler.settings)):
+            spider.logger.warning("setting %s", problem)  # `fanwen crawl --set` refuses it
         return spider
 
     async def start(self) -> Any:
