@@ -86,6 +86,7 @@ def test_deploy_schedule_and_crawl_under_scrapyd(scrapyd: str, portal: Any,
     db = tmp_path / "corpus.db"
     job = _post(scrapyd + "schedule.json", [
         ("project", "fanwen_crawler"), ("spider", "portal"), ("start_url", portal.url),
+        ("profile", "sample"),  # a bundled profile, read from inside the zipped egg
         ("setting", f"FANWEN_DB_PATH={db}"), ("setting", "DOWNLOAD_DELAY=0"),
         ("setting", "AUTOTHROTTLE_ENABLED=False"), ("setting", "FANWEN_MAX_ARTICLES=12"),
     ])
