@@ -23,7 +23,8 @@ from typing import Any
 
 import click
 
-DEFAULT_DB = "data/corpus.db"
+from fanwen_crawler.flags import DEFAULT_DB, click_options
+
 FETCH_TIMEOUT = 30
 EXIT_PORT_IN_USE = 5  # sample-portal / serve: the port is taken (README "Exit codes")
 
@@ -103,59 +104,8 @@ def main() -> None:
 
 @main.command()
 @click.argument("start_urls", nargs=-1)
-@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True,
-              type=click.Path(dir_okay=False, path_type=Path), help="SQLite corpus to write.")
-@click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Keep crawl state here so a killed crawl resumes where it stopped.")
-@click.option("--profile", help="Portal profile name (bundled) or path to a .toml profile.")
-@click.option("--max-pages", type=click.IntRange(min=1),
-              help="Stop after fetching this many pages.")
-@click.option("--delay", type=click.FloatRange(min=0),
-              help="Seconds between requests per site (0 = unthrottled, for own mirrors).")
-@click.option("--concurrency", type=click.IntRange(min=1), help="Concurrent requests per site.")
-@click.option("--refresh", is_flag=True, help="Refetch articles already stored and update them.")
-@click.option("--no-keywords", is_flag=True, help="Skip the post-crawl keyword stage.")
-@click.option("--quiet", "-q", is_flag=True,
-              help="No progress bar and no summary on stdout; on stderr only warnings and "
-                   "errors (with --log-file: nothing). For cron.")
-@click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
-              help="Log level (default INFO; on stderr WARNING with a progress bar or --quiet).")
-@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Append the log (INFO, and the run summary) to this file instead of stderr.")
-@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="json: one JSON object per line (the summary included).")
-@click.option("--set", "set_options", multiple=True, metavar="NAME=VALUE",
-              help="Override a Scrapy or FANWEN_* setting (repeatable).")
-@click.option("--max-articles", type=click.IntRange(min=1),
-              help="Stop after storing this many new articles.")
-@click.option("--until", metavar="YYYY-MM-DD",
-              help="Skip articles published before this date; stop paging into lists whose "
-                   "articles are all older.")
-@click.option("--retry-failed", is_flag=True,
-              help="Also re-request URLs whose recorded error was transient (timeout, 5xx …).")
-@click.option("--user-agent", help="User-Agent header (default: the polite one in settings.py).")
-@click.option("--scrub-pii", is_flag=True,
-              help="Replace phone numbers, e-mail, QQ and ID-card numbers in stored text.")
-@click.option("--stats-json", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write a JSON run summary (pages, articles, errors, exit code) here.")
-@click.option("--redis", "redis_url", metavar="redis://HOST:PORT/DB",
-              help="Share one frontier and duplicate filter with other workers via Redis.")
-@click.option("--redis-key", metavar="PREFIX",
-              help="Redis key prefix of this distributed crawl (default fanwen:portal).")
-@click.option("--no-sitemaps", is_flag=True,
-              help="Do not read the sites' sitemaps (robots.txt Sitemap:, /sitemap.xml …).")
-@click.option("--idle-exit", type=click.FloatRange(min=0), metavar="SECONDS",
-              help="With --redis: exit once the shared frontier stayed empty this long "
-                   "(default 10).")
-def crawl(start_urls: tuple[str, ...], db_path: Path, state_dir: Path | None,
-          profile: str | None, max_pages: int | None, delay: float | None,
-          concurrency: int | None, refresh: bool, no_keywords: bool, quiet: bool,
-          log_level: str | None, log_file: Path | None, log_format: str,
-          set_options: tuple[str, ...],
-          max_articles: int | None, until: str | None, retry_failed: bool,
-          user_agent: str | None, stats_json: Path | None, redis_url: str | None,
-          redis_key: str | None, idle_exit: float | None, scrub_pii: bool,
-          no_sitemaps: bool) -> None:
+@click_options
+def crawl(start_urls: tuple[str, ...], **flags: Any) -> None:
     """Crawl the portal(s) at START_URLS into the corpus.
 
     Works on portals it has never seen: finds list pages and their pagination,
@@ -169,41 +119,29 @@ def crawl(start_urls: tuple[str, ...], db_path: Path, state_dir: Path | None,
     for url in start_urls:
         if not url.startswith(("http://", "https://")):
             _fail(f"not an http(s) URL: {url}", 2)
-    extra: dict[str, str] = {}
-    for item in set_options:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            _fail(f"--set expects NAME=VALUE, got {item!r}", 2)
-        extra[name.strip()] = value
-    if no_sitemaps:
-        extra["FANWEN_SITEMAPS"] = "False"
-    from fanwen_crawler.crawl import CrawlOptions, CrawlSetupError, run_crawl
+    from fanwen_crawler.crawl import CrawlSetupError, run_crawl
     from fanwen_crawler.logs import install_log_handler, remove_log_handler
     from fanwen_crawler.profiles import ProfileError
     from fanwen_crawler.report import format_crawl_summary
 
+    quiet, log_file, log_format = flags["quiet"], flags["log_file"], flags["log_format"]
     progress = sys.stderr.isatty() and not quiet
-    level = log_level or ("WARNING" if (progress or quiet) and log_file is None else "INFO")
+    if flags["log_level"] is None:
+        flags["log_level"] = ("WARNING" if (progress or quiet) and log_file is None
+                              else "INFO")
     # Our own root handler (logs.py); Scrapy's stays off.
-    extra.setdefault("LOG_INSTALL_ROOT_HANDLER", False)
-    options = CrawlOptions(
-        start_urls=list(start_urls), db_path=db_path, state_dir=state_dir, profile=profile,
-        max_pages=max_pages, delay=delay, concurrency=concurrency, refresh=refresh,
-        progress=progress, keywords=not no_keywords, log_level=level, log_file=None,
-        max_articles=max_articles, until=until, retry_failed=retry_failed,
-        user_agent=user_agent, stats_json=stats_json, redis_url=redis_url,
-        redis_key=redis_key, idle_exit=idle_exit, scrub_pii=scrub_pii, extra_settings=extra,
-    )
-    handler = install_log_handler(level=level, log_file=log_file, log_format=log_format)
+    flags["set_options"] = ("LOG_INSTALL_ROOT_HANDLER=False", *flags["set_options"])
+    handler = install_log_handler(level=flags["log_level"], log_file=log_file,
+                                  log_format=log_format)
     try:
-        result = run_crawl(options)
+        result = run_crawl(start_urls, progress=progress, **flags)
     except ProfileError as exc:
         _fail(str(exc), 2)
     except CrawlSetupError as exc:
         _fail(str(exc), exc.exit_code)
     finally:
         remove_log_handler(handler)
-    summary = format_crawl_summary(result, str(db_path))
+    summary = format_crawl_summary(result, str(flags["db_path"]))
     if log_file is not None:
         handler = install_log_handler(level="INFO", log_file=log_file, log_format=log_format)
         logging.getLogger("fanwen_crawler.crawl").info(

@@ -1,8 +1,9 @@
-"""Library API for running a crawl: `run_crawl(CrawlOptions(...)) -> CrawlResult`.
+"""Library API for running a crawl: `run_crawl(start_urls, **flags) -> CrawlResult`.
 
 The CLI and `fanwen demo` are thin wrappers around this. A crawl runs the Scrapy
 engine in this process (Twisted's reactor cannot be restarted, so call it once per
-process), then the post-crawl keyword stage, then reads the corpus summary.
+process); the post-crawl stages (keywords, search index) run inside it, from an
+extension at spider_closed; then the corpus summary is read.
 """
 
 from __future__ import annotations
@@ -13,16 +14,17 @@ import os
 import shutil
 import sqlite3
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from fanwen_crawler.corpus.search_index import sync_search_index
 from fanwen_crawler.corpus.storage import CorpusError, open_corpus, open_corpus_readonly
-from fanwen_crawler.profiles import Profile, load_profile
+from fanwen_crawler.flags import defaults, settings_for, unknown_setting
+from fanwen_crawler.profiles import load_profile
 from fanwen_crawler.spiders.portal import PortalSpider
 
 logger = logging.getLogger(__name__)
@@ -44,34 +46,6 @@ class CrawlSetupError(Exception):
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
         self.exit_code = exit_code
-
-
-@dataclass(kw_only=True)
-class CrawlOptions:
-    """Everything one crawl needs; defaults are the polite ones from settings.py."""
-
-    start_urls: list[str]
-    db_path: Path = Path("data/corpus.db")
-    state_dir: Path | None = None
-    profile: str | None = None
-    max_pages: int | None = None
-    delay: float | None = None
-    concurrency: int | None = None
-    refresh: bool = False
-    progress: bool = False
-    keywords: bool = True
-    log_level: str = "INFO"
-    log_file: Path | None = None
-    max_articles: int | None = None
-    until: str | None = None
-    retry_failed: bool = False
-    user_agent: str | None = None
-    scrub_pii: bool = False
-    stats_json: Path | None = None
-    redis_url: str | None = None
-    redis_key: str | None = None
-    idle_exit: float | None = None
-    extra_settings: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(kw_only=True)
@@ -176,118 +150,94 @@ def prepare_state_dir(state_dir: Path) -> Path:
     return jobdir
 
 
-def build_settings(options: CrawlOptions, profile: Profile | None) -> Settings:
-    """Project settings plus this run's overrides (CLI > profile > settings.py)."""
+def parse_set_options(items: Iterable[str]) -> dict[str, str]:
+    """`--set NAME=VALUE` items as a dict; an unknown FANWEN_* name (a typo) is refused."""
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise CrawlSetupError(f"--set expects NAME=VALUE, got {item!r}", EXIT_USAGE)
+        if problem := unknown_setting(name):
+            raise CrawlSetupError(f"--set {problem}", EXIT_USAGE)
+        out[name] = value
+    return out
+
+
+def build_settings(flags: Mapping[str, Any], *, progress: bool = False) -> Settings:
+    """Project settings plus this run's flags (see `fanwen_crawler.flags`) and `--set`s."""
     settings = Settings()
     settings.setmodule("fanwen_crawler.settings", priority="project")
-    over: dict[str, Any] = {
-        "FANWEN_DB_PATH": str(options.db_path),
-        "FANWEN_PROGRESS": options.progress,
-        "FANWEN_SKIP_STORED": not options.refresh,
-        "LOG_LEVEL": options.log_level,
-    }
-    if options.log_file:
-        over["LOG_FILE"] = str(options.log_file)
-    delay = options.delay if options.delay is not None else (profile and profile.download_delay)
-    concurrency = options.concurrency or (profile and profile.concurrency)
-    if delay is not None and delay is not False:
-        over["DOWNLOAD_DELAY"] = float(delay)
-        if float(delay) == 0:
-            # Unthrottled: for one's own mirror, the bundled portal, and benchmarks.
-            over["AUTOTHROTTLE_ENABLED"] = False
-            over["DOWNLOAD_DELAY_JITTER"] = 0
-    if concurrency:
-        over["CONCURRENT_REQUESTS_PER_DOMAIN"] = int(concurrency)
-        over["CONCURRENT_REQUESTS"] = max(int(concurrency), 16)
-    if options.max_pages:
-        over["CLOSESPIDER_PAGECOUNT"] = int(options.max_pages)
-    if options.max_articles:
-        over["FANWEN_MAX_ARTICLES"] = int(options.max_articles)
-    if options.until:
-        over["FANWEN_UNTIL"] = options.until
-    if options.retry_failed:
-        over["FANWEN_RETRY_FAILED"] = True
-    if options.user_agent:
-        over["USER_AGENT"] = options.user_agent
-    if options.scrub_pii:
-        over["FANWEN_SCRUB_PII"] = True
-    if options.redis_url:
-        over["FANWEN_REDIS_URL"] = options.redis_url
-        # A worker holds only what it downloads right now: a killed worker loses less.
-        over["CONCURRENT_REQUESTS"] = int(concurrency or settings.getint(
-            "CONCURRENT_REQUESTS_PER_DOMAIN"))
-        if options.redis_key:
-            over["FANWEN_REDIS_KEY"] = options.redis_key
-        if options.idle_exit is not None:
-            over["FANWEN_IDLE_EXIT"] = float(options.idle_exit)
-    over.update(options.extra_settings)
+    over = {"FANWEN_PROGRESS": progress, **settings_for(flags)}
+    if over.get("FANWEN_UNTIL"):
+        from fanwen_crawler.middlewares.until import parse_until
+
+        try:
+            over["FANWEN_UNTIL"] = parse_until(over["FANWEN_UNTIL"])
+        except ValueError as exc:
+            raise CrawlSetupError(f"--until expects YYYY-MM-DD: {exc}", EXIT_USAGE) from exc
+    over.update(parse_set_options(flags.get("set_options") or ()))
     settings.setdict(over, priority="cmdline")
     return settings
 
 
-def run_crawl(options: CrawlOptions) -> CrawlResult:
-    """Crawl, store, compute keywords, summarise. Raises CrawlSetupError before starting."""
-    if not options.start_urls and not options.profile:
+def run_crawl(start_urls: Iterable[str] = (), *, progress: bool = False,
+              **flags: Any) -> CrawlResult:
+    """Crawl, store, run the post-crawl stages, summarise. Raises CrawlSetupError before starting.
+
+    `flags` are `fanwen crawl`'s options by keyword name (`fanwen_crawler.flags.FLAGS`:
+    db_path, profile, delay, max_articles, set_options …); `progress` shows the tqdm bar.
+    """
+    urls = list(start_urls)
+    values = {**defaults(), **flags}
+    settings = build_settings(flags, progress=progress)
+    state_dir = Path(values["state_dir"]) if values["state_dir"] else None
+    if not urls and not values["profile"]:
         raise CrawlSetupError("give at least one start URL (or a profile with start_urls)",
                               EXIT_USAGE)
-    if options.redis_url and options.state_dir:
+    redis_url = settings.get("FANWEN_REDIS_URL")
+    if redis_url and state_dir:
         raise CrawlSetupError("--redis and --state-dir exclude each other: with --redis the "
                               "frontier lives in Redis", EXIT_USAGE)
-    if options.until:
-        from fanwen_crawler.middlewares.until import parse_until
-
-        try:
-            options.until = parse_until(options.until)
-        except ValueError as exc:
-            raise CrawlSetupError(f"--until expects YYYY-MM-DD: {exc}", EXIT_USAGE) from exc
-    if options.redis_url:
-        check_redis(options.redis_url)
-    profile = load_profile(options.profile) if options.profile else None
-    check_database(options.db_path)
-    jobdir = prepare_state_dir(options.state_dir) if options.state_dir else None
-    settings = build_settings(options, profile)
-    if jobdir is not None:
-        settings.set("JOBDIR", str(jobdir), priority="cmdline")
+    if redis_url:
+        check_redis(redis_url)
+    if values["profile"]:
+        load_profile(values["profile"])  # a bad profile is a usage error before anything runs
+    db_path = Path(settings["FANWEN_DB_PATH"])
+    check_database(db_path)
+    if state_dir is not None:
+        settings.set("JOBDIR", str(prepare_state_dir(state_dir)), priority="cmdline")
 
     started = time.monotonic()
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(PortalSpider)
-    process.crawl(crawler, start_url=",".join(options.start_urls), profile=options.profile)
+    process.crawl(crawler, start_url=",".join(urls), profile=values["profile"])
     process.start()
-    elapsed = time.monotonic() - started
     stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
+    # The crawl's own duration, as reported: the post-crawl stages ran inside it.
+    elapsed = time.monotonic() - started - float(stats.get("fanwen/postcrawl/seconds", 0))
     finish_reason = str(stats.get("finish_reason", "unknown"))
 
-    if options.state_dir is not None and finish_reason != "shutdown":
-        # Clean finish: the next run with this state dir starts a fresh crawl.
-        (options.state_dir / LOCK_NAME).unlink(missing_ok=True)
-        if jobdir is not None and finish_reason == "finished":
-            shutil.rmtree(jobdir, ignore_errors=True)
-    elif options.state_dir is not None:
-        # Ctrl-C: Scrapy saved the frontier; the lock goes so a resume may start.
-        (options.state_dir / LOCK_NAME).unlink(missing_ok=True)
+    if state_dir is not None:
+        # Clean finish: the next run with this state dir starts a fresh crawl. Ctrl-C:
+        # Scrapy saved the frontier; the lock goes so a resume may start.
+        (state_dir / LOCK_NAME).unlink(missing_ok=True)
+        if finish_reason == "finished":
+            shutil.rmtree(state_dir / JOBDIR_NAME, ignore_errors=True)
 
     # The store pipeline stops the crawl at a write that cannot succeed (disk full, read-only):
-    # no keyword stage then, and exit 3; so do articles it could not store even on retry.
+    # no keyword stage then (see extensions/postcrawl.py), and exit 3; so do articles it could
+    # not store even on retry.
     store_fatal = stats.get("fanwen/store/fatal")
-    computed = 0
-    if options.keywords and finish_reason != "shutdown" and not store_fatal:
-        # Imported here: jieba and its models cost ~100 MB that the crawl itself never needs.
-        from fanwen_crawler.corpus.keywords import compute_keywords
-
-        computed = compute_keywords(options.db_path, progress=options.progress)
-        # The word-level search index is maintained in the same post-crawl stage.
-        sync_search_index(options.db_path)
-
     try:
-        with open_corpus_readonly(options.db_path) as corpus:
+        with open_corpus_readonly(db_path) as corpus:
             summary = corpus.summary()
     except (CorpusError, sqlite3.Error) as exc:
         logger.error("cannot read the corpus summary: %s", exc)
         summary = {}
-
     result = CrawlResult(exit_code=EXIT_OK, finish_reason=finish_reason, elapsed=elapsed,
-                         stats=stats, summary=summary, keywords_computed=computed)
+                         stats=stats, summary=summary,
+                         keywords_computed=int(stats.get("fanwen/keywords/computed", 0)))
     if store_fatal or stats.get("fanwen/store/failed"):
         result.exit_code = EXIT_DATABASE
         result.finish_reason = (f"corpus write failed ({store_fatal})" if store_fatal else
@@ -295,12 +245,12 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
     elif finish_reason == "shutdown":
         result.exit_code = EXIT_INTERRUPTED
     elif result.pages == 0 and not stats.get("fanwen/skipped/stored") and not (
-        options.redis_url and stats.get("fanwen/redis/joined")
+        redis_url and stats.get("fanwen/redis/joined")
     ):
         # (A Redis worker that joined after the frontier was drained fetched nothing: fine.)
         result.exit_code = EXIT_FAILED
-    if options.stats_json is not None:
-        write_stats_json(result, options.stats_json)
+    if values["stats_json"] is not None:
+        write_stats_json(result, Path(values["stats_json"]))
     return result
 
 

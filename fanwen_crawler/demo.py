@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fanwen_crawler.crawl import CrawlOptions, CrawlSetupError, run_crawl
+from fanwen_crawler.crawl import CrawlSetupError, run_crawl
 from fanwen_crawler.report import format_crawl_summary
 from fanwen_crawler.sample_portal import serve_portal
 
@@ -45,10 +45,9 @@ def run_demo(db_path: Path, *, progress: bool, echo: Callable[[str], None]) -> i
     with serve_portal(host="127.0.0.1", port=port) as portal:
         echo(f"Serving the sample portal at {portal.url}")
         echo(f"Crawling it into {db_path} …")
-        options = CrawlOptions(start_urls=[portal.url], db_path=db_path, profile="sample",
-                               progress=progress, log_level="WARNING")
         try:
-            result = run_crawl(options)
+            result = run_crawl([portal.url], db_path=db_path, profile="sample",
+                               progress=progress, log_level="WARNING")
         except CrawlSetupError as exc:
             echo(f"Error: {exc}")
             return exc.exit_code

@@ -5,7 +5,12 @@ a reason: `http_<status>`, `timeout`, `dns`, `connection_refused`, `connection_l
 `truncated`, `too_large`, `too_many_redirects`, `robots` … Scrapy ≥ 2.13 wraps
 Twisted's download errors in its own exceptions (DownloadTimeoutError …), so both
 families are mapped. `describe_non_article` names what an article-looking URL served
-instead of an article: an empty page, a soft 404, a login wall.
+instead of an article: an empty page, a soft 404, a login wall. `describe_response`
+names what else kept a response from being a page (not HTML, an extraction error).
+
+The spider reports every failure with the `request_failed` signal; the failure recorder
+(`fanwen_crawler.extensions.failures`) writes the errors, the `--until` middleware
+counts the failed article requests.
 """
 
 from __future__ import annotations
@@ -24,6 +29,10 @@ from fanwen_crawler.items import CrawlError
 from fanwen_crawler.urls import linked_canonical
 
 DETAIL_MAX = 500
+
+request_failed = object()
+"""Signal: a request produced no page. Arguments: `request`, `error` (a CrawlError, or None
+when the request was skipped on purpose) and `response` (None when none arrived)."""
 
 
 class AlreadyStored(IgnoreRequest):
@@ -102,6 +111,19 @@ def _detail(exc: BaseException, reason: str, redirects: list[str]) -> str:
     return (text or type(exc).__name__)[:DETAIL_MAX]
 
 
+def referer_of(request: Any) -> str | None:
+    """The Referer header of `request`, if any."""
+    value = request.headers.get("Referer") if request is not None else None
+    return value.decode("latin-1") if isinstance(value, bytes) else None
+
+
+def describe_response(response: Any, reason: str, detail: str) -> CrawlError:
+    """A CrawlError for a response that yields no page (e.g. "not_html", "extraction_error")."""
+    return CrawlError(url=linked_canonical(response.meta, response.url), reason=reason,
+                      status=response.status, detail=detail[:DETAIL_MAX],
+                      referer=referer_of(response.request))
+
+
 def describe_failure(failure: Any) -> CrawlError | None:
     """A CrawlError for a failed request, or None when the skip was deliberate."""
     request = failure.request
@@ -112,8 +134,7 @@ def describe_failure(failure: Any) -> CrawlError | None:
     redirects = [str(u) for u in request.meta.get("redirect_urls") or []]
     url = linked_canonical(request.meta, request.url)
     chain = [*redirects[1:], request.url] if redirects else []
-    referer = request.headers.get("Referer")
-    ref = referer.decode("latin-1") if isinstance(referer, bytes) else None
+    ref = referer_of(request)
     status: int | None = None
     if isinstance(exc, HttpError):
         status = exc.response.status

@@ -1,12 +1,14 @@
 """Item schemas: what extraction returns and what the pipelines store.
 
 The dataclasses here are the schema. Storage columns, the JSON printed by
-`fanwen extract`, and the fixtures' expected JSON all follow these fields.
+`fanwen extract`, and the fixtures' expected JSON all follow these fields. Fields marked
+`metadata={"internal": True}` are working data of the pipelines (the MinHash signature),
+left out of Scrapy feed exports (`exported_fields`, used for FEED_EXPORT_FIELDS).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 PageType = Literal["article", "list", "other"]
@@ -128,7 +130,7 @@ class ArticleItem:
     """URL of the article this one duplicates (set by dedupe; resolved to an id by storage)."""
     similarity: float | None = None
     """1.0 for exact duplicates, the MinHash Jaccard estimate for near duplicates."""
-    minhash: bytes | None = None
+    minhash: bytes | None = field(default=None, metadata={"internal": True})
     """Serialised MinHash signature of the body (set by dedupe, stored for later runs)."""
     etag: str | None = None
     """The first page's ETag response header, sent back as If-None-Match on --refresh."""
@@ -162,3 +164,7 @@ class CrawlError:
     def is_skip(self) -> bool:
         """A deliberate policy skip (robots, max-articles), not an error."""
         return self.reason in POLICY_SKIPS
+
+def exported_fields(item_class: type = ArticleItem) -> list[str]:
+    """The fields of `item_class` that feed exports write (internal ones left out)."""
+    return [f.name for f in fields(item_class) if not f.metadata.get("internal")]

@@ -1,9 +1,13 @@
 """The one settings module: Scrapy's settings and ours (FANWEN_*), grouped.
 
-Defaults are polite for crawling other people's portals. The CLI overrides a few
-of them per run (database path, delay, concurrency, limits); spiders do not.
-Every FANWEN_* setting is documented in README.md (a test checks this).
+Defaults are polite for crawling other people's portals. `fanwen crawl` overrides some
+per run from its flags (`fanwen_crawler/flags.py`: database path, delay, limits …), as
+`scrapy crawl -s NAME=VALUE` does; a profile's download_delay and concurrency are applied
+by the spider under every entry point (`fanwen_crawler/politeness.py`). Every FANWEN_*
+setting is documented in README.md (a test checks this).
 """
+
+from fanwen_crawler import items as _items
 
 # --- Project -----------------------------------------------------------------
 BOT_NAME = "fanwen_crawler"
@@ -46,6 +50,13 @@ REMOTE_CONTROL_ENABLED = False
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
     "scrapy.extensions.remote_control.RemoteControl": None,
+    # Opens the corpus once (crawler.corpus) and keeps the crawl_runs row; built first,
+    # the components below and every middleware and pipeline take the corpus from it.
+    "fanwen_crawler.extensions.corpus.CrawlCorpus": 100,
+    # Writes the failures the spider reports, and dropped items, to crawl_errors.
+    "fanwen_crawler.extensions.failures.FailureRecorder": 200,
+    # At spider_closed: keywords and the search index, whatever started the crawl.
+    "fanwen_crawler.extensions.postcrawl.PostCrawl": 300,
     "fanwen_crawler.extensions.progress.ProgressBar": 500,
 }
 
@@ -60,7 +71,9 @@ DOWNLOADER_MIDDLEWARES = {
     "fanwen_crawler.middlewares.skip_stored.SkipStoredMiddleware": 50,
     # --refresh: conditional requests for stored articles; a 304 is "unchanged".
     "fanwen_crawler.middlewares.refresh.ConditionalRefreshMiddleware": 60,
-    # Responses pass these before the retry (550) and redirect (600) middlewares see them.
+    # Responses pass downloader middlewares from high numbers to low: RetryAfter (560) sees a
+    # 429/503 before the retry middleware (550), RedirectLoop (650) sees a 3xx before the
+    # redirect middleware (600).
     "fanwen_crawler.middlewares.retry_after.RetryAfterMiddleware": 560,
     "fanwen_crawler.middlewares.redirect_loop.RedirectLoopMiddleware": 650,
     # --max-pages: counts requests as they are sent (after the HTTP cache, 900).
@@ -72,6 +85,9 @@ SPIDER_MIDDLEWARES = {
     # after every other start request (nearer the engine than the rest: its number is lower).
     "fanwen_crawler.middlewares.sitemaps.SitemapDiscoveryMiddleware": 50,
     "fanwen_crawler.middlewares.retry_failed.RetryFailedMiddleware": 100,
+    # --until: next to the spider (inside Depth 900 and Referer 700), so pagination it
+    # releases later is processed by those as if the spider had just yielded it.
+    "fanwen_crawler.middlewares.until.UntilMiddleware": 950,
 }
 # --redis: the shared scrapy-redis frontier, configured only when FANWEN_REDIS_URL is set.
 ADDONS = {"fanwen_crawler.extensions.distributed.RedisFrontierAddon": 0}
@@ -87,9 +103,14 @@ ITEM_PIPELINES = {
 }
 
 # --- Output / logging ---------------------------------------------------------------
+# `scrapy crawl portal -O items.jsonl|csv`: the article fields without internal ones (the
+# MinHash bytes); CSV cells of lists are JSON text.
 FEED_EXPORT_ENCODING = "utf-8"
+FEED_EXPORT_FIELDS = _items.exported_fields()
+FEED_EXPORTERS = {"csv": "fanwen_crawler.exporters.CsvExporter"}
 LOG_LEVEL = "INFO"
-# Development convenience: `fanwen crawl --set HTTPCACHE_ENABLED=1` replays pages from disk.
+# Development convenience: `fanwen crawl --set HTTPCACHE_ENABLED=True` replays pages from
+# disk (HTTPCACHE_DIR is under the project's .scrapy/ folder, else ./.scrapy/).
 HTTPCACHE_ENABLED = False
 HTTPCACHE_DIR = "httpcache"
 
@@ -102,6 +123,8 @@ FANWEN_FLUSH_SECONDS = 5.0
 FANWEN_SKIP_STORED = True
 FANWEN_MAX_ARTICLE_PAGES = 50
 FANWEN_PROGRESS = False
+# Post-crawl keywords and search index (fanwen crawl --no-keywords sets False).
+FANWEN_KEYWORDS = True
 # Crawl controls (fanwen crawl --max-articles / --until / --retry-failed / --refresh).
 FANWEN_MAX_ARTICLES = 0
 FANWEN_UNTIL = None

@@ -1,28 +1,22 @@
 """Item pipeline for `--max-articles`: store at most N new articles, then close the spider.
 
-All of them are plain settings (FANWEN_MAX_ARTICLES, FANWEN_RETRY_FAILED), so the CLI,
-`scrapy crawl -s …` and scrapyd's `-d setting=…` drive them the same way.
-
-- `ArticleLimitPipeline` (before dedupe) counts articles not yet in the corpus; the Nth
-  closes the spider (reason "max_articles"). Pages already downloading when it closes
-  still produce articles: those are dropped with reason "max_articles" (recorded in
-  crawl_errors, fetched again by the next run), so exactly N new articles are stored.
-- `RetryFailedMiddleware` (spider middleware) appends the URLs whose recorded error is
-  transient (timeout, connection, truncated, 5xx, 429) to the start requests, and marks
-  their crawl_errors rows resolved once a response for them is parsed.
+A plain setting (FANWEN_MAX_ARTICLES), so the CLI, `scrapy crawl -s …` and scrapyd's
+`-d setting=…` drive it the same way. `ArticleLimitPipeline` (before dedupe) counts
+articles not yet in the corpus; the Nth closes the spider (reason "max_articles"). Pages
+already downloading when it closes still produce articles: those are dropped with reason
+"max_articles" (recorded in crawl_errors, fetched again by the next run), so exactly N
+new articles are stored.
 """
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
-from fanwen_crawler.corpus.storage import open_corpus
 from fanwen_crawler.items import ArticleItem
 
 logger = logging.getLogger(__name__)
@@ -30,20 +24,12 @@ logger = logging.getLogger(__name__)
 
 
 
-def _stored_urls(db_path: str | None) -> set[str]:
-    if not db_path or not Path(db_path).exists():
-        return set()
-    with open_corpus(db_path) as corpus:
-        return corpus.stored_urls()
-
-
 class ArticleLimitPipeline:
     """Store at most FANWEN_MAX_ARTICLES new articles, then close the spider."""
 
-    def __init__(self, crawler: Crawler, limit: int, db_path: str | None) -> None:
+    def __init__(self, crawler: Crawler, limit: int) -> None:
         self.crawler = crawler
         self.limit = limit
-        self.db_path = db_path
         self.seen: set[str] = set()
         self.count = 0
         self._closing: Any = None
@@ -53,14 +39,15 @@ class ArticleLimitPipeline:
         limit = crawler.settings.getint("FANWEN_MAX_ARTICLES", 0)
         if limit <= 0:
             raise NotConfigured
-        return cls(crawler, limit, crawler.settings.get("FANWEN_DB_PATH"))
+        return cls(crawler, limit)
 
     def open_spider(self, spider: Any = None) -> None:
         # With --refresh stored articles are fetched again; they are not "new".
-        self.seen = _stored_urls(self.db_path)
+        corpus = getattr(self.crawler, "corpus", None)
+        self.seen = corpus.stored_urls() if corpus is not None else set()
 
-    def process_item(self, item: Any) -> Any:
-        if not isinstance(item, ArticleItem) or item.url in self.seen:
+    def process_item(self, item: ArticleItem) -> ArticleItem:
+        if item.url in self.seen:
             return item
         if self.count >= self.limit:
             raise DropItem("max_articles", log_level="DEBUG")

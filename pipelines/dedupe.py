@@ -13,6 +13,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 
 from fanwen_crawler.corpus.dedupe import DuplicateIndex, load_rows, mark_duplicate
+from fanwen_crawler.corpus.storage import Corpus
 from fanwen_crawler.items import ArticleItem
 
 logger = logging.getLogger(__name__)
@@ -22,26 +23,25 @@ class DedupePipeline:
     """Scrapy adapter: mark exact and near duplicates (kept, not dropped).
 
     Sets `content_hash`, `minhash` and, for duplicates, `duplicate_of_url` + `similarity`;
-    counts `fanwen/dedupe/exact` and `fanwen/dedupe/near`. When FANWEN_DB_PATH is set,
-    articles stored by earlier runs are loaded at open_spider so later re-posts are marked.
+    counts `fanwen/dedupe/exact` and `fanwen/dedupe/near`. With a corpus (the crawl's,
+    `crawler.corpus`), articles stored by earlier runs are loaded at open_spider so later
+    re-posts are marked.
     """
 
-    def __init__(self, crawler: Crawler | None = None, db_path: str | None = None) -> None:
+    def __init__(self, crawler: Crawler | None = None, corpus: Corpus | None = None) -> None:
         self.crawler = crawler
-        self.db_path = db_path
+        self.corpus = corpus
         self.index = DuplicateIndex()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupePipeline:
-        return cls(crawler, crawler.settings.get("FANWEN_DB_PATH"))
+        return cls(crawler, getattr(crawler, "corpus", None))
 
     def open_spider(self, spider: Any = None) -> None:
-        if not self.db_path:
+        if self.corpus is None:
             return
-        from fanwen_crawler.corpus.storage import load_dedupe_state
-
-        loaded = self.load(load_dedupe_state(self.db_path))
-        logger.info("dedupe: loaded %d stored articles from %s", loaded, self.db_path)
+        loaded = self.load(self.corpus.dedupe_state(with_duplicate_of=True))
+        logger.info("dedupe: loaded %d stored articles", loaded)
 
     def load(self, rows: Iterable[tuple[Any, ...]]) -> int:
         """Index already-stored articles: (url, content_hash, signature[, duplicate_of_url])."""
@@ -51,9 +51,7 @@ class DedupePipeline:
         if self.crawler is not None and self.crawler.stats is not None:
             self.crawler.stats.inc_value(key)
 
-    def process_item(self, item: Any) -> Any:
-        if not isinstance(item, ArticleItem):
-            return item
+    def process_item(self, item: ArticleItem) -> ArticleItem:
         kind = mark_duplicate(self.index, item)
         if kind is not None:
             self._inc(f"fanwen/dedupe/{kind}")

@@ -10,7 +10,6 @@ punctuation (，：（！？。“”《》) is left alone: blanket NFKC would r
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from fanwen_crawler.extractors.text import normalise_text
 from fanwen_crawler.items import ArticleItem, Section
@@ -60,9 +59,7 @@ def normalise_article(item: ArticleItem) -> ArticleItem:
 
 
 class NormalisePipeline:
-    """Scrapy adapter: normalise every `ArticleItem`; other items pass through untouched."""
+    """Scrapy adapter: normalise every `ArticleItem`."""
 
-    def process_item(self, item: Any) -> Any:
-        if isinstance(item, ArticleItem):
-            return normalise_article(item)
-        return item
+    def process_item(self, item: ArticleItem) -> ArticleItem:
+        return normalise_article(item)

@@ -87,9 +87,7 @@ class ScrubPipeline:
             raise NotConfigured  # off by default: no warning in the log
         return cls(crawler)
 
-    def process_item(self, item: Any) -> Any:
-        if not isinstance(item, ArticleItem):
-            return item
+    def process_item(self, item: ArticleItem) -> ArticleItem:
         counts: Counter[str] = Counter()
         item = scrub_article(item, counts)
         if self.crawler.stats is not None:

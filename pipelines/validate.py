@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import re
 from datetime import date, datetime
-from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
@@ -105,9 +104,7 @@ class ValidatePipeline:
             crawler.settings.getint("FANWEN_MIN_BODY_CHARS", DEFAULT_MIN_BODY_CHARS),
         )
 
-    def process_item(self, item: Any) -> Any:
-        if not isinstance(item, ArticleItem):
-            return item
+    def process_item(self, item: ArticleItem) -> ArticleItem:
         reason = validate_article(item, self.min_body_chars)
         if reason is None:
             if mismatch := sections_mismatch(item):

@@ -41,3 +41,20 @@ def query_rows(db: Path, sql: str, *args: Any) -> list[sqlite3.Row]:
         return list(con.execute(sql, args))
     finally:
         con.close()
+
+
+CORPUS_EXTENSIONS = {"fanwen_crawler.extensions.corpus.CrawlCorpus": 100,
+                     "fanwen_crawler.extensions.failures.FailureRecorder": 200}
+
+
+def crawler_with_corpus(db: Path, spidercls: Any = None, **settings: Any) -> Any:
+    """A Scrapy crawler whose corpus (`crawler.corpus`) is open at `db`, as in a real crawl."""
+    from scrapy.utils.test import get_crawler
+
+    return get_crawler(spidercls, {"FANWEN_DB_PATH": str(db), "EXTENSIONS": CORPUS_EXTENSIONS,
+                                   **settings})
+
+
+def crawl_extension(crawler: Any, cls: type) -> Any:
+    """The crawler's enabled extension of class `cls`."""
+    return next(ext for ext in crawler.extensions.middlewares if isinstance(ext, cls))

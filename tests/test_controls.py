@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from fanwen_crawler.cli import main
-from fanwen_crawler.crawl import CrawlOptions, build_settings
+from fanwen_crawler.crawl import build_settings
 from fanwen_crawler.middlewares.until import PaginationGate
 from fanwen_crawler.sample_portal import Resource
 from tests.conftest import run_fanwen
@@ -89,11 +89,10 @@ def test_retry_failed_refetches_transient_errors_and_resolves_them(portal: Any,
 
 
 def test_options_become_settings(tmp_path: Path) -> None:
-    options = CrawlOptions(start_urls=["http://127.0.0.1:1/"], db_path=tmp_path / "c.db",
-                           user_agent="TestBot/1.0", max_articles=7, until="2024-01-02",
-                           retry_failed=True, redis_url="redis://127.0.0.1:1/0",
-                           redis_key="k", idle_exit=3)
-    settings = build_settings(options, None)
+    settings = build_settings(dict(db_path=tmp_path / "c.db",
+                                   user_agent="TestBot/1.0", max_articles=7, until="2024-01-02",
+                                   retry_failed=True, redis_url="redis://127.0.0.1:1/0",
+                                   redis_key="k", idle_exit=3))
     assert settings["USER_AGENT"] == "TestBot/1.0"
     assert settings.getint("FANWEN_MAX_ARTICLES") == 7
     assert settings["FANWEN_UNTIL"] == "2024-01-02"

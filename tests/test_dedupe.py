@@ -12,8 +12,9 @@ from fanwen_crawler.corpus.dedupe import (
     serialise_minhash,
     shingles,
 )
-from fanwen_crawler.items import ArticleItem, CrawlError
+from fanwen_crawler.items import ArticleItem
 from pipelines.dedupe import DedupePipeline
+from tests.conftest import crawler_with_corpus
 
 # A few thousand common-ish Han characters; random sentences over them share few shingles.
 HAN = [chr(c) for c in range(0x4E00, 0x4E00 + 3000)]
@@ -146,8 +147,6 @@ def test_pipeline_marks_exact_and_near_and_chains_point_to_first():
     assert (exact.duplicate_of_url, exact.similarity) == ("http://a.cn/1", 1.0)
     recrawl = pipeline.process_item(item("http://a.cn/1", a))
     assert recrawl.duplicate_of_url is None
-    err = CrawlError(url="http://x.cn", reason="timeout")
-    assert pipeline.process_item(err) is err
     assert crawler.stats.get_value("fanwen/dedupe/near") == 1
     assert crawler.stats.get_value("fanwen/dedupe/exact") == 1
 
@@ -166,9 +165,10 @@ def test_pipeline_loads_stored_articles(tmp_path):
               first_run.process_item(item("http://b.cn/2", body))]
     with open_corpus(db) as corpus:
         corpus.write_articles(stored)
-    crawler = get_crawler(settings_dict={"FANWEN_DB_PATH": str(db)})
+    crawler = crawler_with_corpus(db)
     pipeline = DedupePipeline.from_crawler(crawler)
     pipeline.open_spider()
+    crawler.corpus.close()
     assert len(pipeline.index) == 2
     recrawl = pipeline.process_item(item("http://a.cn/1", body))
     assert recrawl.duplicate_of_url is None
@@ -180,11 +180,10 @@ def test_pipeline_loads_stored_articles(tmp_path):
     assert crawler.stats.get_value("fanwen/dedupe/near") == 1
 
 
-def test_missing_database_loads_nothing(tmp_path):
-    pipeline = DedupePipeline(db_path=str(tmp_path / "none.db"))
+def test_no_corpus_loads_nothing():
+    pipeline = DedupePipeline.from_crawler(get_crawler())
     pipeline.open_spider()
-    assert len(pipeline.index) == 0
-    assert not (tmp_path / "none.db").exists()
+    assert pipeline.corpus is None and len(pipeline.index) == 0
 
 
 @pytest.mark.parametrize("params", [LSH_PARAMS])

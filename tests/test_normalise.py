@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fanwen_crawler.items import ArticleItem, CrawlError, Section
+from fanwen_crawler.items import ArticleItem, Section
 from pipelines.normalise import NormalisePipeline, normalise_paragraphs, normalise_text
 
 
@@ -51,11 +51,6 @@ def test_pipeline_normalises_article_fields_and_rejoins_body():
     assert out.body == "第一段，好。\n第二段！"
     assert out.sections[0].heading == "篇一：总结" and out.sections[0].paragraphs == ["甲"]
     assert (out.source, out.author, out.category, out.tags) == ("本站", None, "总结", ["总结"])
-
-
-def test_pipeline_passes_crawl_errors_untouched():
-    err = CrawlError(url="http://example.cn/x", reason="http_404", detail="\u3000x")
-    assert NormalisePipeline().process_item(err) is err
 
 
 @given(st.text())

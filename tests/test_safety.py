@@ -137,10 +137,9 @@ def test_crawl_opens_no_listening_port(hostile_crawl) -> None:  # type: ignore[n
 
 
 def test_code_execution_consoles_are_off_even_with_overrides() -> None:
-    from fanwen_crawler.crawl import CrawlOptions, build_settings
+    from fanwen_crawler.crawl import build_settings
 
-    settings = build_settings(CrawlOptions(start_urls=["http://127.0.0.1:1/"], delay=0.0,
-                                           extra_settings={"LOG_LEVEL": "DEBUG"}), None)
+    settings = build_settings({"delay": 0.0, "set_options": ["LOG_LEVEL=DEBUG"]})
     assert settings.getbool("TELNETCONSOLE_ENABLED") is False
     assert settings.getbool("REMOTE_CONTROL_ENABLED") is False
     extensions = settings.getdict("EXTENSIONS")

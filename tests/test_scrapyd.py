@@ -86,6 +86,7 @@ def test_deploy_schedule_and_crawl_under_scrapyd(scrapyd: str, portal: Any,
     db = tmp_path / "corpus.db"
     job = _post(scrapyd + "schedule.json", [
         ("project", "fanwen_crawler"), ("spider", "portal"), ("start_url", portal.url),
+        ("profile", "sample"),  # a bundled profile, read from inside the zipped egg
         ("setting", f"FANWEN_DB_PATH={db}"), ("setting", "DOWNLOAD_DELAY=0"),
         ("setting", "AUTOTHROTTLE_ENABLED=False"), ("setting", "FANWEN_MAX_ARTICLES=12"),
     ])
@@ -102,6 +103,10 @@ def test_deploy_schedule_and_crawl_under_scrapyd(scrapyd: str, portal: Any,
     con = sqlite3.connect(db)
     try:
         assert con.execute("select count(*) from articles").fetchone()[0] == 12
+        # The post-crawl stages ran inside the job: keywords and the search index.
+        assert con.execute("select count(distinct article_id) from keywords").fetchone()[0] == 12, \
+            log[-4000:]
+        assert con.execute("select count(*) from articles_fts").fetchone()[0] == 12
         [(status,)] = con.execute("select status from crawl_runs").fetchall()
     finally:
         con.close()

@@ -15,8 +15,11 @@ from scrapy.utils.test import get_crawler
 
 from fanwen_crawler.corpus import schema
 from fanwen_crawler.corpus.storage import CorpusError, load_dedupe_state, open_corpus
+from fanwen_crawler.extensions.corpus import CrawlCorpus
+from fanwen_crawler.extensions.failures import FailureRecorder
 from fanwen_crawler.items import ArticleItem, CrawlError, Link, Section
 from pipelines.store import StoragePipeline
+from tests.conftest import crawl_extension, crawler_with_corpus
 
 REPO = Path(__file__).resolve().parents[1]
 BODY = "各位领导、同志们：现将本人一年来的工作情况汇报如下。\n一、加强学习，提高素质。"
@@ -264,32 +267,39 @@ def test_pipeline_requires_db_path():
 
 def test_pipeline_batches_errors_drops_and_run(tmp_path):
     db = tmp_path / "c.db"
-    crawler = get_crawler(settings_dict={"FANWEN_DB_PATH": str(db), "FANWEN_BATCH_SIZE": 3})
+    crawler = crawler_with_corpus(db, FANWEN_BATCH_SIZE=3)
+    crawl_extension(crawler, CrawlCorpus).spider_opened(FakeSpider())
+    recorder = crawl_extension(crawler, FailureRecorder)
     pipeline = StoragePipeline.from_crawler(crawler)
     pipeline.open_spider(FakeSpider())
     pipeline.process_item(article(1))
     pipeline.process_item(article(2))
     assert not load_dedupe_state(db)  # still buffered
-    pipeline.process_item(CrawlError(url="https://www.example.cn/404", reason="http_404", status=404))
-    assert len(load_dedupe_state(db)) == 2  # batch of 3 flushed
-    pipeline.item_dropped(item=article(5), exception=DropItem("short_body"), response=None, spider=None)
+    recorder.request_failed(request=None, error=CrawlError(
+        url="https://www.example.cn/404", reason="http_404", status=404))
+    pipeline.process_item(article(3))
+    assert len(load_dedupe_state(db)) == 3  # batch of 3 flushed
+    recorder.item_dropped(item=article(5), exception=DropItem("short_body"), response=None, spider=None)
+    recorder.flush()
     pipeline.process_item(article(1))
     pipeline.close_spider()
-    pipeline.spider_closed(reason="finished")
+    crawler.stats.set_value("finish_reason", "finished")
+    crawl_extension(crawler, CrawlCorpus).close()
     stats = crawler.stats.get_stats()
-    assert stats["fanwen/store/inserted"] == 2 and stats["fanwen/store/unchanged"] == 1
+    assert stats["fanwen/store/inserted"] == 3 and stats["fanwen/store/unchanged"] == 1
     assert stats["fanwen/store/errors"] == 2
     with open_corpus(db) as corpus:
         assert corpus.summary()["errors"] == {"dropped:short_body": 1, "http_404": 1}
         run = next(corpus.db["crawl_runs"].rows)
         assert run["status"] == "finished" and run["finished_at"]
         assert json.loads(run["start_urls"]) == FakeSpider.start_urls
-        assert json.loads(run["stats"])["fanwen/store/inserted"] == 2
+        assert json.loads(run["stats"])["fanwen/store/inserted"] == 3
+        assert {r["run_id"] for r in corpus.db["crawl_errors"].rows} == {run["id"]}
 
 
 def test_pipeline_flushes_after_flush_seconds(tmp_path):
     db = tmp_path / "c.db"
-    crawler = get_crawler(settings_dict={"FANWEN_DB_PATH": str(db), "FANWEN_FLUSH_SECONDS": 0.05})
+    crawler = crawler_with_corpus(db, FANWEN_FLUSH_SECONDS=0.05)
     pipeline = StoragePipeline.from_crawler(crawler)
     pipeline.open_spider(FakeSpider())
     pipeline.process_item(article(1))
@@ -297,24 +307,25 @@ def test_pipeline_flushes_after_flush_seconds(tmp_path):
     pipeline.flush_if_due()
     assert len(load_dedupe_state(db)) == 1
     pipeline.close_spider()
+    crawl_extension(crawler, CrawlCorpus).close()
 
 
 def test_pipeline_unwritable_db_fails_at_open(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    pipeline = StoragePipeline.from_crawler(get_crawler(settings_dict={"FANWEN_DB_PATH": str(blocker / "c.db")}))
-    with pytest.raises(CorpusError):
-        pipeline.open_spider(FakeSpider())
+    with pytest.raises(CorpusError):  # the crawl's corpus is opened when the crawler is built
+        crawler_with_corpus(blocker / "c.db")
 
 
 def test_pipeline_bad_article_does_not_lose_its_batch(tmp_path):
     db = tmp_path / "c.db"
-    crawler = get_crawler(settings_dict={"FANWEN_DB_PATH": str(db), "FANWEN_BATCH_SIZE": 10})
+    crawler = crawler_with_corpus(db, FANWEN_BATCH_SIZE=10)
     pipeline = StoragePipeline.from_crawler(crawler)
     pipeline.open_spider(FakeSpider())
     for item in (article(1), article(2, title=None), article(3)):
         pipeline.process_item(item)
     pipeline.close_spider()
+    crawl_extension(crawler, CrawlCorpus).close()
     with open_corpus(db) as corpus:
         assert corpus.stored_urls() == {article(1).url, article(3).url}
         assert corpus.summary()["errors"] == {"store_failed": 1}

@@ -19,7 +19,7 @@ import pytest
 
 from fanwen_crawler.corpus.storage import CorpusWriteError, open_corpus, write_transaction
 from fanwen_crawler.items import CrawlError
-from tests.conftest import query_rows, run_fanwen
+from tests.conftest import crawl_extension, crawler_with_corpus, query_rows, run_fanwen
 
 pytestmark = pytest.mark.reliability
 REPO = Path(__file__).resolve().parents[1]
@@ -29,11 +29,11 @@ WRITER = textwrap.dedent("""
     import sys
     from fanwen_crawler.items import ArticleItem
     from pipelines.store import StoragePipeline
-    from scrapy.utils.test import get_crawler
+    from fanwen_crawler.extensions.corpus import CrawlCorpus
+    from tests.conftest import crawl_extension, crawler_with_corpus
 
     db, prefix, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    crawler = get_crawler(settings_dict={"FANWEN_DB_PATH": db, "FANWEN_BATCH_SIZE": 2,
-                                         "FANWEN_FLUSH_SECONDS": 0})
+    crawler = crawler_with_corpus(db, FANWEN_BATCH_SIZE=2, FANWEN_FLUSH_SECONDS=0)
     pipeline = StoragePipeline.from_crawler(crawler)
     pipeline.open_spider()
     for i in range(n):
@@ -41,6 +41,7 @@ WRITER = textwrap.dedent("""
             url=f"https://{prefix}.cn/{i}.html", site=f"{prefix}.cn", title=f"{prefix} 总结 {i}",
             body=("各位领导：现将一年来的工作汇报如下。" * 20) + str(i), content_hash=f"{prefix}{i}"))
     pipeline.close_spider()
+    crawl_extension(crawler, CrawlCorpus).close()
     stats = crawler.stats.get_stats()
     print(stats.get("fanwen/store/inserted", 0), stats.get("fanwen/store/failed", 0))
 """)
@@ -109,8 +110,7 @@ def _mount_tmpfs(directory: Path, size: str) -> None:
 
 
 def test_full_disk_stops_with_a_failed_run_and_a_sound_database(tmp_path: Path) -> None:
-    from scrapy.utils.test import get_crawler
-
+    from fanwen_crawler.extensions.corpus import CrawlCorpus
     from fanwen_crawler.items import ArticleItem
     from pipelines.store import StoragePipeline
 
@@ -119,8 +119,9 @@ def test_full_disk_stops_with_a_failed_run_and_a_sound_database(tmp_path: Path) 
     _mount_tmpfs(disk, "1m")
     try:
         db = disk / "c.db"
-        crawler = get_crawler(settings_dict={"FANWEN_DB_PATH": str(db), "FANWEN_BATCH_SIZE": 5,
-                                             "FANWEN_FLUSH_SECONDS": 0})
+        crawler = crawler_with_corpus(db, FANWEN_BATCH_SIZE=5, FANWEN_FLUSH_SECONDS=0)
+        run = crawl_extension(crawler, CrawlCorpus)
+        run.spider_opened(None)
         pipeline = StoragePipeline.from_crawler(crawler)
         pipeline.open_spider()
         # fill the rest of the disk, leaving a little room
@@ -140,6 +141,7 @@ def test_full_disk_stops_with_a_failed_run_and_a_sound_database(tmp_path: Path) 
         assert crawler.stats.get_value("fanwen/store/fatal").startswith("disk_full")
         assert crawler.stats.get_value("fanwen/store/not_stored") >= 5
         pipeline.close_spider()
+        run.close()  # the run's row: "failed", with the reason
         (disk / "filler").unlink()
         status, reason = query_rows(db, "SELECT status, reason FROM crawl_runs")[0]
         assert status == "failed" and reason.startswith("disk_full"), (status, reason)
@@ -222,16 +224,13 @@ def test_crawl_on_a_full_disk_exits_3_and_a_rerun_completes(tmp_path: Path) -> N
 
 def test_an_article_whose_write_fails_is_retried_before_the_crawl_ends(tmp_path: Path,
                                                                        monkeypatch) -> None:
-    from scrapy.utils.test import get_crawler
-
     from fanwen_crawler.items import ArticleItem
     from pipelines import store
     from pipelines.store import StoragePipeline
 
     monkeypatch.setattr(store, "PENDING_RETRY_DELAY_S", 0)
     db = tmp_path / "c.db"
-    crawler = get_crawler(settings_dict={"FANWEN_DB_PATH": str(db), "FANWEN_BATCH_SIZE": 2,
-                                         "FANWEN_FLUSH_SECONDS": 60})
+    crawler = crawler_with_corpus(db, FANWEN_BATCH_SIZE=2, FANWEN_FLUSH_SECONDS=60)
     pipeline = StoragePipeline.from_crawler(crawler)
     pipeline.open_spider()
     assert pipeline.corpus is not None

@@ -2,7 +2,7 @@ import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
-from fanwen_crawler.items import ArticleItem, CrawlError
+from fanwen_crawler.items import ArticleItem
 from pipelines.validate import (
     ValidatePipeline,
     announced_sections,
@@ -51,8 +51,6 @@ def test_pipeline_drops_with_reason_and_counts():
     assert pipeline.process_item(ok) is ok
     with pytest.raises(DropItem, match="short_body"):
         pipeline.process_item(article(body="一二三"))
-    err = CrawlError(url="http://x.cn/", reason="timeout")
-    assert pipeline.process_item(err) is err
     assert crawler.stats.get_value("fanwen/validate/dropped/short_body") == 1
 
 

@@ -10,6 +10,7 @@ the crawl by `compute_keywords`, never inside the reactor.
 
 from __future__ import annotations
 
+import importlib.resources
 import logging
 import multiprocessing
 import re
@@ -54,7 +55,8 @@ WORDLIKE = re.compile(r"[\u4e00-\u9fffA-Za-z]")
 
 
 def _package_lines(name: str) -> list[str]:
-    text = PACKAGE_DIR.joinpath(name).read_text(encoding="utf-8")
+    # importlib.resources, not a path: inside a scrapyd egg the package is a zip file.
+    text = importlib.resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
     return [s for line in text.splitlines() if (s := line.strip()) and not s.startswith("#")]
 
 

@@ -15,7 +15,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from tqdm import tqdm
 
-from fanwen_crawler.items import ArticleItem, CrawlError
+from fanwen_crawler.failures import request_failed
+from fanwen_crawler.items import ArticleItem
 
 QUEUE_EVERY = 0.5  # seconds between queue-size reads (a Redis round trip with --redis)
 
@@ -39,6 +40,7 @@ class ProgressBar:
         crawler.signals.connect(ext.scraped, signal=signals.item_scraped)
         crawler.signals.connect(ext.dropped_item, signal=signals.item_dropped)
         crawler.signals.connect(ext.error, signal=signals.spider_error)
+        crawler.signals.connect(ext.failed, signal=request_failed)
         return ext
 
     def opened(self, spider: Any) -> None:
@@ -77,9 +79,12 @@ class ProgressBar:
         if isinstance(item, ArticleItem):
             self.articles += 1
             self.duplicates += item.duplicate_of_url is not None
-        elif isinstance(item, CrawlError):
-            self.errors += 1
         self._refresh()
+
+    def failed(self, error: Any = None, **kwargs: Any) -> None:
+        if error is not None:
+            self.errors += 1
+            self._refresh()
 
     def dropped_item(self, item: Any, response: Any, exception: Any, spider: Any) -> None:
         self.dropped += 1

@@ -9,7 +9,6 @@ request. `fanwen crawl --refresh` turns it off (FANWEN_SKIP_STORED = False) and 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 from scrapy import Request, Spider
@@ -17,7 +16,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
-from fanwen_crawler.corpus.storage import open_corpus
+from fanwen_crawler.extensions.corpus import crawl_corpus
 from fanwen_crawler.failures import AlreadyStored
 from fanwen_crawler.urls import canonical_of
 
@@ -45,13 +44,11 @@ class ConditionalRefreshMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ConditionalRefreshMiddleware:
         settings = crawler.settings
-        db_path = settings.get("FANWEN_DB_PATH")
-        if settings.getbool("FANWEN_SKIP_STORED", True) or not db_path:
+        if settings.getbool("FANWEN_SKIP_STORED", True):
             raise NotConfigured
-        if not settings.getbool("FANWEN_CONDITIONAL", True) or not Path(db_path).exists():
+        if not settings.getbool("FANWEN_CONDITIONAL", True):
             raise NotConfigured
-        with open_corpus(db_path) as corpus:
-            validators = corpus.validators()
+        validators = crawl_corpus(crawler).validators()
         logger.info("%d stored articles have ETag/Last-Modified for conditional refresh",
                     len(validators))
         return cls(validators, crawler.stats)
@@ -73,4 +70,3 @@ class ConditionalRefreshMiddleware:
             self.stats.inc_value("fanwen/refresh/not_modified")
             raise NotModified(f"not modified: {request.url}")
         return response
-

@@ -1,22 +1,15 @@
 """Spider middleware for `--retry-failed`: re-request URLs whose recorded error was transient.
 
-All of them are plain settings (FANWEN_MAX_ARTICLES, FANWEN_RETRY_FAILED), so the CLI,
-`scrapy crawl -s …` and scrapyd's `-d setting=…` drive them the same way.
-
-- `ArticleLimitPipeline` (before dedupe) counts articles not yet in the corpus; the Nth
-  closes the spider (reason "max_articles"). Pages already downloading when it closes
-  still produce articles: those are dropped with reason "max_articles" (recorded in
-  crawl_errors, fetched again by the next run), so exactly N new articles are stored.
-- `RetryFailedMiddleware` (spider middleware) appends the URLs whose recorded error is
-  transient (timeout, connection, truncated, 5xx, 429) to the start requests, and marks
-  their crawl_errors rows resolved once a response for them is parsed.
+A plain setting (FANWEN_RETRY_FAILED), so the CLI, `scrapy crawl -s …` and scrapyd's
+`-d setting=…` drive it the same way. `RetryFailedMiddleware` appends the URLs whose
+recorded error is transient (timeout, connection, truncated, 5xx, 429) to the start
+requests, and marks their crawl_errors rows resolved once a response for them is parsed.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 from scrapy import signals
@@ -24,7 +17,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
-from fanwen_crawler.corpus.storage import open_corpus
+from fanwen_crawler.corpus.storage import Corpus
+from fanwen_crawler.extensions.corpus import crawl_corpus
 from fanwen_crawler.urls import canonical_url
 
 logger = logging.getLogger(__name__)
@@ -36,26 +30,21 @@ RETRY_KIND = "retry"
 RETRY_META = "fanwen_retry"
 
 
-
-
-
-
 class RetryFailedMiddleware:
     """Re-request URLs whose last error was transient; mark the errors resolved on success."""
 
-    def __init__(self, crawler: Crawler, db_path: str) -> None:
+    def __init__(self, crawler: Crawler, corpus: Corpus) -> None:
         self.crawler = crawler
-        self.db_path = db_path
+        self.corpus = corpus
         self.urls: list[str] = []
         self.succeeded: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RetryFailedMiddleware:
-        db_path = crawler.settings.get("FANWEN_DB_PATH")
-        if not crawler.settings.getbool("FANWEN_RETRY_FAILED") or not db_path:
+        if not crawler.settings.getbool("FANWEN_RETRY_FAILED"):
             raise NotConfigured
-        mw = cls(crawler, str(db_path))
-        mw.urls = failed_urls(db_path)
+        mw = cls(crawler, crawl_corpus(crawler))
+        mw.urls = failed_urls(mw.corpus)
         logger.info("retrying %d URLs whose last error was transient", len(mw.urls))
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
         return mw
@@ -80,17 +69,13 @@ class RetryFailedMiddleware:
     def spider_closed(self, spider: Any = None, reason: str = "") -> None:
         if not self.succeeded:
             return
-        with open_corpus(self.db_path) as corpus:
-            n = corpus.resolve_errors(sorted(self.succeeded))
+        n = self.corpus.resolve_errors(sorted(self.succeeded))
         self._inc("fanwen/retry_failed/resolved", len(self.succeeded))
         logger.info("retry-failed: %d URLs succeeded, %d error rows resolved",
                     len(self.succeeded), n)
 
 
-def failed_urls(db_path: str | Path) -> list[str]:
+def failed_urls(corpus: Corpus) -> list[str]:
     """URLs in crawl_errors with an unresolved transient reason and no stored article."""
-    if not Path(db_path).exists():
-        return []
-    with open_corpus(db_path) as corpus:
-        return [canonical_url(u) for u in
-                corpus.unresolved_errors(TRANSIENT_REASONS, TRANSIENT_REASON_PATTERNS)]
+    return [canonical_url(u) for u in
+            corpus.unresolved_errors(TRANSIENT_REASONS, TRANSIENT_REASON_PATTERNS)]

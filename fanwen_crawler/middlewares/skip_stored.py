@@ -9,14 +9,13 @@ request. `fanwen crawl --refresh` turns it off (FANWEN_SKIP_STORED = False) and 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from fanwen_crawler.corpus.storage import open_corpus
+from fanwen_crawler.extensions.corpus import crawl_corpus
 from fanwen_crawler.failures import AlreadyStored
 from fanwen_crawler.urls import canonical_of
 
@@ -27,24 +26,15 @@ ALWAYS_FETCH_KINDS = frozenset({"start", "continuation"})
 
 
 class SkipStoredMiddleware:
-    def __init__(self, db_path: str, stats: Any) -> None:
-        self.db_path = db_path
+    def __init__(self, stored: set[str], stats: Any) -> None:
         self.stats = stats
-        self.stored: set[str] = set()
+        self.stored = stored
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SkipStoredMiddleware:
-        settings = crawler.settings
-        db_path = settings.get("FANWEN_DB_PATH")
-        if not settings.getbool("FANWEN_SKIP_STORED", True) or not db_path:
-            raise NotConfigured  # --refresh (or no database): nothing to skip
-        mw = cls(db_path, crawler.stats)
-        if Path(db_path).exists():
-            corpus = open_corpus(db_path)
-            try:
-                mw.stored = corpus.stored_urls()
-            finally:
-                corpus.close()
+        if not crawler.settings.getbool("FANWEN_SKIP_STORED", True):
+            raise NotConfigured  # --refresh: nothing to skip
+        mw = cls(crawl_corpus(crawler).stored_urls(), crawler.stats)
         logger.info("%d stored articles will not be fetched again", len(mw.stored))
         return mw
 
@@ -54,7 +44,3 @@ class SkipStoredMiddleware:
         ) and not request.meta.get("fanwen_refetch"):  # a sitemap says it changed
             self.stats.inc_value("fanwen/skipped/stored")
             raise AlreadyStored(f"already stored: {request.url}")
-
-
-
-

@@ -8,14 +8,14 @@ and politeness overrides. `load_profile("sample")` reads `profiles/sample.toml`;
 
 from __future__ import annotations
 
+import importlib.resources
 import re
 import tomllib
 from dataclasses import dataclass, field
-from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-PROFILE_DIR = Path(__file__).parent
+BUNDLED = importlib.resources.files(__name__)
 SELECTOR_FIELDS = frozenset(
     {"title", "body", "published", "source", "author", "category", "tags", "related",
      "article_links", "next_page"}
@@ -106,16 +106,16 @@ def parse_profile(data: dict[str, object], name: str, source: str = "<profile>")
 
 def load_profile(name_or_path: str) -> Profile:
     """Load a bundled profile by name, or a profile file by path."""
-    path: Path | Traversable = Path(name_or_path)
-    if path.suffix != ".toml":
-        # Through importlib.resources: under scrapyd the package is a zipped egg.
-        path = files(__name__) / f"{name_or_path}.toml"
-    if not path.is_file():
-        available = ", ".join(sorted(p.name.removesuffix(".toml") for p in files(__name__)
-                                     .iterdir() if p.name.endswith(".toml")))
+    source: Path | Traversable = Path(name_or_path)
+    if source.suffix != ".toml":
+        # importlib.resources, not a path: inside a scrapyd egg the package is a zip file.
+        source = BUNDLED.joinpath(f"{name_or_path}.toml")
+    if not source.is_file():
+        available = ", ".join(sorted(p.name.removesuffix(".toml") for p in BUNDLED.iterdir()
+                                     if p.name.endswith(".toml")))
         raise ProfileError(f"no profile '{name_or_path}' (bundled profiles: {available})")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(source.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ProfileError(f"{path}: not valid TOML: {exc}") from exc
-    return parse_profile(data, path.name.removesuffix(".toml"), str(path))
+        raise ProfileError(f"{source}: not valid TOML: {exc}") from exc
+    return parse_profile(data, source.name.removesuffix(".toml"), str(source))
