@@ -1,18 +1,18 @@
 """The dedupe pipeline: mark exact and near duplicates as articles pass (kept, not dropped).
 
-The hashing, MinHash signatures and the LSH index live in `fanwen_crawler.corpus.dedupe`;
+The hashing, MinHash signatures and the lookups live in `fanwen_crawler.corpus.dedupe`;
 this module is the Scrapy adapter around them.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import Crawler
 
-from fanwen_crawler.corpus.dedupe import DuplicateIndex, load_rows, mark_duplicate
+from fanwen_crawler.corpus.dedupe import DuplicateFinder
 from fanwen_crawler.items import ArticleItem
 
 logger = logging.getLogger(__name__)
@@ -22,30 +22,41 @@ class DedupePipeline:
     """Scrapy adapter: mark exact and near duplicates (kept, not dropped).
 
     Sets `content_hash`, `minhash` and, for duplicates, `duplicate_of_url` + `similarity`;
-    counts `fanwen/dedupe/exact` and `fanwen/dedupe/near`. When FANWEN_DB_PATH is set,
-    articles stored by earlier runs are loaded at open_spider so later re-posts are marked.
+    counts `fanwen/dedupe/exact` and `fanwen/dedupe/near`. When FANWEN_DB_PATH is set, every
+    lookup also asks the corpus database (its LSH band table), so articles stored by earlier
+    runs, or by another crawl writing the same database right now, are found; nothing is
+    loaded at start. The database is opened once it exists (the store pipeline creates it).
     """
 
     def __init__(self, crawler: Crawler | None = None, db_path: str | None = None) -> None:
         self.crawler = crawler
         self.db_path = db_path
-        self.index = DuplicateIndex()
+        self.corpus: Any = None
+        self.finder = DuplicateFinder()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupePipeline:
         return cls(crawler, crawler.settings.get("FANWEN_DB_PATH"))
 
     def open_spider(self, spider: Any = None) -> None:
-        if not self.db_path:
+        self._connect()
+
+    def _connect(self) -> None:
+        if self.corpus is not None or not self.db_path or not Path(self.db_path).exists():
             return
-        from fanwen_crawler.corpus.storage import load_dedupe_state
+        from fanwen_crawler.corpus.storage import open_corpus
 
-        loaded = self.load(load_dedupe_state(self.db_path))
-        logger.info("dedupe: loaded %d stored articles from %s", loaded, self.db_path)
+        self.corpus = open_corpus(self.db_path)
+        recent = self.finder.recent
+        self.finder = DuplicateFinder(self.corpus.db.conn)
+        if len(recent):  # marked before the database existed: keep them findable
+            self.finder.recent = recent
+        logger.info("dedupe: looking up duplicates in %s", self.db_path)
 
-    def load(self, rows: Iterable[tuple[Any, ...]]) -> int:
-        """Index already-stored articles: (url, content_hash, signature[, duplicate_of_url])."""
-        return load_rows(self.index, rows)
+    def close_spider(self, spider: Any = None) -> None:
+        if self.corpus is not None:
+            self.corpus.close()
+            self.corpus = None
 
     def _inc(self, key: str) -> None:
         if self.crawler is not None and self.crawler.stats is not None:
@@ -54,7 +65,8 @@ class DedupePipeline:
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleItem):
             return item
-        kind = mark_duplicate(self.index, item)
+        self._connect()
+        kind = self.finder.mark(item)
         if kind is not None:
             self._inc(f"fanwen/dedupe/{kind}")
         return item
