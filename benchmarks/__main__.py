@@ -268,7 +268,7 @@ def section_libs(seg: dict[str, Any], mh: dict[str, Any]) -> list[str]:
         )
     out += [
         "",
-        f"- End to end (`DuplicateIndex`: configured LSH + MinHash verification): recall "
+        f"- End to end (`DuplicateFinder`: configured LSH + exact Jaccard verification): recall "
         f"{mh['index_recall_ge_0.8']:.3f} for J ≥ 0.8, {mh['index_recall_0.80_0.85']:.3f} "
         f"for J ∈ [0.80, 0.85).",
         "",

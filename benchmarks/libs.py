@@ -109,8 +109,8 @@ def bench_minhash_and_lsh(texts: list[str], n_pairs: int) -> dict[str, Any]:
     from fanwen_crawler.corpus.dedupe import (
         NUM_PERM,
         SEED,
-        DuplicateIndex,
-        content_hash,
+        DuplicateFinder,
+        Probe,
         minhash_of,
         shingles,
     )
@@ -169,13 +169,13 @@ def bench_minhash_and_lsh(texts: list[str], n_pairs: int) -> dict[str, Any]:
         )
     result["lsh"] = table
     # End to end: index each pair's first text, ask for the second.
-    index = DuplicateIndex()
+    finder = DuplicateFinder()
     hits, edge_hits = [], []
     for k, ((a, b), j) in enumerate(zip(pairs, exact, strict=True)):
         if j < TARGET_J:
             continue
-        index.add(f"a{k}", content_hash(a), minhash_of(a))
-        hit = index.find(f"b{k}", content_hash(b), minhash_of(b)) is not None
+        finder.recent.add(Probe(f"a{k}", a), None)
+        hit = finder.match(Probe(f"b{k}", b)) is not None
         hits.append(hit)
         if j < TARGET_J + 0.05:
             edge_hits.append(hit)

@@ -62,7 +62,9 @@ SPIDER_MIDDLEWARES = {
     "fanwen_crawler.middlewares.retry_failed.RetryFailedMiddleware": 100,
 }
 # --redis: the shared scrapy-redis frontier, configured only when FANWEN_REDIS_URL is set.
-ADDONS = {"fanwen_crawler.extensions.distributed.RedisFrontierAddon": 0}
+ADDONS = {"fanwen_crawler.extensions.distributed.RedisFrontierAddon": 0,
+          # JOBDIR (--state-dir): the crash-safe SQLite frontier instead of Scrapy's disk queues.
+          "fanwen_crawler.frontier.FrontierAddon": 0}
 ITEM_PIPELINES = {
     "pipelines.normalise.NormalisePipeline": 100,
     # --scrub-pii: phone numbers, e-mail, QQ and ID-card numbers replaced by placeholders.

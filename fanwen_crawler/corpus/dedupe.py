@@ -357,7 +357,10 @@ class DuplicateFinder:
 
         Returns "exact" or "near" for a duplicate, None for an original.
         """
-        probe = Probe(item.url, item.body)
+        return self.mark_probe(item, Probe(item.url, item.body))
+
+    def mark_probe(self, item: ArticleItem, probe: Probe) -> str | None:
+        """`mark` with the probe (hash, signature) already made from the item."""
         item.content_hash = probe.body_hash
         item.minhash = serialise_minhash(probe.signature)
         match = self.match(probe)
