@@ -182,7 +182,7 @@ def _bench_ours(n: int, checkpoints: list[int], time_limit: float | None) -> dic
         corpus.close()
     high = [found for j, found in planted if j >= 0.8]
     return {
-        "n": done, "requested": n, "rows": rows, "rss_start_mb": rss0,
+        "n": done, "requested": n, "rows": rows, "window": WINDOW, "rss_start_mb": rss0,
         "peak_rss_mb": peak_rss_mb(), "db_mb": db_mb,
         "planted_near": len(planted), "planted_ge_0.8": len(high),
         "recall_ge_0.8": sum(high) / len(high) if high else float("nan"),

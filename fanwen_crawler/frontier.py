@@ -18,10 +18,13 @@ transaction commits, item pipelines that buffer (those with a `flush()` method, 
 store) are flushed, so a request is forgotten only once what it produced is on disk.
 Commits happen every `COMMIT_EVERY` finished requests and at least every `COMMIT_SECONDS`.
 
+At most CONCURRENT_REQUESTS requests are handed out and not yet committed as finished at
+any time (downloading, waiting for the spider, or finished in the open transaction):
+`next_request` returns None (commits first, if that frees a place) until one finishes.
+
 Ctrl-C, SIGTERM and SIGKILL therefore resume the same way: every row still in `requests`
-is queued again. What is fetched twice is at most what was in flight (handed out, not
-finished) plus fewer than `COMMIT_EVERY` finished requests of the last open transaction;
-no page whose children were committed is fetched again.
+is queued again. What is fetched twice is at most those CONCURRENT_REQUESTS requests; no
+page whose children were committed is fetched again.
 
 "Done with it" is read from the engine's set of requests in progress, the one piece of
 Scrapy internals used here (`engine._slot.inprogress`); tests/test_frontier.py fails if a
@@ -91,8 +94,9 @@ def open_frontier_db(path: Path) -> sqlite3.Connection:
 class SqliteFrontier(BaseScheduler):
     """The scheduler: a SQLite queue + seen-set, rows deleted only when their request is done."""
 
-    def __init__(self, crawler: Crawler, jobdir: Path) -> None:
+    def __init__(self, crawler: Crawler, jobdir: Path, max_inflight: int = 16) -> None:
         self.crawler = crawler
+        self.max_inflight = max(1, max_inflight)
         self.path = jobdir / FILENAME
         self.conn: sqlite3.Connection | None = None
         self.spider: Spider | None = None
@@ -111,7 +115,8 @@ class SqliteFrontier(BaseScheduler):
         jobdir = crawler.settings.get("JOBDIR")
         if not jobdir:
             raise ValueError("SqliteFrontier needs JOBDIR (the state dir's job directory)")
-        frontier = cls(crawler, Path(jobdir))
+        frontier = cls(crawler, Path(jobdir),
+                       max_inflight=crawler.settings.getint("CONCURRENT_REQUESTS", 16))
         crawler.signals.connect(frontier.response_received, signal=signals.response_received)
         return frontier
 
@@ -190,6 +195,13 @@ class SqliteFrontier(BaseScheduler):
     def next_request(self) -> Request | None:
         assert self.conn is not None
         self._sweep()
+        if len(self._inflight) + len(self._finished) >= self.max_inflight:
+            # Never more unfinished (or finished, uncommitted) requests than the concurrency:
+            # that is all a crash may cost. The engine asks again when one finishes.
+            if self._finished:
+                self._commit()
+            if len(self._inflight) >= self.max_inflight:
+                return None
         if self._memory:
             return self._memory.popleft()
         while self._pending > 0:
