@@ -71,6 +71,56 @@ SCHEMA = (
 )
 
 
+class InFlight:
+    """Requests handed to the engine, by key, until the engine is done with them.
+
+    "Done" is read from the engine's set of requests in progress (`engine._slot.inprogress`):
+    a request leaves it once its callback or errback ran, the requests it yielded were
+    scheduled and its items passed the pipelines. Shared by the SQLite and Redis frontiers.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self._requests: dict[Any, Request] = {}
+        self._warned = False
+
+    def __len__(self) -> int:
+        return len(self._requests)
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self._requests
+
+    def add(self, key: Any, request: Request) -> None:
+        self._requests[key] = request
+
+    def discard(self, key: Any) -> None:
+        self._requests.pop(key, None)
+
+    def done(self) -> list[Any]:
+        """Keys of the handed-out requests the engine is done with (removed from here)."""
+        slot = getattr(self.crawler.engine, "_slot", None)
+        inprogress = getattr(slot, "inprogress", None)
+        if inprogress is None:
+            if not self._warned and self._requests:
+                self._warned = True
+                logger.warning("frontier: this Scrapy has no engine._slot.inprogress; handed-"
+                               "out requests are forgotten only when the crawl finishes")
+            return []
+        finished = [k for k, request in self._requests.items() if request not in inprogress]
+        for key in finished:
+            del self._requests[key]
+        return finished
+
+
+def flush_pipelines(crawler: Crawler) -> None:
+    """Make item pipelines that buffer (those with a `flush()`, e.g. the store) write now."""
+    itemproc = getattr(getattr(crawler.engine, "scraper", None), "itemproc", None)
+    for pipeline in getattr(itemproc, "middlewares", ()):
+        flush = getattr(pipeline, "flush", None)
+        if callable(flush):
+            flush()
+
+
 class FrontierAddon:
     """Use `SqliteFrontier` as the scheduler whenever JOBDIR is set (and not Redis)."""
 
@@ -102,12 +152,11 @@ class SqliteFrontier(BaseScheduler):
         self.spider: Spider | None = None
         self.resumed = False
         self._pending = 0
-        self._inflight: dict[int, Request] = {}
+        self._inflight = InFlight(crawler)
         self._responded: set[int] = set()
         self._finished: list[int] = []
         self._memory: deque[Request] = deque()
         self._last_commit = time.monotonic()
-        self._warned = False
         self._loop: Any = None
 
     @classmethod
@@ -172,7 +221,7 @@ class SqliteFrontier(BaseScheduler):
             replaces = None  # a callback's child that copied its parent's meta: a new row
         if self._filtered(request):
             if replaces is not None:  # a redirect to a page already seen: the row is done
-                self._inflight.pop(replaces, None)
+                self._inflight.discard(replaces)
                 self._finished.append(replaces)
             return False
         data = self._serialise(request)
@@ -182,7 +231,7 @@ class SqliteFrontier(BaseScheduler):
             return True
         if replaces is not None:
             # A retry or redirect of a handed-out request: it takes over the row.
-            del self._inflight[replaces]
+            self._inflight.discard(replaces)
             self.conn.execute("UPDATE requests SET priority = ?, taken = 0, data = ? WHERE id = ?",
                               [request.priority, data, replaces])
         else:
@@ -219,7 +268,7 @@ class SqliteFrontier(BaseScheduler):
                 self._finished.append(row_id)
                 continue
             request.meta[ROW] = row_id
-            self._inflight[row_id] = request
+            self._inflight.add(row_id, request)
             self._stat("scheduler/dequeued/disk")
             return request
         return None
@@ -262,23 +311,10 @@ class SqliteFrontier(BaseScheduler):
             self._stat("fanwen/frontier/unreadable")
             return None
 
-    def _in_progress(self) -> set[Request] | None:
-        slot = getattr(self.crawler.engine, "_slot", None)
-        inprogress = getattr(slot, "inprogress", None)
-        if inprogress is None and not self._warned:
-            self._warned = True
-            logger.warning("frontier: this Scrapy has no engine._slot.inprogress; finished "
-                           "requests are forgotten only when the crawl finishes")
-        return inprogress
-
     def _sweep(self) -> None:
         """Move handed-out requests the engine is done with to the finished list."""
-        inprogress = self._in_progress()
-        if inprogress is None:
-            return
-        done = [row for row, request in self._inflight.items() if request not in inprogress]
+        done = self._inflight.done()
         for row in done:
-            del self._inflight[row]
             self._responded.discard(row)
         self._finished.extend(done)
         if len(self._finished) >= COMMIT_EVERY:
@@ -298,7 +334,7 @@ class SqliteFrontier(BaseScheduler):
         if self.conn is None:
             return
         if self._finished:
-            self._flush_pipelines()
+            flush_pipelines(self.crawler)
             self.conn.executemany("DELETE FROM requests WHERE id = ?",
                                   [(r,) for r in self._finished])
             self._stat("fanwen/frontier/finished", len(self._finished))
@@ -306,14 +342,6 @@ class SqliteFrontier(BaseScheduler):
         self.conn.execute("COMMIT")
         self._last_commit = time.monotonic()
         self._begin()
-
-    def _flush_pipelines(self) -> None:
-        engine = self.crawler.engine
-        itemproc = getattr(getattr(engine, "scraper", None), "itemproc", None)
-        for pipeline in getattr(itemproc, "middlewares", ()):
-            flush = getattr(pipeline, "flush", None)
-            if callable(flush):
-                flush()
 
     def _stat(self, key: str, count: int = 1) -> None:
         if self.crawler.stats is not None:

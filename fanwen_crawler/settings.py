@@ -101,6 +101,8 @@ FANWEN_CONDITIONAL = True
 FANWEN_REDIS_URL = None
 FANWEN_REDIS_KEY = None
 FANWEN_IDLE_EXIT = 10.0
+# Seconds a Redis worker's taken requests stay its own without a heartbeat (then reclaimed).
+FANWEN_REDIS_LEASE = 30.0
 # Replace personal data (phone, e-mail, QQ, ID-card numbers) in stored text.
 FANWEN_SCRUB_PII = False
 # Longest Retry-After (seconds) honoured before a 429/503 is retried.
