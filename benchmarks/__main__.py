@@ -28,6 +28,7 @@ FULL = {
     "articles": 5000,
     "stage_articles": 1000,
     "resume_articles": 3000,
+    "redis_articles": 1000,
     "near_docs": 1_000_000,
     "checkpoints": [10_000, 100_000, 1_000_000],
     "seg_texts": 500,
@@ -38,13 +39,14 @@ QUICK = {
     "articles": 300,
     "stage_articles": 200,
     "resume_articles": 300,
+    "redis_articles": 300,
     "near_docs": 12_000,
     "checkpoints": [4000, 8000, 12_000],
     "seg_texts": 100,
     "lsh_docs": 200,
     "pairs": 600,
 }
-SECTIONS = ["crawl", "resume", "stages", "neardup", "libs"]
+SECTIONS = ["crawl", "resume", "redis", "stages", "neardup", "libs"]
 NOTES_MARKER = "<!-- notes: hand-written below; kept when the numbers above are regenerated -->"
 RATIO_TARGET = 0.85
 RSS_TARGET_MB = 300
@@ -302,6 +304,32 @@ def section_resume(r: dict[str, Any]) -> list[str]:
     return out
 
 
+def section_redis(r: dict[str, Any]) -> list[str]:
+    out = ["## (f) Redis: SIGKILL one of two workers, no sweep", ""]
+    if "skipped" in r:
+        return [*out, f"Skipped: {r['skipped']}.", ""]
+    o, b = r["ours"], r["base"]
+    out += [
+        f"Generated portal, {r['articles']:,} articles, {r['site_pages']:,} pages; two workers, "
+        f"concurrency {r['concurrency']} each; worker A SIGKILLed at half the pages, B finishes "
+        "alone, the shards are merged. Baseline, same run, same portal: scrapy-redis' own "
+        "scheduler and queue.",
+        "",
+        "| frontier | articles in the merged corpus | of | missing | pages fetched twice |",
+        "|---|---:|---:|---:|---:|",
+        f"| reliable queue (ours) | {o['distinct']:,} | {r['articles']:,} | "
+        f"{r['articles'] - o['distinct']:,} | {o['twice']} |",
+        f"| scrapy-redis (baseline) | {b['distinct']:,} | {r['articles']:,} | "
+        f"{r['articles'] - b['distinct']:,} | {b['twice']} |",
+        "",
+        f"- Every article stored once: **{'yes' if o['distinct'] == r['articles'] else 'no'}** "
+        f"(ours), {'yes' if b['distinct'] == r['articles'] else 'no'} (baseline). Pages "
+        f"fetched twice: {o['twice']} (A's in-flight limit: {r['concurrency']}).",
+        "",
+    ]
+    return out
+
+
 def section_libs(seg: dict[str, Any], mh: dict[str, Any]) -> list[str]:
     out = [
         "## (d) Libraries",
@@ -444,6 +472,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.resumebench import bench_resume
 
         emit("resume", section_resume(bench_resume(size["resume_articles"])))
+    if "redis" in only:
+        from benchmarks.redisbench import bench_redis
+
+        emit("redis", section_redis(bench_redis(size["redis_articles"])))
     if "stages" in only:
         from benchmarks.stages import bench_stages
 
