@@ -167,6 +167,7 @@ class SqliteFrontier(BaseScheduler):
         frontier = cls(crawler, Path(jobdir),
                        max_inflight=crawler.settings.getint("CONCURRENT_REQUESTS", 16))
         crawler.signals.connect(frontier.response_received, signal=signals.response_received)
+        crawler.signals.connect(frontier.spider_opened, signal=signals.spider_opened)
         return frontier
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -187,6 +188,9 @@ class SqliteFrontier(BaseScheduler):
             logger.info("frontier: resuming %d pending requests from %s", self._pending,
                         self.path)
             self._stat("fanwen/frontier/resumed", self._pending)
+
+    def spider_opened(self, spider: Any = None) -> None:
+        # Started from the signal, inside the running event loop.
         from scrapy.utils.asyncio import create_looping_call
 
         self._loop = create_looping_call(self._tick)

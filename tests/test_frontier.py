@@ -130,3 +130,101 @@ def test_state_dir_from_another_scrapy_version_resumes(portal: Any, tmp_path: Pa
     assert "/" not in requested and requested[0] == listing
     stored = set(_articles(db))
     assert {base + a for a in portal.truth.lists[listing].article_links} <= stored
+
+
+# --- the scheduler on its own (no crawl): rows, replacement, the in-flight limit ----------
+
+
+class _Spider:
+    name = "t"
+
+    def parse(self, response: Any) -> None: ...
+
+
+def _frontier(tmp_path: Path, concurrency: int = 16) -> Any:
+    from types import SimpleNamespace
+
+    from scrapy.utils.test import get_crawler
+
+    from fanwen_crawler.frontier import SqliteFrontier
+
+    crawler = get_crawler(settings_dict={"JOBDIR": str(tmp_path / "job"),
+                                         "CONCURRENT_REQUESTS": concurrency})
+    crawler.engine = SimpleNamespace(_slot=SimpleNamespace(inprogress=set()), scraper=None)
+    frontier = SqliteFrontier.from_crawler(crawler)
+    spider = _Spider()
+    frontier.open(spider)
+    return frontier, crawler.engine._slot.inprogress, spider
+
+
+def _rows(tmp_path: Path) -> int:
+    con = sqlite3.connect(tmp_path / "job" / FILENAME)
+    try:
+        return int(con.execute("select count(*) from requests").fetchone()[0])
+    finally:
+        con.close()
+
+
+def test_rows_leave_only_when_the_engine_is_done(tmp_path: Path) -> None:
+    from scrapy import Request
+
+    frontier, inprogress, spider = _frontier(tmp_path)
+    assert frontier.enqueue_request(Request("http://a.cn/1", callback=spider.parse))
+    assert frontier.enqueue_request(Request("http://a.cn/2", callback=spider.parse))
+    assert not frontier.enqueue_request(Request("http://a.cn/2", callback=spider.parse))
+    first = frontier.next_request()
+    inprogress.add(first)
+    assert first.url == "http://a.cn/1" and first.callback == spider.parse
+    # The downloader retries it: the retry takes over its row, nothing is added.
+    retry = first.replace(dont_filter=True)
+    assert frontier.enqueue_request(retry)
+    inprogress.discard(first)
+    again = frontier.next_request()
+    inprogress.add(again)
+    assert again.url == "http://a.cn/1"
+    frontier.response_received(None, again)
+    # Its callback yields a child that copied the meta (row id included): a new row.
+    child = Request("http://a.cn/3", callback=spider.parse, meta=dict(again.meta))
+    assert frontier.enqueue_request(child)
+    frontier._commit()
+    assert _rows(tmp_path) == 3  # 1 (in flight), 2, 3
+    inprogress.discard(again)
+    assert frontier.has_pending_requests()
+    frontier.close("shutdown")
+    assert _rows(tmp_path) == 2  # 1 is done; 2 and 3 wait for the next run
+
+
+def test_no_more_unfinished_requests_than_the_concurrency(tmp_path: Path) -> None:
+    from scrapy import Request
+
+    frontier, inprogress, spider = _frontier(tmp_path, concurrency=2)
+    for n in range(5):
+        frontier.enqueue_request(Request(f"http://a.cn/{n}", callback=spider.parse))
+    taken = []
+    for _ in range(2):  # as the engine does: in progress as soon as it is handed out
+        taken.append(frontier.next_request())
+        inprogress.add(taken[-1])
+    assert frontier.next_request() is None  # two unfinished: the limit
+    inprogress.discard(taken[0])
+    third = frontier.next_request()  # one finished (committed first): one more
+    assert third is not None
+    inprogress.add(third)
+    frontier.close("shutdown")
+    assert _rows(tmp_path) == 4
+
+
+def test_resumed_start_requests_are_not_fetched_again(tmp_path: Path) -> None:
+    from scrapy import Request
+
+    frontier, _, spider = _frontier(tmp_path)
+    start = Request("http://a.cn/", callback=spider.parse, dont_filter=True,
+                    meta={"is_start_request": True})
+    assert frontier.enqueue_request(start)
+    frontier.close("shutdown")
+    resumed, _, spider = _frontier(tmp_path)
+    assert resumed.resumed and len(resumed) == 1
+    again = Request("http://a.cn/", callback=spider.parse, dont_filter=True,
+                    meta={"is_start_request": True})
+    assert not resumed.enqueue_request(again)
+    assert resumed.enqueue_request(Request("http://a.cn/", dont_filter=True))  # not a start
+    resumed.close("finished")
