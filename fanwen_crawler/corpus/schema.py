@@ -182,9 +182,9 @@ def _lsh_band_index(db: Database) -> None:
               + ", ".join(f"({s.format(row='new')}, new.article_id)" for s in slices) + ";")
     delete = ("DELETE FROM lsh_bands WHERE article_id = old.article_id AND key IN ("
               + ", ".join(s.format(row="old") for s in slices) + ");")
-    for name, event, body in (("insert", "INSERT", insert), ("delete", "DELETE", delete)):
+    for name, event, action in (("insert", "INSERT", insert), ("delete", "DELETE", delete)):
         conn.execute(f"CREATE TRIGGER minhashes_lsh_{name} AFTER {event} ON minhashes "
-                     f"BEGIN {body} END")
+                     f"BEGIN {action} END")
     conn.execute("CREATE TRIGGER minhashes_lsh_update AFTER UPDATE OF signature ON minhashes "
                  f"BEGIN {delete} {insert} END")
     for s in slices:
