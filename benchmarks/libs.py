@@ -89,7 +89,52 @@ def bench_segmentation(texts: list[str]) -> dict[str, Any]:
         same_tokens.append(len(set(jt) & set(rt)) / max(1, len(set(jt) | set(rt))))
     result["top10_overlap"] = float(np.mean(overlaps))
     result["token_set_jaccard"] = float(np.mean(same_tokens))
+    queries = sorted({w for text in texts[:60] for w, _ in ours.extract(text)})
+    result.update(fts_recall(texts, queries, rjieba))
     return result
+
+
+class _RjiebaSegmenter:
+    def __init__(self, rjieba: Any) -> None:
+        self.rjieba = rjieba
+
+    def cut(self, text: str) -> list[str]:
+        return list(self.rjieba.cut(text))
+
+    def cut_for_search(self, text: str) -> list[str]:
+        return list(self.rjieba.cut_for_search(text))
+
+
+def fts_recall(texts: list[str], queries: list[str], rjieba: Any) -> dict[str, Any]:
+    """Documents found per query with an rjieba-segmented FTS5 index, against ours (jieba).
+
+    Both indexes are built as `corpus.search_index` builds its own (search-mode words,
+    unicode61) and queried with its `fts_query`; recall = the share of the documents our
+    index finds that the rjieba one finds too, over all (query, document) hits.
+    """
+    import sqlite3
+
+    from fanwen_crawler.corpus.search_index import default_segmenter, fts_query, segment
+
+    hits = {}
+    for name, seg in (("jieba", default_segmenter()), ("rjieba", _RjiebaSegmenter(rjieba))):
+        con = sqlite3.connect(":memory:")
+        con.execute("CREATE VIRTUAL TABLE t USING fts5(body, tokenize = 'unicode61 "
+                    "remove_diacritics 0')")
+        con.executemany("INSERT INTO t (rowid, body) VALUES (?, ?)",
+                        [(i, segment(text, seg)) for i, text in enumerate(texts)])
+        found = set()
+        for q in queries:
+            expression = fts_query(q, seg)
+            if expression:
+                found |= {(q, r) for (r,) in con.execute(
+                    "SELECT rowid FROM t WHERE t MATCH ?", [expression])}
+        hits[name] = found
+        con.close()
+    ours = hits["jieba"]
+    return {"fts_queries": len(queries), "fts_hits": len(ours),
+            "fts_recall": len(ours & hits["rjieba"]) / len(ours) if ours else float("nan"),
+            "fts_extra": len(hits["rjieba"] - ours)}
 
 
 def _pairs(texts: list[str], n_pairs: int, seed: int = 5) -> list[tuple[str, str]]:
@@ -109,8 +154,8 @@ def bench_minhash_and_lsh(texts: list[str], n_pairs: int) -> dict[str, Any]:
     from fanwen_crawler.corpus.dedupe import (
         NUM_PERM,
         SEED,
-        DuplicateIndex,
-        content_hash,
+        DuplicateFinder,
+        Probe,
         minhash_of,
         shingles,
     )
@@ -169,13 +214,13 @@ def bench_minhash_and_lsh(texts: list[str], n_pairs: int) -> dict[str, Any]:
         )
     result["lsh"] = table
     # End to end: index each pair's first text, ask for the second.
-    index = DuplicateIndex()
+    finder = DuplicateFinder()
     hits, edge_hits = [], []
     for k, ((a, b), j) in enumerate(zip(pairs, exact, strict=True)):
         if j < TARGET_J:
             continue
-        index.add(f"a{k}", content_hash(a), minhash_of(a))
-        hit = index.find(f"b{k}", content_hash(b), minhash_of(b)) is not None
+        finder.recent.add(Probe(f"a{k}", a), None)
+        hit = finder.match(Probe(f"b{k}", b)) is not None
         hits.append(hit)
         if j < TARGET_J + 0.05:
             edge_hits.append(hit)

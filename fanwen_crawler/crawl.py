@@ -24,6 +24,7 @@ from scrapy.settings import Settings
 
 from fanwen_crawler.corpus.storage import CorpusError, open_corpus, open_corpus_readonly
 from fanwen_crawler.flags import defaults, settings_for, unknown_setting
+from fanwen_crawler.frontier import FILENAME as FRONTIER_FILE
 from fanwen_crawler.profiles import load_profile
 from fanwen_crawler.spiders.portal import PortalSpider
 
@@ -126,12 +127,12 @@ def _pid_alive(pid: int) -> bool:
 
 
 def prepare_state_dir(state_dir: Path) -> Path:
-    """Lock the state dir; after an unclean stop, drop the unreliable frontier.
+    """Lock the state dir; after an unclean stop, keep the frontier only if it is crash-safe.
 
-    Scrapy's JOBDIR is only consistent after a clean shutdown. After SIGKILL its
-    seen-set may list pages whose queue entries were lost, which would end the crawl
-    early; so we restart the frontier instead. Stored articles are skipped anyway
-    (SkipStoredMiddleware), so nothing stored is fetched again.
+    The SQLite frontier (`fanwen_crawler.frontier`) is consistent after any stop, SIGKILL
+    included, and resumes as it is. Scrapy's own JOBDIR queues (a state dir written before
+    it) are only consistent after a clean shutdown, so those are restarted instead; stored
+    articles are skipped anyway (SkipStoredMiddleware), so nothing stored is fetched again.
     """
     state_dir.mkdir(parents=True, exist_ok=True)
     lock = state_dir / LOCK_NAME
@@ -143,9 +144,13 @@ def prepare_state_dir(state_dir: Path) -> Path:
             pid = 0
         if pid and pid != os.getpid() and _pid_alive(pid):
             raise CrawlSetupError(f"state dir {state_dir} is in use by process {pid}", EXIT_USAGE)
-        logger.warning("previous crawl in %s did not stop cleanly; restarting its frontier "
-                       "(stored articles are not fetched again)", state_dir)
-        shutil.rmtree(jobdir, ignore_errors=True)
+        if (jobdir / FRONTIER_FILE).exists():  # crash-safe: every committed request resumes
+            logger.warning("previous crawl in %s did not stop cleanly; resuming its frontier",
+                           state_dir)
+        else:
+            logger.warning("previous crawl in %s did not stop cleanly; restarting its frontier "
+                           "(stored articles are not fetched again)", state_dir)
+            shutil.rmtree(jobdir, ignore_errors=True)
     lock.write_text(str(os.getpid()))
     return jobdir
 

@@ -90,7 +90,9 @@ SPIDER_MIDDLEWARES = {
     "fanwen_crawler.middlewares.until.UntilMiddleware": 950,
 }
 # --redis: the shared scrapy-redis frontier, configured only when FANWEN_REDIS_URL is set.
-ADDONS = {"fanwen_crawler.extensions.distributed.RedisFrontierAddon": 0}
+ADDONS = {"fanwen_crawler.extensions.distributed.RedisFrontierAddon": 0,
+          # JOBDIR (--state-dir): the crash-safe SQLite frontier instead of Scrapy's disk queues.
+          "fanwen_crawler.frontier.FrontierAddon": 0}
 ITEM_PIPELINES = {
     "pipelines.normalise.NormalisePipeline": 100,
     # --scrub-pii: phone numbers, e-mail, QQ and ID-card numbers replaced by placeholders.
@@ -134,6 +136,8 @@ FANWEN_CONDITIONAL = True
 FANWEN_REDIS_URL = None
 FANWEN_REDIS_KEY = None
 FANWEN_IDLE_EXIT = 10.0
+# Seconds a Redis worker's taken requests stay its own without a heartbeat (then reclaimed).
+FANWEN_REDIS_LEASE = 30.0
 # Replace personal data (phone, e-mail, QQ, ID-card numbers) in stored text.
 FANWEN_SCRUB_PII = False
 # Longest Retry-After (seconds) honoured before a 429/503 is retried.

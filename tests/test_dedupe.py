@@ -5,7 +5,8 @@ from scrapy.utils.test import get_crawler
 
 from fanwen_crawler.corpus.dedupe import (
     LSH_PARAMS,
-    DuplicateIndex,
+    DuplicateFinder,
+    Probe,
     content_hash,
     deserialise_minhash,
     minhash_of,
@@ -36,8 +37,18 @@ def jaccard(a: str, b: str) -> float:
     return len(sa & sb) / len(sa | sb)
 
 
-def entry(url: str, body: str):
-    return url, content_hash(body), minhash_of(body)
+class Index:
+    """The in-memory finder, addressed by (url, body) like the old DuplicateIndex tests."""
+
+    def __init__(self) -> None:
+        self.finder = DuplicateFinder()
+
+    def add(self, url: str, body: str, duplicate_of: str | None = None) -> None:
+        self.finder.recent.add(Probe(url, body), duplicate_of)
+
+    def find(self, url: str, body: str):
+        match = self.finder.match(Probe(url, body))
+        return None if match is None else (match.url, match.similarity)
 
 
 def test_content_hash_ignores_whitespace():
@@ -61,9 +72,9 @@ def test_signature_roundtrip():
 
 def test_exact_repost_is_found():
     body = "".join(text(random.Random(1)))
-    index = DuplicateIndex()
-    index.add(*entry("http://a.cn/1", body))
-    assert index.find(*entry("http://b.cn/9", body.replace("。", "。\n"))) == ("http://a.cn/1", 1.0)
+    index = Index()
+    index.add("http://a.cn/1", body)
+    assert index.find("http://b.cn/9", body.replace("。", "。\n")) == ("http://a.cn/1", 1.0)
 
 
 def test_near_duplicate_with_one_sentence_changed():
@@ -73,28 +84,28 @@ def test_near_duplicate_with_one_sentence_changed():
     changed[len(changed) // 2] = sentence(rng)
     original, repost = "".join(sentences), "".join(changed)
     assert 0.85 < jaccard(original, repost) < 1.0
-    index = DuplicateIndex()
-    index.add(*entry("http://a.cn/1", original))
-    match = index.find(*entry("http://b.cn/2", repost))
+    index = Index()
+    index.add("http://a.cn/1", original)
+    match = index.find("http://b.cn/2", repost)
     assert match is not None
     assert match[0] == "http://a.cn/1" and 0.8 <= match[1] < 1.0
 
 
 def test_unrelated_texts_are_not_matched():
     rng = random.Random(3)
-    index = DuplicateIndex()
+    index = Index()
     for i in range(300):
-        index.add(*entry(f"http://a.cn/{i}", "".join(text(rng))))
-    assert all(index.find(*entry(f"http://b.cn/{i}", "".join(text(rng)))) is None
+        index.add(f"http://a.cn/{i}", "".join(text(rng)))
+    assert all(index.find(f"http://b.cn/{i}", "".join(text(rng))) is None
                for i in range(100))
 
 
 def test_same_url_is_never_its_own_duplicate():
     body = "".join(text(random.Random(4)))
-    index = DuplicateIndex()
-    index.add(*entry("http://a.cn/1", body))
-    assert index.find(*entry("http://a.cn/1", body)) is None
-    assert index.find(*entry("http://a.cn/1", body + "补充一句。")) is None
+    index = Index()
+    index.add("http://a.cn/1", body)
+    assert index.find("http://a.cn/1", body) is None
+    assert index.find("http://a.cn/1", body + "补充一句。") is None
 
 
 def test_recall_at_jaccard_0_8():
@@ -114,11 +125,11 @@ def test_recall_at_jaccard_0_8():
                 break
         if 0.80 <= j < 0.83:
             pairs.append((original, "".join(changed)))
-    index = DuplicateIndex()
+    index = Index()
     for n, (original, _) in enumerate(pairs):
-        index.add(*entry(f"http://a.cn/{n}", original))
-    found = sum(index.find(*entry(f"http://b.cn/{n}", repost)) is not None
-                and index.find(*entry(f"http://b.cn/{n}", repost))[0] == f"http://a.cn/{n}"
+        index.add(f"http://a.cn/{n}", original)
+    found = sum(index.find(f"http://b.cn/{n}", repost) is not None
+                and index.find(f"http://b.cn/{n}", repost)[0] == f"http://a.cn/{n}"
                 for n, (_, repost) in enumerate(pairs))
     assert found / len(pairs) >= 0.95, (found, LSH_PARAMS)
 
@@ -168,8 +179,7 @@ def test_pipeline_loads_stored_articles(tmp_path):
     crawler = crawler_with_corpus(db)
     pipeline = DedupePipeline.from_crawler(crawler)
     pipeline.open_spider()
-    crawler.corpus.close()
-    assert len(pipeline.index) == 2
+    assert len(pipeline.finder.recent) == 0  # nothing loaded: lookups go to the database
     recrawl = pipeline.process_item(item("http://a.cn/1", body))
     assert recrawl.duplicate_of_url is None
     repost = pipeline.process_item(item("http://c.cn/5", body))
@@ -183,7 +193,7 @@ def test_pipeline_loads_stored_articles(tmp_path):
 def test_no_corpus_loads_nothing():
     pipeline = DedupePipeline.from_crawler(get_crawler())
     pipeline.open_spider()
-    assert pipeline.corpus is None and len(pipeline.index) == 0
+    assert pipeline.corpus is None and len(pipeline.finder.recent) == 0
 
 
 @pytest.mark.parametrize("params", [LSH_PARAMS])
@@ -209,6 +219,142 @@ def test_band_index_candidates_share_a_whole_band():
     assert index.query(index.keys(c)) == set()
     with pytest.raises(ValueError):
         BandIndex(9, 4, num_perm=32)
+
+
+def _edit_to_jaccard(rng: random.Random, lo: float, hi: float) -> tuple[str, str] | None:
+    sentences = text(rng)
+    original, changed = "".join(sentences), list(sentences)
+    order = list(range(len(sentences)))
+    rng.shuffle(order)
+    for i in order:
+        changed[i] = sentence(rng)
+        j = jaccard(original, "".join(changed))
+        if j < hi:
+            return (original, "".join(changed)) if j >= lo else None
+    return None
+
+
+def test_pairs_below_the_threshold_are_never_marked(tmp_path):
+    # The MinHash estimate of a J≈0.75 pair is ≥ 0.8 about a tenth of the time; the exact
+    # 5-shingle Jaccard decides, so none of these may be marked, in memory or from the DB.
+    from fanwen_crawler.corpus.storage import open_corpus
+
+    rng = random.Random(9)
+    pairs = []
+    while len(pairs) < 60:
+        if pair := _edit_to_jaccard(rng, 0.70, 0.80):
+            pairs.append(pair)
+    memory = DuplicateFinder()
+    first = [item(f"http://a.cn/{n}", a) for n, (a, _) in enumerate(pairs)]
+    for it in first:
+        memory.mark(it)
+    assert all(memory.mark(item(f"http://b.cn/{n}", b)) is None for n, (_, b) in enumerate(pairs))
+    with open_corpus(tmp_path / "c.db") as corpus:
+        corpus.write_articles(first)
+        stored = DuplicateFinder(corpus.db.conn)
+        assert all(stored.mark(item(f"http://c.cn/{n}", b)) is None
+                   for n, (_, b) in enumerate(pairs))
+
+
+def _bands(db) -> set[tuple[bytes, int]]:
+    return {(bytes(k), i) for k, i in db.execute("select key, article_id from lsh_bands")}
+
+
+def test_band_table_follows_the_signatures(tmp_path):
+    from fanwen_crawler.corpus.dedupe import band_keys
+    from fanwen_crawler.corpus.storage import open_corpus
+
+    rng = random.Random(10)
+    a, b = "".join(text(rng)), "".join(text(rng))
+    finder = DuplicateFinder()
+    one = item("http://a.cn/1", a)
+    finder.mark(one)
+    with open_corpus(tmp_path / "c.db") as corpus:
+        corpus.write_articles([one])
+        (article_id,) = corpus.db.execute("select id from articles").fetchone()
+        assert _bands(corpus.db) == {(k, article_id) for k in band_keys(one.minhash)}
+        assert len(_bands(corpus.db)) == LSH_PARAMS[0]
+        changed = item("http://a.cn/1", b)  # re-crawled with a new text: bands replaced
+        finder.mark(changed)
+        corpus.write_articles([changed])
+        assert _bands(corpus.db) == {(k, article_id) for k in band_keys(changed.minhash)}
+        with corpus.db.atomic():
+            corpus.db.execute("delete from minhashes")
+        assert _bands(corpus.db) == set()
+
+
+def test_migration_indexes_signatures_stored_before_it(tmp_path):
+    import sqlite3
+
+    from fanwen_crawler.corpus import schema
+    from fanwen_crawler.corpus.dedupe import band_keys
+    from fanwen_crawler.corpus.storage import open_corpus
+
+    path = tmp_path / "old.db"
+    body = "".join(text(random.Random(11)))
+    signature = serialise_minhash(minhash_of(body))
+    db = schema.Database(sqlite3.connect(path))
+    db.execute("create table schema_migrations (version integer primary key, name text, "
+               "applied_at text)")
+    for version in (1, 2, 3, 4):
+        with db.atomic():
+            db.execute("insert into schema_migrations values (?, ?, ?)", [version, "", ""])
+            schema.MIGRATIONS[version][1](db)
+    with db.atomic():
+        db.execute("insert into articles (id, url, title, body, content_hash) "
+                   "values (7, 'http://a.cn/7', 't', ?, ?)", [body, content_hash(body)])
+        db.execute("insert into minhashes values (7, ?)", [signature])
+    db.close()
+    with open_corpus(path) as corpus:
+        assert _bands(corpus.db) == {(k, 7) for k in band_keys(signature)}
+        probe = item("http://b.cn/1", body)
+        assert DuplicateFinder(corpus.db.conn).mark(probe) == "exact"
+        near = item("http://b.cn/2", body[:-20] + "改动了最后的几个字。")  # via the bands
+        assert DuplicateFinder(corpus.db.conn).mark(near) == "near"
+        assert near.duplicate_of_url == "http://a.cn/7"
+
+
+def test_concurrent_writers_see_each_others_commits(tmp_path):
+    # Two crawls into one database: each marks what the other committed; and a copy both
+    # looked up before either committed is marked at write time, inside the transaction.
+    from fanwen_crawler.corpus.storage import open_corpus
+
+    db = tmp_path / "c.db"
+    open_corpus(db).close()
+    rng = random.Random(12)
+    bodies = ["".join(text(rng)) for _ in range(3)]
+    crawlers = [get_crawler(settings_dict={"FANWEN_DB_PATH": str(db)}) for _ in range(2)]
+    p1, p2 = (DedupePipeline.from_crawler(c) for c in crawlers)
+    p1.open_spider()
+    p2.open_spider()
+    first = p1.process_item(item("http://one.cn/1", bodies[0]))
+    with open_corpus(db) as corpus:
+        corpus.write_articles([first])
+    seen = p2.process_item(item("http://two.cn/1", bodies[0]))
+    assert seen.duplicate_of_url == "http://one.cn/1"
+    # Both look up bodies[1] before either stores it: neither sees the other.
+    a = p1.process_item(item("http://one.cn/2", bodies[1]))
+    b = p2.process_item(item("http://two.cn/2", bodies[1] + "另加一句不同的结尾。"))
+    assert a.duplicate_of_url is None and b.duplicate_of_url is None
+    with open_corpus(db) as one, open_corpus(db) as two:
+        one.write_articles([a])
+        two.write_articles([seen, b])
+    rows = dict(sqlite3_rows(db, "select url, duplicate_of from articles"))
+    ids = dict(sqlite3_rows(db, "select url, id from articles"))
+    assert rows["http://two.cn/2"] == ids["http://one.cn/2"]
+    assert rows["http://two.cn/1"] == ids["http://one.cn/1"]
+    p1.close_spider()
+    p2.close_spider()
+
+
+def sqlite3_rows(db, sql):
+    import sqlite3
+
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
 
 
 def test_signatures_are_stable_across_processes():

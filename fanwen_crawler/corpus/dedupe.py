@@ -1,20 +1,29 @@
-"""Content de-duplication: exact re-posts by hash, near-duplicates by MinHash LSH.
+"""Content de-duplication: exact re-posts by hash, near-duplicates by MinHash LSH + exact Jaccard.
 
-Bodies are compared with all whitespace removed. Near-duplicates use MinHash over
-character 5-shingles (whitespace tokens do not work for Chinese), computed with rensa's
-`RMinHash` (128 permutations, seed 1; ~6× faster than datasketch's, same accuracy), and a
-small banded LSH index of our own (`BandIndex`) with explicit bands × rows (`LSH_PARAMS`):
-P(candidate) = 1 − (1 − J^r)^b is 0.991 at Jaccard 0.8, 0.97 at 0.75, 0.41 at 0.5.
-Candidates are then verified with the MinHash estimate. That estimate has a standard error
-of √(J(1−J)/128) ≈ 0.035 at J = 0.8, so a cut at exactly 0.8 would miss half the pairs
-whose true Jaccard is 0.8; the verify cut is therefore two standard errors lower
-(`VERIFY_THRESHOLD` ≈ 0.73) and the reported similarity is the estimate itself.
+Bodies are compared with all whitespace removed. Near-duplicates use MinHash over character
+5-shingles (whitespace tokens do not work for Chinese), computed with rensa's `RMinHash`
+(128 permutations, seed 1). A signature is stored as 128 little-endian uint32 values
+(512 bytes, `minhashes.signature`); signatures are only comparable when made by the same
+`SIGNATURE_ALGORITHM`.
 
-Neither datasketch nor scipy is imported: the crawl process stays small (see
-docs/benchmarks.md). A signature is stored as 128 little-endian uint32 values (512 bytes,
-`minhashes.signature`). rensa's hash values differ from the datasketch ones stored before
-storage migration 4, which recomputed every stored signature; signatures are only
-comparable when made by the same `SIGNATURE_ALGORITHM`.
+Finding candidates: banded LSH with `LSH_PARAMS` = 12 bands × 4 rows. A band's key is its
+16 bytes of the stored signature, so the database can keep the index itself: the table
+`lsh_bands (key, article_id)` is filled by triggers on `minhashes` (storage migration 5),
+whoever writes the signature. P(candidate) = 1 − (1 − J⁴)¹² is 0.998 at Jaccard 0.8, 0.99
+at 0.75, 0.54 at 0.5. Nothing is loaded at crawl start and memory does not grow with the
+corpus; because the index is read from the database, articles another process committed
+meanwhile are candidates too.
+
+Verifying: a candidate whose MinHash estimate is below `PREFILTER` (0.6, ~6 standard
+errors below 0.8) is dropped unread; the rest are compared by the exact Jaccard of their
+5-shingle sets, which must reach `THRESHOLD` (0.8). So no pair below 0.8 is ever marked,
+and `similarity` is the exact Jaccard (1.0 for an exact re-post).
+
+Articles not yet committed (the store pipeline buffers a batch) are kept in a small
+in-memory `RecentIndex` (two generations of `RECENT_CAPACITY` articles), so a re-post in
+the same batch is marked too. Without a database the in-memory index is unbounded (tests,
+one-off use). `find_stored_duplicate` repeats the database lookup inside the write
+transaction, so two processes writing copies of one text at the same time still mark it.
 
 A duplicate is kept, not dropped: it gets `duplicate_of_url` (the first-stored article
 of its chain) and `similarity`, and storage turns that into `articles.duplicate_of`.
@@ -24,10 +33,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import re
-from collections.abc import Iterable
-from typing import Any
+import sqlite3
+from dataclasses import dataclass
 
 import numpy as np
 from rensa import RMinHash
@@ -42,16 +50,16 @@ SIGNATURE_ALGORITHM = "rensa-rminhash"
 """What made the stored signatures (storage migration 4 recomputed older datasketch ones)."""
 SHINGLE_K = 5
 THRESHOLD = 0.8
-LSH_PARAMS = (9, 4)
-"""(bands, rows): only 36 of the 128 values are banded; all 128 verify a candidate."""
-
-
-def verify_threshold_for(threshold: float, num_perm: int) -> float:
-    """The MinHash-estimate cut that keeps ~97.7% of pairs whose true Jaccard is `threshold`."""
-    return threshold - 2 * math.sqrt(threshold * (1 - threshold) / num_perm)
-
-
-VERIFY_THRESHOLD = verify_threshold_for(THRESHOLD, NUM_PERM)
+"""Exact 5-shingle Jaccard at or above which an article is a near-duplicate."""
+PREFILTER = 0.6
+"""MinHash estimate under which a candidate is not verified (its body is not even read)."""
+LSH_PARAMS = (12, 4)
+"""(bands, rows). Storage migration 5 writes these bands; changing them needs a migration."""
+BAND_BYTES = 4 * LSH_PARAMS[1]
+MAX_CANDIDATES = 256
+"""Band matches read per lookup at most (thousands of copies of one text share buckets)."""
+RECENT_CAPACITY = 2000
+"""Articles per generation of the in-memory index of not-yet-committed articles."""
 SIGNATURE_DTYPE = np.dtype("<u4")
 WHITESPACE = re.compile(r"\s+")
 
@@ -80,6 +88,14 @@ def shingles(text: str, k: int = SHINGLE_K) -> set[str]:
     return _shingles_squeezed(_squeeze(text), k)
 
 
+def jaccard(a: set[str], b: set[str]) -> float:
+    """Exact Jaccard similarity of two shingle sets (1.0 for two empty sets)."""
+    if not a and not b:
+        return 1.0
+    inter = len(a & b)
+    return inter / (len(a) + len(b) - inter)
+
+
 class Signature:
     """A MinHash signature: `hashvalues` is a uint32 array of `num_perm` values."""
 
@@ -98,7 +114,7 @@ class Signature:
         return float(np.count_nonzero(self.hashvalues == other.hashvalues) / len(self))
 
 
-def _signature_squeezed(s: str, num_perm: int) -> Signature:
+def _signature_squeezed(s: str, num_perm: int = NUM_PERM) -> Signature:
     m = RMinHash(num_perm=num_perm, seed=SEED)
     m.update(list(_shingles_squeezed(s, SHINGLE_K)))
     return Signature(np.array(m.digest(), dtype=np.uint32))
@@ -119,28 +135,35 @@ def deserialise_minhash(data: bytes) -> Signature:
     return Signature(np.frombuffer(data, dtype=SIGNATURE_DTYPE).astype(np.uint32))
 
 
-class BandIndex:
-    """Banded LSH: rows whose signatures agree on all `rows` values of any band are candidates.
+def band_keys(signature: bytes, params: tuple[int, int] = LSH_PARAMS) -> list[bytes]:
+    """The LSH bucket key of each band: that band's bytes of the serialised signature.
 
-    One dict per band maps the band's bytes (as Python's hash of them, an int: smaller than
-    the bytes) to a row number, or to a list of rows once a second one shares the bucket.
-    ~0.7 KB per indexed signature for 9 bands. A hash collision only adds a candidate,
-    which verification against the full signature rejects.
+    The same slices as storage migration 5's triggers take with `substr()`.
+    """
+    bands, rows = params
+    step = 4 * rows
+    return [signature[i * step : (i + 1) * step] for i in range(bands)]
+
+
+class BandIndex:
+    """In-memory banded LSH: signatures that agree on all values of any band are candidates.
+
+    One dict per band maps the band's bytes to a row number, or to a list of rows once a
+    second one shares the bucket.
     """
 
     def __init__(self, bands: int, rows: int, num_perm: int = NUM_PERM) -> None:
         if bands * rows > num_perm:
             raise ValueError(f"{bands} bands × {rows} rows need more than {num_perm} values")
         self.bands, self.rows = bands, rows
-        self._buckets: list[dict[int, int | list[int]]] = [{} for _ in range(bands)]
+        self._buckets: list[dict[bytes, int | list[int]]] = [{} for _ in range(bands)]
 
-    def keys(self, hashvalues: np.ndarray) -> list[int]:
+    def keys(self, hashvalues: np.ndarray) -> list[bytes]:
         """The bucket key of each band."""
-        raw = np.asarray(hashvalues[: self.bands * self.rows], dtype=SIGNATURE_DTYPE).tobytes()
-        step = 4 * self.rows
-        return [hash(raw[i : i + step]) for i in range(0, len(raw), step)]
+        raw = np.asarray(hashvalues, dtype=SIGNATURE_DTYPE).tobytes()
+        return band_keys(raw, (self.bands, self.rows))
 
-    def insert(self, row: int, keys: list[int]) -> None:
+    def insert(self, row: int, keys: list[bytes]) -> None:
         for buckets, key in zip(self._buckets, keys, strict=True):
             held = buckets.get(key)
             if held is None:
@@ -150,7 +173,7 @@ class BandIndex:
             else:
                 buckets[key] = [held, row]
 
-    def query(self, keys: list[int]) -> set[int]:
+    def query(self, keys: list[bytes]) -> set[int]:
         found: set[int] = set()
         for buckets, key in zip(self._buckets, keys, strict=True):
             held = buckets.get(key)
@@ -163,124 +186,189 @@ class BandIndex:
         return found
 
 
-class DuplicateIndex:
-    """In-memory index of seen articles: exact hashes plus MinHash LSH over signatures.
+@dataclass(slots=True)
+class Match:
+    """The first-stored article a new one duplicates."""
 
-    Each added article remembers the root of its duplicate chain, so `find` always
-    answers with the first-stored article. Memory is ~1.5–2 KB per article: a 512-byte
-    signature row, the URL and hash maps, and the band buckets (`BandIndex`).
+    url: str
+    similarity: float
+    exact: bool
+
+
+class Probe:
+    """One article being looked up: its squeezed body, hash, signature; shingles on demand."""
+
+    __slots__ = ("_shingles", "body_hash", "signature", "squeezed", "url")
+
+    def __init__(self, url: str, body: str, signature: Signature | None = None,
+                 body_hash: str | None = None) -> None:
+        self.url = url
+        self.squeezed = _squeeze(body)
+        self.body_hash = body_hash or _hash_squeezed(self.squeezed)
+        self.signature = signature or _signature_squeezed(self.squeezed)
+        self._shingles: set[str] | None = None
+
+    @property
+    def shingles(self) -> set[str]:
+        if self._shingles is None:
+            self._shingles = _shingles_squeezed(self.squeezed, SHINGLE_K)
+        return self._shingles
+
+    def similarity(self, squeezed_other: str) -> float:
+        return jaccard(self.shingles, _shingles_squeezed(squeezed_other, SHINGLE_K))
+
+
+def _better(best: Match | None, candidate: Match) -> Match:
+    return candidate if best is None or candidate.similarity > best.similarity else best
+
+
+class _Generation:
+    def __init__(self) -> None:
+        self.urls: list[str] = []
+        self.roots: list[str] = []
+        self.bodies: list[str] = []
+        self.signatures: list[np.ndarray] = []
+        self.by_hash: dict[str, int] = {}
+        self.lsh = BandIndex(*LSH_PARAMS)
+
+
+class RecentIndex:
+    """Articles marked in this process, in memory: two generations of `capacity` each.
+
+    With a database behind it, this only has to bridge the time until the store pipeline
+    commits an article (a batch, a few seconds), so it stays small. `capacity=None` keeps
+    everything (no database).
     """
 
-    def __init__(
-        self,
-        *,
-        threshold: float = THRESHOLD,
-        num_perm: int = NUM_PERM,
-        params: tuple[int, int] = LSH_PARAMS,
-        verify_threshold: float | None = None,
-    ) -> None:
-        self.num_perm = num_perm
-        self.verify_threshold = (
-            verify_threshold
-            if verify_threshold is not None
-            else verify_threshold_for(threshold, num_perm)
-        )
-        self.lsh = BandIndex(*params, num_perm=num_perm)
-        self._urls: list[str] = []
-        self._roots: list[int] = []
-        self._signatures = np.empty((1024, num_perm), dtype=np.uint32)
-        self._by_url: dict[str, int] = {}
-        self._by_hash: dict[bytes, int] = {}
+    def __init__(self, capacity: int | None = RECENT_CAPACITY) -> None:
+        self.capacity = capacity
+        self._generations = [_Generation()]
 
     def __len__(self) -> int:
-        return len(self._urls)
+        return sum(len(g.urls) for g in self._generations)
 
-    def add(self, url: str, body_hash: str, minhash: Signature,
-            duplicate_of: str | None = None) -> None:
-        """Remember an article; `duplicate_of` (a URL) links it into an existing chain."""
-        row = len(self._urls)
-        root = row
-        if duplicate_of is not None and duplicate_of in self._by_url:
-            root = self._roots[self._by_url[duplicate_of]]
-        if row == len(self._signatures):
-            self._signatures = np.concatenate([self._signatures, np.empty_like(self._signatures)])
-        self._signatures[row] = minhash.hashvalues
-        self._urls.append(url)
-        self._roots.append(root)
-        self._by_url[url] = row
-        self._by_hash.setdefault(bytes.fromhex(body_hash), row)
-        self.lsh.insert(row, self.lsh.keys(minhash.hashvalues))
+    def add(self, probe: Probe, root_url: str | None) -> None:
+        current = self._generations[-1]
+        if self.capacity is not None and len(current.urls) >= self.capacity:
+            current = _Generation()
+            self._generations = [self._generations[-1], current]
+        row = len(current.urls)
+        current.urls.append(probe.url)
+        current.roots.append(root_url or probe.url)
+        current.bodies.append(probe.squeezed)
+        current.signatures.append(probe.signature.hashvalues)
+        current.by_hash.setdefault(probe.body_hash, row)
+        current.lsh.insert(row, current.lsh.keys(probe.signature.hashvalues))
 
-    def link(self, url: str, duplicate_of: str) -> None:
-        """Record that the indexed `url` duplicates the indexed `duplicate_of` (a chain root)."""
-        if url in self._by_url and duplicate_of in self._by_url:
-            self._roots[self._by_url[url]] = self._roots[self._by_url[duplicate_of]]
-
-    def find(self, url: str, body_hash: str, minhash: Signature) -> tuple[str, float] | None:
-        """The first-stored article this one duplicates, with the similarity; None if new.
-
-        An entry with the same URL never counts: a re-crawl is not a duplicate of itself.
-        """
-        match = self.match(url, body_hash, minhash)
-        return None if match is None else (match[0], match[1])
-
-    def match(self, url: str, body_hash: str, minhash: Signature) -> tuple[str, float, bool] | None:
-        """Like `find`, plus whether the match is exact (same content hash)."""
-        row = self._by_hash.get(bytes.fromhex(body_hash))
-        if row is not None:
-            root_url = self._urls[self._roots[row]]
-            if self._urls[row] != url and root_url != url:
-                return root_url, 1.0, True
-        candidates = [r for r in self.lsh.query(self.lsh.keys(minhash.hashvalues))
-                      if self._urls[r] != url]
-        if not candidates:
-            return None
-        rows = np.fromiter(candidates, dtype=np.int64, count=len(candidates))
-        hv = np.asarray(minhash.hashvalues, dtype=np.uint32)
-        estimates = (self._signatures[rows] == hv).mean(axis=1)
-        best = int(np.argmax(estimates))
-        similarity = float(estimates[best])
-        if similarity < self.verify_threshold:
-            return None
-        root_url = self._urls[self._roots[int(rows[best])]]
-        if root_url == url:
-            return None
-        return root_url, round(similarity, 4), False
+    def match(self, probe: Probe) -> Match | None:
+        for g in reversed(self._generations):
+            row = g.by_hash.get(probe.body_hash)
+            if row is not None and probe.url not in (g.urls[row], g.roots[row]):
+                return Match(g.roots[row], 1.0, True)
+        best: Match | None = None
+        for g in self._generations:
+            for row in g.lsh.query(g.lsh.keys(probe.signature.hashvalues)):
+                if probe.url in (g.urls[row], g.roots[row]):
+                    continue
+                estimate = np.count_nonzero(g.signatures[row] == probe.signature.hashvalues)
+                if estimate / NUM_PERM < PREFILTER:
+                    continue
+                similarity = probe.similarity(g.bodies[row])
+                if similarity >= THRESHOLD:
+                    best = _better(best, Match(g.roots[row], round(similarity, 4), False))
+        return best
 
 
-def load_rows(index: DuplicateIndex, rows: Iterable[tuple[Any, ...]]) -> int:
-    """Index already-stored articles: (url, content_hash, signature[, duplicate_of_url])."""
-    n = 0
-    links = []
-    for url, body_hash, signature, *rest in rows:
-        if body_hash is None or signature is None:
+EXACT_SQL = (
+    "SELECT a.url, coalesce(o.url, a.url) FROM articles a "
+    "LEFT JOIN articles o ON o.id = a.duplicate_of "
+    "WHERE a.content_hash = ? AND a.url != ? ORDER BY a.id LIMIT 8"
+)
+
+
+def find_stored(conn: sqlite3.Connection, probe: Probe) -> Match | None:
+    """The stored article `probe` duplicates (exact hash first, then LSH + exact Jaccard)."""
+    for _url, root in conn.execute(EXACT_SQL, [probe.body_hash, probe.url]):
+        if root != probe.url:
+            return Match(root, 1.0, True)
+    keys = band_keys(serialise_minhash(probe.signature))
+    ids = [r[0] for r in conn.execute(
+        f"SELECT DISTINCT article_id FROM lsh_bands WHERE key IN ({', '.join('?' * len(keys))}) "
+        f"LIMIT {MAX_CANDIDATES}", keys)]
+    if not ids:
+        return None
+    marks = ", ".join("?" * len(ids))
+    rows = conn.execute(
+        f"SELECT article_id, signature FROM minhashes WHERE article_id IN ({marks})", ids
+    ).fetchall()
+    if not rows:
+        return None
+    stacked = np.frombuffer(b"".join(r[1] for r in rows), dtype=SIGNATURE_DTYPE)
+    estimates = (stacked.reshape(len(rows), -1) == probe.signature.hashvalues).mean(axis=1)
+    keep = [rows[i][0] for i in np.flatnonzero(estimates >= PREFILTER)]
+    if not keep:
+        return None
+    marks = ", ".join("?" * len(keep))
+    best: Match | None = None
+    for url, root, body in conn.execute(
+        f"SELECT a.url, coalesce(o.url, a.url), a.body FROM articles a "
+        f"LEFT JOIN articles o ON o.id = a.duplicate_of WHERE a.id IN ({marks}) ORDER BY a.id",
+        keep,
+    ):
+        if probe.url in (url, root):
             continue
-        index.add(url, body_hash, deserialise_minhash(signature))
-        if rest and rest[0] is not None:
-            links.append((url, rest[0]))
-        n += 1
-    # Afterwards: a re-crawled article may now duplicate one stored after it.
-    for url, original in links:
-        index.link(url, original)
-    return n
+        similarity = probe.similarity(_squeeze(body or ""))
+        if similarity >= THRESHOLD:
+            best = _better(best, Match(root, round(similarity, 4), False))
+    return best
 
 
-def mark_duplicate(index: DuplicateIndex, item: ArticleItem) -> str | None:
-    """Set the item's hash, signature and duplicate fields; add it to `index`.
+def find_stored_duplicate(conn: sqlite3.Connection, item: ArticleItem) -> Match | None:
+    """`find_stored` for an item about to be written (its signature already computed).
 
-    Returns "exact" or "near" for a duplicate, None for an original.
+    For the store to call inside its write transaction: what another process committed
+    since the dedupe pipeline looked is seen here.
     """
-    squeezed = _squeeze(item.body)
-    body_hash = _hash_squeezed(squeezed)
-    m = _signature_squeezed(squeezed, index.num_perm)
-    item.content_hash = body_hash
-    item.minhash = serialise_minhash(m)
-    match = index.match(item.url, body_hash, m)
-    kind = None
-    if match is not None:
-        item.duplicate_of_url, item.similarity, exact = match
-        kind = "exact" if exact else "near"
-    else:
-        item.duplicate_of_url, item.similarity = None, None
-    index.add(item.url, body_hash, m, duplicate_of=item.duplicate_of_url)
-    return kind
+    signature = deserialise_minhash(item.minhash) if item.minhash is not None else None
+    return find_stored(conn, Probe(item.url, item.body, signature, item.content_hash))
+
+
+class DuplicateFinder:
+    """Mark duplicates against the corpus database (optional) and this process's recent ones."""
+
+    def __init__(self, conn: sqlite3.Connection | None = None,
+                 recent_capacity: int | None = RECENT_CAPACITY) -> None:
+        self.conn = conn
+        self.recent = RecentIndex(recent_capacity if conn is not None else None)
+
+    def match(self, probe: Probe) -> Match | None:
+        recent = self.recent.match(probe)
+        if recent is not None and recent.exact:
+            return recent
+        stored = find_stored(self.conn, probe) if self.conn is not None else None
+        if stored is not None and (stored.exact or recent is None):
+            return stored
+        if recent is None or stored is None:
+            return recent
+        return _better(stored, recent)
+
+    def mark(self, item: ArticleItem) -> str | None:
+        """Set the item's hash, signature and duplicate fields; remember it.
+
+        Returns "exact" or "near" for a duplicate, None for an original.
+        """
+        return self.mark_probe(item, Probe(item.url, item.body))
+
+    def mark_probe(self, item: ArticleItem, probe: Probe) -> str | None:
+        """`mark` with the probe (hash, signature) already made from the item."""
+        item.content_hash = probe.body_hash
+        item.minhash = serialise_minhash(probe.signature)
+        match = self.match(probe)
+        if match is None:
+            item.duplicate_of_url, item.similarity = None, None
+        else:
+            item.duplicate_of_url, item.similarity = match.url, match.similarity
+        self.recent.add(probe, item.duplicate_of_url)
+        if match is None:
+            return None
+        return "exact" if match.exact else "near"

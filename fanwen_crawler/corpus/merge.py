@@ -2,11 +2,12 @@
 
 `merge_shards([shard…], into)` reads every article of every shard, oldest crawl first
 across all shards, and writes it into the target corpus through the same path a crawl
-uses: `DedupePipeline` (exact hash + MinHash LSH, seeded with what the target already
-holds) marks duplicates across shards, and `Corpus.write_articles` upserts by URL in
-batched transactions. So the article crawled first anywhere is the original, its
-re-posts in any shard point at it. An article the target already holds with the same
-content is left as it is, so merging the same shard twice changes nothing.
+uses: `DuplicateFinder` (exact hash, then the target database's LSH band table and the exact
+Jaccard; nothing loaded whole, so merging a million articles needs no more memory than
+crawling them) marks duplicates across shards, and `Corpus.write_articles` upserts by URL
+in batched transactions. Shards are read as streams. So the article crawled first anywhere
+is the original, its re-posts in any shard point at it. An article the target already
+holds with the same content is left as it is, so merging the same shard twice changes nothing.
 Unresolved crawl errors are copied too; keywords are recomputed afterwards
 (`fanwen keywords`), as after a crawl.
 """
@@ -19,8 +20,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fanwen_crawler.corpus.dedupe import DuplicateIndex, content_hash, load_rows, mark_duplicate
-from fanwen_crawler.corpus.storage import Corpus, CorpusError, load_dedupe_state, open_corpus
+from fanwen_crawler.corpus.dedupe import DuplicateFinder, content_hash
+from fanwen_crawler.corpus.storage import Corpus, CorpusError, open_corpus
 from fanwen_crawler.items import ArticleItem, CrawlError
 
 logger = logging.getLogger(__name__)
@@ -65,12 +66,9 @@ def merge_shards(shards: Sequence[str | Path], into: str | Path) -> MergeResult:
         if Path(shard).resolve() == into:
             raise CorpusError(f"cannot merge {shard} into itself")
     result = MergeResult(shards=len(shards))
-    dedupe = DuplicateIndex()
-    state = load_dedupe_state(into)
-    load_rows(dedupe, state)
-    have = {url: body_hash for url, body_hash, *_ in state}
     sources = [open_corpus(s) for s in shards]
     target = open_corpus(into)
+    dedupe = DuplicateFinder(target.db.conn, recent_capacity=max(BATCH_SIZE, 1000))
     try:
         streams = [_articles(c, rank) for rank, c in enumerate(sources)]
         batch: list[ArticleItem] = []
@@ -78,10 +76,12 @@ def merge_shards(shards: Sequence[str | Path], into: str | Path) -> MergeResult:
             result.read += 1
             name = str(shards[rank])
             result.per_shard[name] = result.per_shard.get(name, 0) + 1
-            if have.get(item.url, "") == content_hash(item.body):
+            held = target.db.execute("SELECT content_hash FROM articles WHERE url = ?",
+                                     [item.url]).fetchone()
+            if held is not None and held[0] == content_hash(item.body):
                 result.unchanged += 1  # already merged: keep its duplicate marking as is
                 continue
-            mark_duplicate(dedupe, item)
+            dedupe.mark(item)
             if item.duplicate_of_url is not None:
                 exact = item.similarity == 1.0
                 result.exact += exact
@@ -92,14 +92,19 @@ def merge_shards(shards: Sequence[str | Path], into: str | Path) -> MergeResult:
                 batch = []
         _write(target, batch, result)
         errors = [e for c in sources for e in _shard_errors(c)]
-        stored = target.stored_urls()
-        result.errors = target.record_errors(e for e in errors if e.url not in stored)
+        result.errors = target.record_errors(e for e in errors if not _stored(target, e.url))
     finally:
         target.close()
         for c in sources:
             c.close()
     logger.info("merged %d articles from %d shards into %s", result.read, len(shards), into)
     return result
+
+
+def _stored(target: Corpus, url: str) -> bool:
+    return target.db.execute(
+        "SELECT 1 FROM articles WHERE url = ? UNION ALL SELECT 1 FROM url_aliases WHERE url = ?",
+        [url, url]).fetchone() is not None
 
 
 def _write(target: Corpus, batch: list[ArticleItem], result: MergeResult) -> None:

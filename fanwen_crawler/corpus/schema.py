@@ -326,6 +326,33 @@ def _skipped_and_error_counts(db: Database) -> None:
     conn.execute(f"DELETE FROM crawl_errors WHERE reason IN ({marks})", policy)
 
 
+@MIGRATIONS(name="0010_lsh_band_index")
+def _lsh_band_index(db: Database) -> None:
+    # Near-duplicate candidates are looked up in the database instead of an in-memory index
+    # loaded at every crawl start (fanwen_crawler.corpus.dedupe): one row per band of each
+    # signature, key = the band's 16 bytes (12 bands x 4 uint32 values = the first 192 of
+    # the 512 bytes). Triggers on minhashes keep it in step with any writer, so neither the
+    # store nor a merge has to know about it. Self-contained: the band layout is fixed here;
+    # other band parameters need a new migration.
+    bands, width = 12, 16
+    conn = db.conn
+    conn.execute("CREATE TABLE lsh_bands (key BLOB NOT NULL, article_id INTEGER NOT NULL, "
+                 "PRIMARY KEY (key, article_id)) WITHOUT ROWID")
+    slices = [f"substr({{row}}.signature, {b * width + 1}, {width})" for b in range(bands)]
+    insert = ("INSERT OR IGNORE INTO lsh_bands (key, article_id) VALUES "
+              + ", ".join(f"({s.format(row='new')}, new.article_id)" for s in slices) + ";")
+    delete = ("DELETE FROM lsh_bands WHERE article_id = old.article_id AND key IN ("
+              + ", ".join(s.format(row="old") for s in slices) + ");")
+    for name, event, action in (("insert", "INSERT", insert), ("delete", "DELETE", delete)):
+        conn.execute(f"CREATE TRIGGER minhashes_lsh_{name} AFTER {event} ON minhashes "
+                     f"BEGIN {action} END")
+    conn.execute("CREATE TRIGGER minhashes_lsh_update AFTER UPDATE OF signature ON minhashes "
+                 f"BEGIN {delete} {insert} END")
+    for s in slices:
+        conn.execute("INSERT OR IGNORE INTO lsh_bands (key, article_id) "
+                     f"SELECT {s.format(row='minhashes')}, article_id FROM minhashes")
+
+
 def _statements(script: str) -> list[str]:
     import sqlite3
 

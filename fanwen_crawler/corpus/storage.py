@@ -192,6 +192,12 @@ class Corpus:
             f"SELECT id, {', '.join(ARTICLE_COLUMNS)} FROM articles WHERE url = ?", [item.url]
         ).fetchone()
         own_id = existing[0] if existing else None
+        if item.duplicate_of is None and item.duplicate_of_url is None and item.minhash:
+            # Looked up again inside the write transaction: another writer's commits count.
+            from fanwen_crawler.corpus.dedupe import find_stored_duplicate
+
+            if match := find_stored_duplicate(conn, item):
+                item.duplicate_of_url, item.similarity = match.url, match.similarity
         duplicate_of = self._resolve_duplicate(item, own_id)
         derived = {"char_count": _char_count(item.body), "duplicate_of": duplicate_of,
                    "similarity": item.similarity if duplicate_of is not None else None}
@@ -433,8 +439,8 @@ class Corpus:
         Dedupe fields (content_hash, duplicate_of …) are left unset: a reader re-derives them.
         """
         columns = ("id", *READ_COLUMNS)
-        rows = self.db.conn.execute(
-            f"SELECT {', '.join(columns)} FROM articles ORDER BY crawled_at, id").fetchall()
+        rows = self.db.conn.execute(  # streamed: a merge of 1M articles never holds them all
+            f"SELECT {', '.join(columns)} FROM articles ORDER BY crawled_at, id")
         for row in rows:
             data = dict(zip(columns, row, strict=True))
             children = self._children_of(data.pop("id"))
