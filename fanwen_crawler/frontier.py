@@ -283,6 +283,14 @@ class SqliteFrontier(BaseScheduler):
         if row is not None and row in self._inflight:
             self._responded.add(row)
 
+    def request_seen(self, request: Request) -> bool:
+        """Whether `request` was seen before, recording it if not: the dupefilter's question
+        for requests downloaded outside the queue (sitemaps), kept across resumes too."""
+        assert self.conn is not None
+        fingerprint = self.crawler.request_fingerprinter.fingerprint(request)  # type: ignore[union-attr]
+        return not self.conn.execute("INSERT OR IGNORE INTO seen VALUES (?)",
+                                     [fingerprint]).rowcount
+
     # --- internals --------------------------------------------------------------------------
 
     def _filtered(self, request: Request) -> bool:

@@ -296,10 +296,10 @@ def test_migration_indexes_signatures_stored_before_it(tmp_path):
     db = schema.Database(sqlite3.connect(path))
     db.execute("create table schema_migrations (version integer primary key, name text, "
                "applied_at text)")
-    for version in (1, 2, 3, 4):
+    for version, m in enumerate(schema.MIGRATIONS._migrations[:4], 1):  # a legacy v4 corpus
         with db.atomic():
             db.execute("insert into schema_migrations values (?, ?, ?)", [version, "", ""])
-            schema.MIGRATIONS[version][1](db)
+            m.fn(db)
     with db.atomic():
         db.execute("insert into articles (id, url, title, body, content_hash) "
                    "values (7, 'http://a.cn/7', 't', ?, ?)", [body, content_hash(body)])
@@ -323,7 +323,7 @@ def test_concurrent_writers_see_each_others_commits(tmp_path):
     open_corpus(db).close()
     rng = random.Random(12)
     bodies = ["".join(text(rng)) for _ in range(3)]
-    crawlers = [get_crawler(settings_dict={"FANWEN_DB_PATH": str(db)}) for _ in range(2)]
+    crawlers = [crawler_with_corpus(db) for _ in range(2)]
     p1, p2 = (DedupePipeline.from_crawler(c) for c in crawlers)
     p1.open_spider()
     p2.open_spider()
@@ -343,8 +343,8 @@ def test_concurrent_writers_see_each_others_commits(tmp_path):
     ids = dict(sqlite3_rows(db, "select url, id from articles"))
     assert rows["http://two.cn/2"] == ids["http://one.cn/2"]
     assert rows["http://two.cn/1"] == ids["http://one.cn/1"]
-    p1.close_spider()
-    p2.close_spider()
+    for crawler in crawlers:
+        crawler.corpus.close()
 
 
 def sqlite3_rows(db, sql):

@@ -105,7 +105,8 @@ def test_state_dir_from_another_scrapy_version_resumes(portal: Any, tmp_path: Pa
     # (seen, gone from the queue), one list page is pending, its row written with an attribute
     # this Scrapy does not know and without those it would add itself.
     from scrapy import Request
-    from scrapy.utils.request import RequestFingerprinter
+
+    from fanwen_crawler.fingerprint import CanonicalFingerprinter
 
     db, state = tmp_path / "c.db", tmp_path / "state"
     listing = portal.truth.list_pages[0]
@@ -114,7 +115,7 @@ def test_state_dir_from_another_scrapy_version_resumes(portal: Any, tmp_path: Pa
     row = {"url": base + listing, "callback": "parse_page", "errback": "on_error",
            "method": "GET", "meta": {"fanwen_kind": "list", "depth": 1}, "priority": -1,
            "from_a_newer_scrapy": True}
-    fingerprinter = RequestFingerprinter()
+    fingerprinter = CanonicalFingerprinter()  # the crawl's (settings.py)
     conn.execute("INSERT INTO frontier_meta VALUES ('scrapy', '9.0')")
     conn.executemany("INSERT INTO seen VALUES (?)", [
         (fingerprinter.fingerprint(Request(u)),) for u in (portal.url, base + listing)])

@@ -303,6 +303,11 @@ class ReliableScheduler:
     def queue(self) -> ReliablePriorityQueue:
         return self.inner.queue  # type: ignore[no-any-return]
 
+    @property
+    def df(self) -> Any:
+        """The shared (Redis) duplicate filter, for requests made outside the queue."""
+        return self.inner.df
+
     def open(self, spider: Any) -> None:
         from scrapy.utils.asyncio import create_looping_call
 

@@ -149,7 +149,10 @@ class SitemapDiscoveryMiddleware:
         request = Request(url, callback=NO_CALLBACK, meta={"fanwen_kind": "sitemap"},
                           dont_filter=True)
         engine = self.crawler.engine
-        dupefilter = getattr(getattr(engine, "scheduler", None), "df", None)
+        scheduler = getattr(engine, "scheduler", None)
+        # Scrapy's scheduler has a dupefilter; the crash-safe frontier answers itself.
+        dupefilter = scheduler if hasattr(scheduler, "request_seen") else getattr(
+            scheduler, "df", None)
         if dupefilter is not None and dupefilter.request_seen(request):
             return "", []  # read already: by another --redis worker, or before a resume
         try:
