@@ -195,7 +195,7 @@ def _writer(fmt: str, bom: bool) -> Callable[[Iterator[list[dict[str, Any]]], IO
         return _write_parquet
 
     def write_text(chunks: Iterator[list[dict[str, Any]]], out: IO[bytes]) -> int:
-        text = io.TextIOWrapper(out, encoding="utf-8", newline="")  # type: ignore[type-var]
+        text = io.TextIOWrapper(out, encoding="utf-8", newline="")
         try:
             if bom:
                 text.write(UTF8_BOM)

@@ -300,18 +300,18 @@ def _skipped_and_error_counts(db: Database) -> None:
     # A policy skip (robots.txt, --max-articles, --until) is no error: one `skipped` row per
     # (url, reason), counted on every run that skips it again. An unresolved error seen
     # again is counted on its row (`times`, `last_run_id`) instead of adding a row per run.
-    db["skipped"].create(
+    db.table("skipped").create(
         {"id": int, "url": str, "reason": str, "detail": str, "referer": str,
          "first_run_id": int, "last_run_id": int, "times": int, "first_seen_at": str,
          "last_seen_at": str},
         pk="id", not_null={"url", "reason"},
         foreign_keys=[("first_run_id", "crawl_runs", "id"), ("last_run_id", "crawl_runs", "id")],
     )
-    db["skipped"].create_index(["url", "reason"], index_name="idx_skipped_url_reason",
+    db.table("skipped").create_index(["url", "reason"], index_name="idx_skipped_url_reason",
                                unique=True)
-    db["crawl_errors"].add_column("times", int)
-    db["crawl_errors"].add_column("last_run_id", int)
-    db["crawl_errors"].add_column("last_seen_at", str)
+    db.table("crawl_errors").add_column("times", int)
+    db.table("crawl_errors").add_column("last_run_id", int)
+    db.table("crawl_errors").add_column("last_seen_at", str)
     conn = db.conn
     conn.execute("UPDATE crawl_errors SET times = 1, last_run_id = run_id, "
                  "last_seen_at = created_at")

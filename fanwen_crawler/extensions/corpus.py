@@ -27,7 +27,7 @@ def crawl_corpus(crawler: Crawler) -> Corpus:
     corpus = getattr(crawler, "corpus", None)
     if corpus is None:
         raise NotConfigured("no corpus: FANWEN_DB_PATH is unset or CrawlCorpus is disabled")
-    return corpus  # type: ignore[no-any-return]
+    return corpus
 
 
 def crawl_run_id(crawler: Crawler) -> int | None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from lxml import etree
 
@@ -344,7 +345,9 @@ def _climb(
     if a is b:
         return 0, True
     da, db = _depth(a, cache), _depth(b, cache)
-    x, y, ux, uy = a, b, 0, 0
+    x: Any = a
+    y: Any = b
+    ux, uy = 0, 0
     while da > db:
         x, da, ux = x.getparent(), da - 1, ux + 1
     while db > da:

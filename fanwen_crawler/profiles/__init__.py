@@ -107,7 +107,7 @@ def parse_profile(data: dict[str, object], name: str, source: str = "<profile>")
 def load_profile(name_or_path: str) -> Profile:
     """Load a bundled profile by name, or a profile file by path."""
     source: Path | Traversable = Path(name_or_path)
-    if source.suffix != ".toml":
+    if Path(name_or_path).suffix != ".toml":
         # importlib.resources, not a path: inside a scrapyd egg the package is a zip file.
         source = BUNDLED.joinpath(f"{name_or_path}.toml")
     if not source.is_file():
