@@ -26,8 +26,10 @@ def corpus_digest(db: Path) -> dict[str, Any]:
     """What a crawl leaves, independent of ids and times."""
     one = lambda sql: query_rows(db, sql)[0][0]  # noqa: E731
     return {
-        "articles": sorted((r["url"], r["title"], r["body"], r["duplicate_of"] is not None)
+        "articles": sorted((r["url"], r["title"], r["body"])
                            for r in query_rows(db, "select * from articles")),
+        # Which copy of a re-post is "the duplicate" depends on fetch order (concurrency).
+        "duplicates": one("select count(*) from articles where duplicate_of is not null"),
         "keywords": sorted(tuple(r) for r in query_rows(
             db, "select a.url, k.keyword, k.method from keywords k "
                 "join articles a on a.id = k.article_id")),

@@ -62,7 +62,8 @@ def test_open_creates_schema_and_is_idempotent(tmp_path):
             triggers = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
         assert triggers == {"articles_fts_insert", "articles_fts_update", "articles_fts_delete",
                             "articles_trigram_insert", "articles_trigram_update",
-                            "articles_trigram_delete"}
+                            "articles_trigram_delete", "minhashes_lsh_insert",
+                            "minhashes_lsh_update", "minhashes_lsh_delete"}
 
 
 def test_articles_table_matches_the_item(tmp_path):
