@@ -15,6 +15,7 @@ evidence of issue #10. The self-written `tests/fixtures/eval` pages are regressi
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -25,10 +26,10 @@ CWCE = "chinese-web-content-extraction"
 DATASET_NAMES = (REAL_ZH, CWCE)
 SHORT_NAMES = {REAL_ZH: "real-zh", CWCE: "cwce"}
 SITE_MAP = Path(__file__).resolve().parent / "cwce_sites.json"
-# ../shared relative to the worktree, then the machine-wide copy.
+# FANWEN_SHARED (the folder holding datasets/) if set, else ../shared beside the checkout.
 CANDIDATE_ROOTS = (
-    Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets",
-    Path("/work/shared/datasets"),
+    Path(os.environ.get("FANWEN_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+    / "datasets",
 )
 HOST = re.compile(rb"""(?:href|src|action)\s*=\s*["']?https?://([a-zA-Z0-9.-]+)""", re.I)
 THIRD_PARTY = re.compile(

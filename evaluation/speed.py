@@ -12,6 +12,7 @@ gets the text decoded once beforehand), so the numbers match `make eval`'s metho
 from __future__ import annotations
 
 import gc
+import os
 import platform
 import re
 import statistics
@@ -28,8 +29,8 @@ from evaluation.realsets import REAL_ZH, dataset_root, load_real_zh
 
 DATASET_NAME = Path("datasets") / "chinese-web-content-extraction" / "original"
 DATASET_CANDIDATES = (
-    Path(__file__).resolve().parents[2] / "shared" / DATASET_NAME,
-    Path("/work/shared") / DATASET_NAME,
+    Path(os.environ.get("FANWEN_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+    / DATASET_NAME,
 )
 DATASET_URL = "http://dataset.example/a/{}.html"
 TARGET_RATIO = 5.0

@@ -16,8 +16,9 @@ The search box of the articles tables (`?_search=`) filters through `fanwen_sear
 too (a `filters_from_request` hook), so it returns the rows the canned query returns;
 Datasette's own FTS search would send the unsegmented text to the word index.
 
-`fanwen serve` registers this module; to use it with a plain `datasette` command, pass
-`--plugins-dir` a directory holding a file that imports it.
+`fanwen serve` registers this module itself. A plain `datasette` command in the same
+environment loads it too: the package declares it as a `datasette` entry point
+(`[project.entry-points.datasette]` in pyproject.toml).
 """
 
 from __future__ import annotations
