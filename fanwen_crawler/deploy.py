@@ -12,6 +12,7 @@ spider with the same arguments as `scrapy crawl`:
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -21,9 +22,6 @@ import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
-
-import fanwen_crawler
-import pipelines
 
 PROJECT = "fanwen_crawler"
 SETUP_PY = """\
@@ -53,8 +51,11 @@ def build_egg(out_dir: Path, version: str, project: str = PROJECT) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="fanwen-egg-") as tmp:
         tree = Path(tmp)
-        for package in (fanwen_crawler, pipelines):
-            source = Path(package.__file__).parent
+        for package in ("fanwen_crawler", "pipelines"):  # located, not imported
+            spec = importlib.util.find_spec(package)
+            if spec is None or not spec.submodule_search_locations:
+                raise DeployError(f"cannot find the {package} package to put in the egg")
+            source = Path(next(iter(spec.submodule_search_locations)))
             shutil.copytree(source, tree / source.name, ignore=IGNORE)
         (tree / "setup.py").write_text(SETUP_PY.format(project=project, version=version))
         proc = subprocess.run(
