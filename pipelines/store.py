@@ -32,9 +32,9 @@ from fanwen_crawler.corpus.storage import (
     CorpusWriteError,
     open_corpus,
 )
-from fanwen_crawler.failures import linked_url
 from fanwen_crawler.items import ArticleItem, CrawlError
 from fanwen_crawler.urls import canonical_url
+from fanwen_crawler.urls import linked_canonical as linked_url
 
 logger = logging.getLogger(__name__)
 
