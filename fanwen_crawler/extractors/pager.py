@@ -18,6 +18,10 @@ from fanwen_crawler.extractors.links import PageLink
 from fanwen_crawler.urls import same_site, without_param
 
 PATH_PAGE = re.compile(r"^(.*\d)_(\d{1,3})(\.[a-zA-Z]{2,5})$")
+# A page number as the last path segment under the article's own folder: /archives/123/2/,
+# /2023/05/slug/2/. The same shape is an article's own id (/archives/123/), so it is read
+# as a page number only when the page's pager confirms it (see `article_pager`).
+PATH_SEGMENT_PAGE = re.compile(r"^(/.*[^/]/)(\d{1,3})/?$")
 LIST_PATH_PAGE = re.compile(r"^(.*/(?:list|index|page)[-_]?\d*?)[-_](\d{1,4})(\.[a-zA-Z]{2,5})$")
 PAGE_PARAMS = frozenset({"page", "p", "pn", "pg", "paged", "pageno", "pagenum", "pageindex"})
 PAGE_NUMBER_TEXT = re.compile(r"^(?:第\s*)?(\d{1,4})(?:\s*页)?$|^\[(\d{1,4})\]$")
@@ -25,6 +29,8 @@ FIRST_PAGE_TEXT = re.compile(r"^(?:首页|第一页|第1页)$")
 # No link text longer than this ("第 1234 页"; link texts are clean_text'ed, so spaces are
 # single) matches PAGE_NUMBER_TEXT, FIRST_PAGE_TEXT or NEXT_PAGE_TEXT.
 PAGER_TEXT_MAX_CHARS = 8
+# A site's home page path (/, /index.php …): never an article's first page.
+ROOT_PATH = re.compile(r"^/(?:index|default|home)?(?:\.(?:s?html?|php|aspx?|jsp))?$", re.I)
 
 
 @dataclass(slots=True)
@@ -48,26 +54,93 @@ def page_key(url: str) -> tuple[str, int]:
     return url, 1
 
 
-def article_pager(url: str, links: list[PageLink], pager_lines: list[Line],
-                  by_el: dict[object, PageLink]) -> Pager:
-    """The article's own pager: next page, first page, all page URLs in order."""
-    key, current = page_key(url)
-    pages: dict[int, str] = {current: url}
-    next_url = None
+def _query_page(url: str) -> tuple[str, int] | None:
+    """An article URL's page parameter: the last page-named parameter with a number.
+
+    Ids come first and the page parameter is appended (`?p=123&page=2`). A lone number
+    parameter whose removal leaves the site's home page (`/?p=123`, `/?id=5`) is the
+    article's id: an article's first page is never the home page.
+    """
+    base, qmark, query = url.partition("?")
+    if not qmark:
+        return None
+    pairs = query.split("&")
+    for i in range(len(pairs) - 1, -1, -1):
+        name, _, value = pairs[i].partition("=")
+        if name.lower() in PAGE_PARAMS and value.isdigit():
+            rest = "&".join(pairs[:i] + pairs[i + 1:])
+            if not rest and ROOT_PATH.match(urlsplit(base).path or "/"):
+                return None
+            return (f"{base}?{rest}" if rest else base), int(value)
+    return None
+
+
+def article_keys(url: str) -> list[tuple[str, int]]:
+    """Readings of an article URL as (first-page key, page number), likeliest first."""
+    found = _query_page(url)
+    if found:
+        return [found, (url, 1)]
+    parts = urlsplit(url)
+    if not parts.query:
+        match = PATH_PAGE.match(parts.path)
+        if match:
+            return [(urlunsplit(parts._replace(path=match.group(1) + match.group(3))),
+                     int(match.group(2))), (url, 1)]
+        match = PATH_SEGMENT_PAGE.match(parts.path)
+        if match and int(match.group(2)) >= 1:
+            return [(url, 1), (urlunsplit(parts._replace(path=match.group(1))),
+                               int(match.group(2)))]
+    return [(url, 1)]
+
+
+def _pager_texts(links: list[PageLink]) -> list[tuple[PageLink, bool]]:
+    """Links whose text is a page number, 首页/第一页 (True) or 下一页 (False)."""
+    found = []
     for link in links:
         if len(link.text) > PAGER_TEXT_MAX_CHARS:
             continue
-        numbered = PAGE_NUMBER_TEXT.match(link.text) or FIRST_PAGE_TEXT.match(link.text)
-        if not numbered and not NEXT_PAGE_TEXT.match(link.text):
-            continue
-        link_key, number = page_key(link.url)
-        if link_key != key:
-            continue
-        if numbered:
-            pages.setdefault(number, link.url)
-        elif NEXT_PAGE_TEXT.match(link.text) and number > current:
-            next_url = next_url or link.url
-            pages.setdefault(number, link.url)
+        if PAGE_NUMBER_TEXT.match(link.text) or FIRST_PAGE_TEXT.match(link.text):
+            found.append((link, True))
+        elif NEXT_PAGE_TEXT.match(link.text):
+            found.append((link, False))
+    return found
+
+
+def _link_number(link_url: str, key: str) -> int | None:
+    """The page number `link_url` has as a page of the article whose first page is `key`."""
+    for link_key, number in article_keys(link_url):
+        if link_key == key:
+            return number
+    return None
+
+
+def article_pager(url: str, links: list[PageLink], pager_lines: list[Line],
+                  by_el: dict[object, PageLink]) -> Pager:
+    """The article's own pager: next page, first page, all page URLs in order.
+
+    Each reading of the page's URL (`article_keys`) is tried; the one under which most
+    pager links (numbers, 下一页) are pages of the same article wins.
+    """
+    candidates = _pager_texts(links)
+    best: tuple[int, str, int, dict[int, str], str | None] | None = None
+    for key, current in article_keys(url):
+        pages: dict[int, str] = {current: url}
+        next_url = None
+        matched = 0
+        for link, numbered in candidates:
+            number = _link_number(link.url, key)
+            if number is None:
+                continue
+            matched += 1
+            if numbered:
+                pages.setdefault(number, link.url)
+            elif number > current:
+                next_url = next_url or link.url
+                pages.setdefault(number, link.url)
+        if best is None or matched > best[0]:
+            best = (matched, key, current, pages, next_url)
+    assert best is not None
+    _matched, key, current, pages, next_url = best
     if next_url is None and current + 1 in pages:
         next_url = pages[current + 1]
     if next_url is None:

@@ -1,0 +1,53 @@
+"""Page roles on unseen layouts: article pagers, lists, continuation pages.
+
+Small hand-written pages (regression tests, not evidence: the evidence is the generated
+portals of tests/test_portalgen_e2e.py and the real pages of test_extract_real.py).
+"""
+
+from __future__ import annotations
+
+from fanwen_crawler.extractors import extract_html
+from fanwen_crawler.extractors.pager import article_keys
+
+SENTENCES = ("在上级的正确领导下，我们切实抓好作风建设，问题整改率达到百分之九十以上。"
+             "通过这次学习，车间积极探索数据统计，为下一步工作打下了坚实的基础。")
+
+
+def _article(title: str, pager: str = "", body: str = SENTENCES * 2) -> str:
+    return (f"<html><head><title>{title}_范文网</title></head><body>"
+            f"<div class='nav'><a href='/'>首页</a> » <a href='/category/a/'>工作计划</a></div>"
+            f"<h1>{title}</h1><div class='meta'>发布时间：2023-05-28 10:00</div>"
+            f"<div class='content'><p>{body}</p><p>{body}</p>{pager}</div></body></html>")
+
+
+def test_a_lone_id_parameter_on_the_home_path_is_no_page_number() -> None:
+    assert article_keys("http://a.cn/?p=123")[0] == ("http://a.cn/?p=123", 1)
+    assert article_keys("http://a.cn/index.php?id=5")[0] == ("http://a.cn/index.php?id=5", 1)
+    assert article_keys("http://a.cn/?p=123&page=2")[0] == ("http://a.cn/?p=123", 2)
+    page = extract_html(_article("学校开学典礼致辞"), "http://a.cn/?p=123")
+    assert page.page_type == "article"
+    assert page.first_page is None and page.next_page is None
+
+
+def test_query_continuation_points_at_its_first_page() -> None:
+    pager = ("<div class='links'>页面： <a href='/?p=123'>1</a> <span>2</span> "
+             "<a href='/?p=123&amp;page=3'>3</a></div>")
+    page = extract_html(_article("学校开学典礼致辞", pager), "http://a.cn/?p=123&page=2")
+    assert page.first_page == "http://a.cn/?p=123"
+    assert page.next_page == "http://a.cn/?p=123&page=3"
+
+
+def test_path_segment_pager_is_read_from_the_pager_links() -> None:
+    first = extract_html(_article("学校开学典礼致辞", "<div>页面： <span>1</span> "
+                                  "<a href='/archives/123/2/'>2</a></div>"),
+                         "http://a.cn/archives/123/")
+    assert first.first_page is None
+    assert first.next_page == "http://a.cn/archives/123/2/"
+    second = extract_html(_article("学校开学典礼致辞", "<div>页面： <a href='/archives/123/'>1</a>"
+                                   " <span>2</span> <a href='/archives/123/3/'>3</a></div>"),
+                          "http://a.cn/archives/123/2/")
+    assert second.first_page == "http://a.cn/archives/123/"
+    assert second.next_page == "http://a.cn/archives/123/3/"
+    # Without a pager, a numbered folder is the article's own id.
+    alone = extract_html(_article("学校开学典礼致辞"), "http://a.cn/archives/123/")
+    assert alone.first_page is None and alone.next_page is None
