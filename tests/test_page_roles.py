@@ -51,3 +51,21 @@ def test_path_segment_pager_is_read_from_the_pager_links() -> None:
     # Without a pager, a numbered folder is the article's own id.
     alone = extract_html(_article("学校开学典礼致辞"), "http://a.cn/archives/123/")
     assert alone.first_page is None and alone.next_page is None
+
+
+def _related(n: int, inside: str = "") -> str:
+    items = "".join(
+        f"<li><a href='/news/2023/05/{100 + k}.html'>第{k}篇工作总结范文精选</a>"
+        f"<span>2023-05-0{1 + k % 9}</span><p>回顾过去的一年，我们在上级的正确领导下，认真落实各项工作，"
+        f"取得了较好的成绩……</p></li>" for k in range(n))
+    return f"<div class='box'><h3>相关范文</h3><ul>{items}</ul></div>"
+
+
+def test_a_short_article_beside_a_related_list_with_excerpts_is_an_article() -> None:
+    body = SENTENCES[:70]
+    html = _article("学校开学典礼致辞", body=body).replace("</body>", _related(8) + "</body>")
+    page = extract_html(html, "http://a.cn/news/2023/05/99.html")
+    assert page.page_type == "article"
+    # The same related list with no text of its own under the title is a list.
+    html = _article("学校开学典礼致辞", body="").replace("</body>", _related(8) + "</body>")
+    assert extract_html(html, "http://a.cn/news/list_3.html").page_type != "article"

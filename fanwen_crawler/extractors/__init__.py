@@ -31,7 +31,7 @@ from fanwen_crawler.extractors.blocks import (
     split_items,
 )
 from fanwen_crawler.extractors.boilerplate import prune_tree
-from fanwen_crawler.extractors.classify import Evidence, classify
+from fanwen_crawler.extractors.classify import Evidence, classify, own_text_chars
 from fanwen_crawler.extractors.dates import find_labelled_date, parse_date, parse_year_month
 from fanwen_crawler.extractors.decoding import decode_html
 from fanwen_crawler.extractors.head import meta_title as head_meta_title
@@ -238,6 +238,7 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None,
         title=title or head.title,
         teasers=sum(1 for t in texts if article.breaks_off(t)),
         hash_route=bool(HASH_ROUTE.search(url)),
+        own_text=own_text_chars(lines, title_index, meta_indices, by_el),
         list_group=lambda: (len(measure_list()[0]), measure_list()[1] is not None),
     )
     page_type = classify(evidence, profile)

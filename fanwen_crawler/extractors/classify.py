@@ -12,8 +12,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from fanwen_crawler.extractors.blocks import LINK_LINE_RATIO, Line, is_sentence_line
+from fanwen_crawler.extractors.dates import DATE_TIME
 from fanwen_crawler.extractors.links import (
     DENY_URL,
+    PageLink,
     is_article_url,
     is_list_url,
     is_root_url,
@@ -32,6 +35,7 @@ SHORT_ARTICLE_MIN_CHARS = 60
 LIST_MIN_LINKS = 5
 CONTENT_LIST_LINKS = 5
 MIN_TEASER_ITEMS = 3
+OWN_TEXT_MIN_CHARS = 100
 
 
 @dataclass(slots=True)
@@ -50,6 +54,9 @@ class Evidence:
     hash_route: bool = False
     """The page's own URL routes by fragment (`/#/post?id=1`, `#!/a/1`): a single-page app's
     page, whatever its canonical URL (fragment dropped) looks like."""
+    own_text: int = 0
+    """Sentence characters right under a dated title, before the first link line: the
+    page's own text, however many related lists, excerpts or link rows follow it."""
     list_group: Callable[[], tuple[int, bool]] = lambda: (0, False)
     """Measured on demand (a clear article page never needs it): the number of links in
     the page's main link group, and whether a list pager (1 2 3 下一页) pages through it."""
@@ -80,6 +87,8 @@ def classify(ev: Evidence, profile: Profile | None = None) -> PageType:
     if (is_root_url(ev.url) and not ev.hash_route) or DENY_URL.search(path):
         return "other"
     article_shaped = is_article_url(ev.url)
+    if ev.own_text >= OWN_TEXT_MIN_CHARS and ev.has_title_line and ev.has_date:
+        return "article"  # a title, its date line and sentences under them
     list_shaped = is_list_url(ev.url)
     framed = ev.has_title_line or ev.has_date
     prose_is_list = (ev.content_article_links >= CONTENT_LIST_LINKS and (
@@ -105,3 +114,26 @@ def classify(ev: Evidence, profile: Profile | None = None) -> PageType:
             and not article_shaped and (ev.body_chars < ARTICLE_MIN_CHARS or prose_is_list):
         return "list"
     return "other"
+
+
+def own_text_chars(lines: list[Line], title_index: int, meta_indices: list[int],
+                   by_el: dict[object, PageLink]) -> int:
+    """Sentence characters under the title, from its meta line to the first link line.
+
+    Counted only when a meta line with a date frames the title (an article's heading);
+    a list's excerpts each sit under their own link, so a list has none to count.
+    """
+    if title_index < 0 or not any(DATE_TIME.search(lines[i].text) for i in meta_indices):
+        return 0
+    chars = 0
+    skip = set(meta_indices)
+    for i in range(title_index + 1, len(lines)):
+        line = lines[i]
+        if i in skip:
+            continue
+        if line.heading or line.record or line.link_ratio >= LINK_LINE_RATIO \
+                or any(el in by_el and by_el[el].internal for el in line.anchors):
+            break
+        if is_sentence_line(line):
+            chars += line.size
+    return chars
