@@ -69,3 +69,13 @@ def test_a_short_article_beside_a_related_list_with_excerpts_is_an_article() -> 
     # The same related list with no text of its own under the title is a list.
     html = _article("学校开学典礼致辞", body="").replace("</body>", _related(8) + "</body>")
     assert extract_html(html, "http://a.cn/news/list_3.html").page_type != "article"
+
+
+def test_category_is_the_last_linked_crumb_not_the_page_itself() -> None:
+    html = _article("学校开学典礼致辞").replace(
+        "<div class='nav'><a href='/'>首页</a> » <a href='/category/a/'>工作计划</a></div>",
+        "<div class='z'><a href='/'>某某网</a> › <a href='/'>门户</a> › "
+        "<a href='/list.php?catid=1'>调研报告</a> › 查看内容</div>")
+    page = extract_html(html, "http://a.cn/view.php?aid=1")
+    assert page.page_type == "article"
+    assert page.category == "调研报告"

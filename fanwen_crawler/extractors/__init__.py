@@ -199,7 +199,10 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None,
                     and is_sentence_line(ln))
         if above < max(TITLE_CUT_MAX_CHARS, sum(ln.size for ln in after if is_sentence_line(ln))):
             content = after
-    crumbs = article.breadcrumb(lines, title_index)
+    crumb_line, crumbs = article.breadcrumb_row(lines, title_index)
+    linked_crumbs = {link.text for el in crumb_line.anchors[1:]
+                     if (link := by_el.get(el)) is not None and link.url != page_url} \
+        if crumb_line is not None else set()
     skip = {id(lines[i]) for i in meta_indices}
     body_lines = over.body_lines if over.body_lines is not None else content
     paragraphs = article.body_paragraphs(body_lines, title, skip)
@@ -254,7 +257,8 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None,
         page.published_at, page.published_raw = date if date else (None, None)
         page.source = over.texts.get("source", source)
         page.author = over.texts.get("author", author)
-        page.category = over.texts.get("category") or article.category_from_crumbs(crumbs, title)
+        page.category = over.texts.get("category") or article.category_from_crumbs(crumbs, title,
+                                                                                 linked_crumbs)
         page.body = "\n".join(texts)
         page.paragraphs = texts
         page.sections = split_sections(paragraphs, page.title)
