@@ -79,3 +79,28 @@ def test_category_is_the_last_linked_crumb_not_the_page_itself() -> None:
     page = extract_html(html, "http://a.cn/view.php?aid=1")
     assert page.page_type == "article"
     assert page.category == "调研报告"
+
+
+def _list_page(items: str, pager: str) -> str:
+    hot = "".join(f"<li><a href='/news/2013/05/{500 + k}.html?from=hot'>热门的第{k}篇工作总结范文精选稿"
+                  f"</a></li>" for k in range(8))
+    return ("<html><head><title>工作总结_范文网</title></head><body>"
+            "<div class='nav'><a href='/'>首页</a> &gt; <a href='/zongjie/'>工作总结</a></div>"
+            f"<div class='l'><h2>工作总结</h2><ul>{items}</ul>{pager}</div>"
+            f"<div class='r'><div class='b'><h3>热门文章</h3><ul>{hot}</ul></div></div>"
+            "</body></html>")
+
+
+def test_the_sidebar_is_never_the_list_and_one_item_is_a_list() -> None:
+    item = ("<li><a href='/zongjie/2013/0807/2999.html'>车间述职报告</a><span>2013-08-07</span>"
+            "<p>我们切实抓好廉政风险排查，为下一步工作打下了基础……</p></li>")
+    pager = ("<div class='pages'><a href='/zongjie/'>上一页</a> <a href='/zongjie/'>1</a> "
+             "<b>2</b></div>")
+    page = extract_html(_list_page(item, pager), "http://a.cn/zongjie/list_4_2.html")
+    assert page.page_type == "list"
+    assert [link.url for link in page.article_links] == ["http://a.cn/zongjie/2013/0807/2999.html"]
+    three = item * 1 + item.replace("2999", "2998") + item.replace("2999", "2997")
+    page = extract_html(_list_page(three, ""), "http://a.cn/zongjie/")
+    assert page.page_type == "list"
+    assert len(page.article_links) == 3
+    assert all("from=hot" not in link.url for link in page.article_links)

@@ -36,6 +36,7 @@ LIST_MIN_LINKS = 5
 CONTENT_LIST_LINKS = 5
 MIN_TEASER_ITEMS = 3
 OWN_TEXT_MIN_CHARS = 100
+EXCERPT_SHARE = 0.5
 
 
 @dataclass(slots=True)
@@ -60,6 +61,10 @@ class Evidence:
     list_group: Callable[[], tuple[int, bool]] = lambda: (0, False)
     """Measured on demand (a clear article page never needs it): the number of links in
     the page's main link group, and whether a list pager (1 2 3 下一页) pages through it."""
+
+    excerpt_share: Callable[[], float] = lambda: 0.0
+    """Measured on demand: the share of the text's characters that lies inside the items
+    of the main link group (a list's excerpts and dates, not a text of its own)."""
 
     @property
     def listed_links(self) -> int:
@@ -89,6 +94,12 @@ def classify(ev: Evidence, profile: Profile | None = None) -> PageType:
     article_shaped = is_article_url(ev.url)
     if ev.own_text >= OWN_TEXT_MIN_CHARS and ev.has_title_line and ev.has_date:
         return "article"  # a title, its date line and sentences under them
+    if ev.own_text == 0 and ev.listed_links >= 1 and (ev.body_chars == 0 or (
+            ev.excerpt_share() >= EXCERPT_SHARE and (ev.list_pager or not article_shaped))):
+        return "list"  # what text there is belongs to the items of a list
+    if ev.own_text == 0 and ev.listed_links >= 1 and ev.list_pager and not article_shaped \
+            and ev.body_chars < ARTICLE_MIN_CHARS and not (ev.has_title_line and ev.has_date):
+        return "list"  # a short list (one item on a last page) with its pager
     list_shaped = is_list_url(ev.url)
     framed = ev.has_title_line or ev.has_date
     prose_is_list = (ev.content_article_links >= CONTENT_LIST_LINKS and (
