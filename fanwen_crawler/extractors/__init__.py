@@ -225,17 +225,17 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None,
     source, author = article.source_and_author([lines[i].text for i in meta_indices] or
                                                [ln.text for ln in lines[title_index + 1:
                                                                         title_index + 4]])
-    list_group: list[tuple[list[Link], str | None, float]] = []
+    list_group: list[tuple[list[Link], str | None, float, bool]] = []
 
-    def measure_list() -> tuple[list[Link], str | None, float]:
+    def measure_list() -> tuple[list[Link], str | None, float, bool]:
         if not list_group:  # the main link group and its pager, once and only when asked
-            members, items = listing.main_group(links, page_url, lines)
+            members, items, paged = listing.main_group(links, page_url, lines)
             found = listing.unique_links(members)
             following = pager.list_next_page(page_url, links, lines, by_el) if found else None
             shaped = sum(1 for m in members if m.shape.article) / len(members) if members else 0
             share = listing.share_in_items(paragraphs, items) if shaped >= 0.5 or following \
                 else 0.0  # excerpts of articles, not the replies of a thread
-            list_group.append((found, following, share))
+            list_group.append((found, following, share, paged))
         return list_group[0]
 
     evidence = Evidence(
@@ -245,9 +245,10 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None,
         title=title or head.title,
         teasers=sum(1 for t in texts if article.breaks_off(t)),
         hash_route=bool(HASH_ROUTE.search(url)),
-        own_text=own_text_chars(lines, title_index, meta_indices, by_el),
+        own_text=own_text_chars(lines, title_index, meta_indices, by_el, page_url),
         list_group=lambda: (len(measure_list()[0]), measure_list()[1] is not None),
         excerpt_share=lambda: measure_list()[2],
+        list_paged=lambda: measure_list()[3],
     )
     page_type = classify(evidence, profile)
     list_links = listing.category_links(links, lines, page_url, by_el)
@@ -277,7 +278,7 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None,
             article.strip_site_suffix(head.title) if head.title else None)
         page.category = over.texts.get("category") or article.category_from_crumbs(crumbs, None) \
             or page.title
-        listed, list_next, _share = measure_list()
+        listed, list_next, _share, _paged = measure_list()
         page.article_links = over.article_links or listed
         page.next_page = over.next_page or list_next
         if page.next_page and page.next_page not in page.list_links:

@@ -22,6 +22,7 @@ from fanwen_crawler.extractors.links import (
     is_root_url,
     url_path,
 )
+from fanwen_crawler.extractors.pager import article_keys
 from fanwen_crawler.items import PageType
 from fanwen_crawler.profiles import Profile
 
@@ -66,6 +67,9 @@ class Evidence:
     """Measured on demand: the share of the text's characters that lies inside the items
     of the main link group (a list's excerpts and dates, not a text of its own)."""
 
+    list_paged: Callable[[], bool] = lambda: False
+    """Measured on demand: a pager row (1 2 3, 上一页) follows the main link group."""
+
     @property
     def listed_links(self) -> int:
         return self.list_group()[0]
@@ -95,9 +99,11 @@ def classify(ev: Evidence, profile: Profile | None = None) -> PageType:
     if ev.own_text >= OWN_TEXT_MIN_CHARS and ev.has_title_line and ev.has_date:
         return "article"  # a title, its date line and sentences under them
     if ev.own_text == 0 and ev.listed_links >= 1 and (ev.body_chars == 0 or (
-            ev.excerpt_share() >= EXCERPT_SHARE and (ev.list_pager or not article_shaped))):
-        return "list"  # what text there is belongs to the items of a list
-    if ev.own_text == 0 and ev.listed_links >= 1 and ev.list_pager and not article_shaped \
+            ev.excerpt_share() >= EXCERPT_SHARE and (ev.list_pager or not article_shaped)
+            and (ev.listed_links >= 2 or ev.teasers >= 1 or ev.list_paged()))):
+        return "list"  # what text there is belongs to the items of a list (excerpts)
+    if ev.own_text == 0 and ev.listed_links >= 1 and (ev.list_pager or ev.list_paged()) \
+            and not article_shaped \
             and ev.body_chars < ARTICLE_MIN_CHARS and not (ev.has_title_line and ev.has_date):
         return "list"  # a short list (one item on a last page) with its pager
     list_shaped = is_list_url(ev.url)
@@ -128,22 +134,28 @@ def classify(ev: Evidence, profile: Profile | None = None) -> PageType:
 
 
 def own_text_chars(lines: list[Line], title_index: int, meta_indices: list[int],
-                   by_el: dict[object, PageLink]) -> int:
+                   by_el: dict[object, PageLink], page_url: str = "") -> int:
     """Sentence characters under the title, from its meta line to the first link line.
 
     Counted only when a meta line with a date frames the title (an article's heading);
-    a list's excerpts each sit under their own link, so a list has none to count.
+    a list's excerpts each sit under their own link (a dated item line is no meta line),
+    so a list has none to count.
     """
     if title_index < 0 or not any(DATE_TIME.search(lines[i].text) for i in meta_indices):
         return 0
     chars = 0
     skip = set(meta_indices)
+    own_keys = {key for key, _ in article_keys(page_url)} if page_url else set()
     for i in range(title_index + 1, len(lines)):
         line = lines[i]
+        links = [by_el[el] for el in line.anchors if el in by_el and by_el[el].internal]
+        if any(link.shape.article and link.url != page_url
+               and own_keys.isdisjoint(key for key, _ in article_keys(link.url))
+               for link in links):
+            break  # an item of a list: another article's title (not this article's permalink)
         if i in skip:
             continue
-        if line.heading or line.record or line.link_ratio >= LINK_LINE_RATIO \
-                or any(el in by_el and by_el[el].internal for el in line.anchors):
+        if line.heading or line.record or line.link_ratio >= LINK_LINE_RATIO or links:
             break
         if is_sentence_line(line):
             chars += line.size

@@ -37,6 +37,8 @@ BOX_LABEL_MAX_CHARS = 12
 ITEM_MAX_DEPTH = 12
 # A list item's title, date and excerpt; a box holding more is a text, not an item.
 ITEM_MAX_CHARS = 600
+# Items of a list of one or two without a pager: a title, a date, a short excerpt.
+SHORT_ITEM_MAX_CHARS = 200
 # Labels of the portal's own link boxes (sidebars, related lists): never the page's list.
 SIDEBAR_LABEL = re.compile(r"热门|热点|最新|推荐|排行|相关|猜你|精彩|随机|大家都在看|点击排行|"
                            r"你可能|您可能|延伸阅读|热评|热文|最近更新|本周|本月|今日")
@@ -160,7 +162,7 @@ def listed_articles(
 
 def main_group(
     links: list[PageLink], page_url: str, lines: list[Line] | None = None
-) -> tuple[list[PageLink], list[etree._Element]]:
+) -> tuple[list[PageLink], list[etree._Element], bool]:
     """The main repeated group of article links of a list page, in order.
 
     Groups are links of one markup path inside one list container. A group that the
@@ -183,15 +185,16 @@ def main_group(
             group[0].append(link)
             group[1].append(item)
         groups.extend(split.values())
-    best: tuple[list[PageLink], list[etree._Element]] = ([], [])
+    best: tuple[list[PageLink], list[etree._Element], bool] = ([], [], False)
     best_score = 0.0
     for members, items in groups:
         unique_urls = {m.url for m in members}
         last = where.get(members[-1].el)
         paged = last is not None and any(0 < p - last <= PAGER_GAP_LINES for p in pagers)
         shaped = sum(1 for m in members if m.shape.article) / len(members)
-        if len(unique_urls) < MIN_GROUP and not (paged and shaped == 1.0):
-            continue
+        if len(unique_urls) < MIN_GROUP and (shaped < 1.0 or (not paged and any(
+                visible_length(node_text(item)) > SHORT_ITEM_MAX_CHARS for item in items))):
+            continue  # a short list (the last page's one item): articles, paged or short items
         listy = sum(1 for m in members if m.shape.listing) / len(members)
         text = sum(min(visible_length(m.text), MAX_COUNTED_TEXT) for m in members)
         score = text * (0.3 + shaped) * (1.0 - 0.8 * listy)
@@ -206,7 +209,7 @@ def main_group(
         elif text < MENU_TEXT_MAX * len(members) and listy >= MENU_LISTY_SHARE:
             continue  # a menu of section names (法律法规, 投资者教育) is never the listed articles
         if score > best_score:
-            best, best_score = (members, items), score
+            best, best_score = (members, items, paged), score
     return best
 
 
