@@ -104,3 +104,14 @@ def test_the_sidebar_is_never_the_list_and_one_item_is_a_list() -> None:
     assert page.page_type == "list"
     assert len(page.article_links) == 3
     assert all("from=hot" not in link.url for link in page.article_links)
+
+
+def test_related_items_with_excerpts_and_tag_rows_never_reach_the_body() -> None:
+    body = SENTENCES[:70]
+    inside = ("<p>标签：<a href='/tag/1'>开学</a> <a href='/tag/2'>致辞</a></p>"
+              "<p>延伸阅读</p>" + _related(4).replace("<h3>相关范文</h3>", ""))
+    html = _article("学校开学典礼致辞", body=body).replace(
+        f"<p>{body}</p></div>", f"<p>{body}</p>{inside}</div>")
+    page = extract_html(html, "http://a.cn/news/2023/05/99.html")
+    assert page.page_type == "article"
+    assert page.body == f"{body}\n{body}"

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from lxml import etree
 
-from fanwen_crawler.extractors import article, listing, pager, related, tuning
+from fanwen_crawler.extractors import article, linklists, listing, pager, related, tuning
 from fanwen_crawler.extractors.blocks import (
     Line,
     best_run,
@@ -265,6 +265,10 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None,
         page.author = over.texts.get("author", author)
         page.category = over.texts.get("category") or article.category_from_crumbs(crumbs, title,
                                                                                  linked_crumbs)
+        kept = linklists.cut_link_lists(body_lines, linklists.link_list_items(links, page_url))
+        if len(kept) < len(body_lines):  # related items or a tag row inside the text's run
+            paragraphs = article.body_paragraphs(kept, title, skip) or paragraphs
+            texts = [text for text, _ in paragraphs]
         page.body = "\n".join(texts)
         page.paragraphs = texts
         page.sections = split_sections(paragraphs, page.title)

@@ -45,7 +45,7 @@ SIDEBAR_LABEL = re.compile(r"热门|热点|最新|推荐|排行|相关|猜你|�
 SIDEBAR_FACTOR = 0.05
 
 
-def _markup_path(el: etree._Element, memo: dict[etree._Element, str]) -> tuple[str, object]:
+def markup_path(el: etree._Element, memo: dict[etree._Element, str]) -> tuple[str, object]:
     """Tags and classes of the element and its ancestors (no positions), and the ancestor
     above them, so that lists living under different containers stay apart.
 
@@ -99,7 +99,7 @@ def _pager_lines(lines: list[Line]) -> tuple[dict[object, int], list[int]]:
     return where, pagers
 
 
-def _items(members: list[PageLink]) -> list[etree._Element]:
+def item_elements(members: list[PageLink]) -> list[etree._Element]:
     """Each member's item: its highest ancestor that holds no other member's URL.
 
     A list item holds one article of the list (a thumbnail and a title may both link
@@ -173,11 +173,11 @@ def main_group(
     memo: dict[etree._Element, str] = {}
     paths: dict[tuple[str, object], list[PageLink]] = defaultdict(list)
     for link in _candidates(links, page_url):
-        paths[_markup_path(link.el, memo)].append(link)
+        paths[markup_path(link.el, memo)].append(link)
     where, pagers = _pager_lines(lines) if lines else ({}, [])
     groups: list[tuple[list[PageLink], list[etree._Element]]] = []
     for members in paths.values():
-        items = _items(members)
+        items = item_elements(members)
         split: dict[object, tuple[list[PageLink], list[etree._Element]]] = {}
         for link, item in zip(members, items, strict=True):
             parent = item.getparent()

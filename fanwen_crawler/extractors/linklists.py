@@ -1,0 +1,118 @@
+"""Link lists inside or after an article's text: related items, tag rows, their labels.
+
+A related list is a repeated structure: items that each open with one link to another
+page (its title) and carry an excerpt or a date beside it. Their titles are link lines
+and never reach the body, but the excerpts and dates are plain text and would. The
+items are found structurally, as for a list page (`listing`): links of one markup path
+whose items (the highest ancestor holding no other member's URL) start with the link's
+text. The body ends where such a list begins when little of the text's own prose
+follows it, and item lines are never body lines. Tag rows (标签：a b c) go with them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from lxml import etree
+
+from fanwen_crawler.extractors.article import breaks_off
+from fanwen_crawler.extractors.blocks import Line, is_sentence_line
+from fanwen_crawler.extractors.links import PageLink
+from fanwen_crawler.extractors.listing import MIN_ARTICLE_TEXT, item_elements, markup_path
+from fanwen_crawler.extractors.related import TAG_LABEL, TAG_LABEL_FIRST, is_link_item
+from fanwen_crawler.extractors.text import node_text, title_key, visible_length
+
+MIN_ITEMS = 2
+# An item: a title, a date, an excerpt. A box holding more is a text, not an item.
+ITEM_MAX_CHARS = 600
+LABEL_MAX_CHARS = 12
+# What an item may hold beside its title and still be a dated link: a date, a count.
+STAMP_MAX_CHARS = 20
+# Own prose after the list, relative to the prose before it, under which the list ends the text.
+TAIL_PROSE_SHARE = 0.2
+
+
+def link_list_items(links: list[PageLink], page_url: str) -> set[etree._Element]:
+    """Items of every repeated link list whose items open with their link's title."""
+    memo: dict[etree._Element, str] = {}
+    groups: dict[tuple[str, object], list[PageLink]] = defaultdict(list)
+    for link in links:
+        if link.internal and link.url != page_url \
+                and visible_length(link.text) >= MIN_ARTICLE_TEXT:
+            groups[markup_path(link.el, memo)].append(link)
+    found: set[etree._Element] = set()
+    for members in groups.values():
+        if len({m.url for m in members}) < MIN_ITEMS:
+            continue
+        items = item_elements(members)
+        titled = []
+        for link, item in zip(members, items, strict=True):
+            if item is link.el:
+                continue  # a bare link: its line is a link line already
+            text = node_text(item)
+            if visible_length(text) > ITEM_MAX_CHARS:
+                continue
+            if title_key(text).startswith(title_key(link.text)) and _teaser_item(link, text):
+                titled.append(item)
+        if len(titled) >= MIN_ITEMS:
+            found.update(titled)
+    return found
+
+
+def _teaser_item(link: PageLink, text: str) -> bool:
+    """An item about another article: an article link, or a title with only a date or
+    an excerpt that breaks off beside it (a forum reply under a user name is neither)."""
+    if link.shape.article:
+        return True
+    extra = visible_length(text) - visible_length(link.text)
+    return extra <= STAMP_MAX_CHARS or breaks_off(text)
+
+
+def _inside(line: Line, items: set[etree._Element], memo: dict[etree._Element, bool]) -> bool:
+    path = []
+    node: etree._Element | None = line.owner
+    result = False
+    while node is not None:
+        known = memo.get(node)
+        if known is not None:
+            result = known
+            break
+        if node in items:
+            result = True
+            break
+        path.append(node)
+        node = node.getparent()
+    for seen in path:
+        memo[seen] = result
+    return result
+
+
+def is_tag_row(line: Line) -> bool:
+    """A tag label followed by links: 标签：读后感 心得."""
+    return bool(line.anchors) and line.text[:1] in TAG_LABEL_FIRST and line.size <= 200 \
+        and TAG_LABEL.match(line.text) is not None and is_link_item(line)
+
+
+def cut_link_lists(content: list[Line], items: set[etree._Element]) -> list[Line]:
+    """The content lines without related items, tag rows and what a trailing list ends."""
+    memo: dict[etree._Element, bool] = {}
+    flags = [_inside(line, items, memo) for line in content] if items else [False] * len(content)
+    prose_before = 0
+    for n, line in enumerate(content):
+        if flags[n] and prose_before:
+            after = sum(ln.size for ln, inside in zip(content[n:], flags[n:], strict=True)
+                        if not inside and is_sentence_line(ln))
+            if after < TAIL_PROSE_SHARE * prose_before:
+                end = n
+                while end > 0 and _is_label(content[end - 1]):
+                    end -= 1  # the list's own label (延伸阅读, 相关文章)
+                return [ln for ln in content[:end] if not is_tag_row(ln)]
+            break
+        if not flags[n] and is_sentence_line(line):
+            prose_before += line.size
+    return [ln for ln, inside in zip(content, flags, strict=True)
+            if not inside and not is_tag_row(ln)]
+
+
+def _is_label(line: Line) -> bool:
+    return line.size <= LABEL_MAX_CHARS and line.punctuation == 0 and not line.anchors
