@@ -115,3 +115,11 @@ def test_related_items_with_excerpts_and_tag_rows_never_reach_the_body() -> None
     page = extract_html(html, "http://a.cn/news/2023/05/99.html")
     assert page.page_type == "article"
     assert page.body == f"{body}\n{body}"
+
+
+def test_labelled_pager_and_tag_rows_with_a_label_are_cut() -> None:
+    rows = ("<div>页面： <span>1</span> <a href='/archives/123/2/'>2</a> "
+            "<a href='/archives/123/3/'>3</a></div><p>TAG标签：<a href='/tags/1'>读后感</a></p>")
+    page = extract_html(_article("学校开学典礼致辞", rows), "http://a.cn/archives/123/")
+    assert page.body == f"{SENTENCES * 2}\n{SENTENCES * 2}"
+    assert page.next_page == "http://a.cn/archives/123/2/"

@@ -11,18 +11,21 @@ follows it, and item lines are never body lines. Tag rows (标签：a b c) go wi
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 from lxml import etree
 
 from fanwen_crawler.extractors.article import breaks_off
 from fanwen_crawler.extractors.blocks import Line, is_sentence_line
+from fanwen_crawler.extractors.boilerplate import is_pager_row
 from fanwen_crawler.extractors.links import PageLink
 from fanwen_crawler.extractors.listing import MIN_ARTICLE_TEXT, item_elements, markup_path
-from fanwen_crawler.extractors.related import TAG_LABEL, TAG_LABEL_FIRST, is_link_item
-from fanwen_crawler.extractors.text import node_text, title_key, visible_length
+from fanwen_crawler.extractors.related import NON_WORD, TAG_LABEL, TAG_LABEL_FIRST
+from fanwen_crawler.extractors.text import clean_text, node_text, title_key, visible_length
 
 MIN_ITEMS = 2
+PAGER_LABEL = re.compile(r"^[^\s\d:：]{1,4}\s*[:：]\s*")
 # An item: a title, a date, an excerpt. A box holding more is a text, not an item.
 ITEM_MAX_CHARS = 600
 LABEL_MAX_CHARS = 12
@@ -89,8 +92,23 @@ def _inside(line: Line, items: set[etree._Element], memo: dict[etree._Element, b
 
 def is_tag_row(line: Line) -> bool:
     """A tag label followed by links: 标签：读后感 心得."""
-    return bool(line.anchors) and line.text[:1] in TAG_LABEL_FIRST and line.size <= 200 \
-        and TAG_LABEL.match(line.text) is not None and is_link_item(line)
+    if not line.anchors or line.text[:1] not in TAG_LABEL_FIRST or line.size > 200:
+        return False
+    label = TAG_LABEL.match(line.text)
+    if label is None:
+        return False
+    rest = line.text[label.end():]
+    for el in line.anchors:
+        rest = rest.replace(clean_text(node_text(el)), "", 1)
+    return len(NON_WORD.sub("", rest)) <= 3
+
+
+def is_labelled_pager(line: Line) -> bool:
+    """An article's pager row under a short label: 页面： 1 2 3, 分页：[1] 2."""
+    if not line.anchors:
+        return False
+    label = PAGER_LABEL.match(line.text)
+    return label is not None and is_pager_row(line.text[label.end():])
 
 
 def cut_link_lists(content: list[Line], items: set[etree._Element]) -> list[Line]:
@@ -106,12 +124,15 @@ def cut_link_lists(content: list[Line], items: set[etree._Element]) -> list[Line
                 end = n
                 while end > 0 and _is_label(content[end - 1]):
                     end -= 1  # the list's own label (延伸阅读, 相关文章)
-                return [ln for ln in content[:end] if not is_tag_row(ln)]
+                return [ln for ln in content[:end] if not _row(ln)]
             break
         if not flags[n] and is_sentence_line(line):
             prose_before += line.size
-    return [ln for ln, inside in zip(content, flags, strict=True)
-            if not inside and not is_tag_row(ln)]
+    return [ln for ln, inside in zip(content, flags, strict=True) if not inside and not _row(ln)]
+
+
+def _row(line: Line) -> bool:
+    return is_tag_row(line) or is_labelled_pager(line)
 
 
 def _is_label(line: Line) -> bool:
