@@ -123,3 +123,17 @@ def test_labelled_pager_and_tag_rows_with_a_label_are_cut() -> None:
     page = extract_html(_article("学校开学典礼致辞", rows), "http://a.cn/archives/123/")
     assert page.body == f"{SENTENCES * 2}\n{SENTENCES * 2}"
     assert page.next_page == "http://a.cn/archives/123/2/"
+
+
+def test_dash_numbered_and_zero_based_continuations_find_their_first_page() -> None:
+    pager = ("<div class='pg'><a href='/article-152-1.html'>1</a><strong>2</strong>"
+             "<a href='/article-152-3.html'>3</a><a href='/article-152-3.html'>下一页</a></div>")
+    page = extract_html(_article("学校开学典礼致辞", pager), "http://a.cn/article-152-2.html")
+    assert page.first_page == "http://a.cn/article-152-1.html"
+    assert page.next_page == "http://a.cn/article-152-3.html"
+    # page=1 is the second page when the link numbered 3 says page=2.
+    pager = ("<p><a href='/show.php?id=9'>1</a> <b>2</b> <a href='/show.php?id=9&amp;page=2'>3</a>"
+             " <a href='/show.php?id=9&amp;page=2'>下一页</a></p>")
+    page = extract_html(_article("学校开学典礼致辞", pager), "http://a.cn/show.php?id=9&page=1")
+    assert page.first_page == "http://a.cn/show.php?id=9"
+    assert page.next_page == "http://a.cn/show.php?id=9&page=2"

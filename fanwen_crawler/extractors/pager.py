@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 from fanwen_crawler.extractors.blocks import Line
@@ -22,6 +23,9 @@ PATH_PAGE = re.compile(r"^(.*\d)_(\d{1,3})(\.[a-zA-Z]{2,5})$")
 # /2023/05/slug/2/. The same shape is an article's own id (/archives/123/), so it is read
 # as a page number only when the page's pager confirms it (see `article_pager`).
 PATH_SEGMENT_PAGE = re.compile(r"^(/.*[^/]/)(\d{1,3})/?$")
+# A page number after a dash at the end of the file name (article-152-2.html), read the
+# same way: only when the pager's links agree.
+PATH_DASH_PAGE = re.compile(r"^(.*\d)-(\d{1,3})(\.[a-zA-Z]{2,5})$")
 LIST_PATH_PAGE = re.compile(r"^(.*/(?:list|index|page)[-_]?\d*?)[-_](\d{1,4})(\.[a-zA-Z]{2,5})$")
 PAGE_PARAMS = frozenset({"page", "p", "pn", "pg", "paged", "pageno", "pagenum", "pageindex"})
 PAGE_NUMBER_TEXT = re.compile(r"^(?:第\s*)?(\d{1,4})(?:\s*页)?$|^\[(\d{1,4})\]$")
@@ -75,22 +79,41 @@ def _query_page(url: str) -> tuple[str, int] | None:
     return None
 
 
+class Reading(NamedTuple):
+    """One reading of an article URL as a page of an article."""
+
+    key: str
+    """The article's identity (its first page's URL when `key_is_url`)."""
+    number: int
+    explicit: bool = False
+    """The number is written in the URL (a parameter or a path part), not implied."""
+    key_is_url: bool = True
+
+
 def article_keys(url: str) -> list[tuple[str, int]]:
     """Readings of an article URL as (first-page key, page number), likeliest first."""
+    return [(r.key, r.number) for r in _readings(url)]
+
+
+def _readings(url: str) -> list[Reading]:
     found = _query_page(url)
     if found:
-        return [found, (url, 1)]
+        return [Reading(*found, explicit=True), Reading(url, 1)]
     parts = urlsplit(url)
     if not parts.query:
         match = PATH_PAGE.match(parts.path)
         if match:
-            return [(urlunsplit(parts._replace(path=match.group(1) + match.group(3))),
-                     int(match.group(2))), (url, 1)]
+            return [Reading(urlunsplit(parts._replace(path=match.group(1) + match.group(3))),
+                            int(match.group(2)), explicit=True), Reading(url, 1)]
         match = PATH_SEGMENT_PAGE.match(parts.path)
         if match and int(match.group(2)) >= 1:
-            return [(url, 1), (urlunsplit(parts._replace(path=match.group(1))),
-                               int(match.group(2)))]
-    return [(url, 1)]
+            return [Reading(url, 1), Reading(urlunsplit(parts._replace(path=match.group(1))),
+                                             int(match.group(2)), explicit=True)]
+        match = PATH_DASH_PAGE.match(parts.path)
+        if match:  # article-152-2.html: page 1 is written too (article-152-1.html)
+            return [Reading(url, 1), Reading(match.group(1) + "-" + match.group(3),
+                                             int(match.group(2)), True, key_is_url=False)]
+    return [Reading(url, 1)]
 
 
 def _pager_texts(links: list[PageLink]) -> list[tuple[PageLink, bool]]:
@@ -106,41 +129,49 @@ def _pager_texts(links: list[PageLink]) -> list[tuple[PageLink, bool]]:
     return found
 
 
-def _link_number(link_url: str, key: str) -> int | None:
-    """The page number `link_url` has as a page of the article whose first page is `key`."""
-    for link_key, number in article_keys(link_url):
-        if link_key == key:
-            return number
+def _link_reading(link_url: str, key: str) -> Reading | None:
+    """How `link_url` reads as a page of the article identified by `key`."""
+    for reading in _readings(link_url):
+        if reading.key == key:
+            return reading
     return None
+
+
+def _offset(pairs: list[tuple[int, int]]) -> int:
+    """1 when the URLs count pages from 0 (the link numbered 2 says page=1), else 0."""
+    return 1 if pairs and all(shown == written + 1 for shown, written in pairs) else 0
 
 
 def article_pager(url: str, links: list[PageLink], pager_lines: list[Line],
                   by_el: dict[object, PageLink]) -> Pager:
     """The article's own pager: next page, first page, all page URLs in order.
 
-    Each reading of the page's URL (`article_keys`) is tried; the one under which most
-    pager links (numbers, 下一页) are pages of the same article wins.
+    Each reading of the page's URL (`_readings`) is tried; the one under which most
+    pager links (numbers, 下一页) are pages of the same article wins. URLs that count
+    from 0 (page=1 on the link numbered 2) are read by the numbers the pager shows.
     """
     candidates = _pager_texts(links)
-    best: tuple[int, str, int, dict[int, str], str | None] | None = None
-    for key, current in article_keys(url):
+    best: tuple[int, Reading, int, dict[int, str], str | None] | None = None
+    for reading in _readings(url):
+        found = [(link, numbered, r) for link, numbered in candidates
+                 if (r := _link_reading(link.url, reading.key)) is not None]
+        pairs = [(int(shown.group(1) or shown.group(2)), r.number) for link, numbered, r in found
+                 if numbered and r.explicit and (shown := PAGE_NUMBER_TEXT.match(link.text))]
+        offset = _offset(pairs)
+        current = reading.number + (offset if reading.explicit else 0)
         pages: dict[int, str] = {current: url}
         next_url = None
-        matched = 0
-        for link, numbered in candidates:
-            number = _link_number(link.url, key)
-            if number is None:
-                continue
-            matched += 1
+        for link, numbered, r in found:
+            number = r.number + (offset if r.explicit else 0)
             if numbered:
                 pages.setdefault(number, link.url)
             elif number > current:
                 next_url = next_url or link.url
                 pages.setdefault(number, link.url)
-        if best is None or matched > best[0]:
-            best = (matched, key, current, pages, next_url)
+        if best is None or len(found) > best[0]:
+            best = (len(found), reading, current, pages, next_url)
     assert best is not None
-    _matched, key, current, pages, next_url = best
+    _matched, reading, current, pages, next_url = best
     if next_url is None and current + 1 in pages:
         next_url = pages[current + 1]
     if next_url is None:
@@ -149,17 +180,17 @@ def article_pager(url: str, links: list[PageLink], pager_lines: list[Line],
             if not is_pager_row(line.text):
                 continue
             for el in line.anchors:
-                found = by_el.get(el)
-                if found and NEXT_PAGE_TEXT.match(found.text) and found.url != url \
-                        and same_site(found.url, url):
-                    next_url = found.url
+                link = by_el.get(el)
+                if link and NEXT_PAGE_TEXT.match(link.text) and link.url != url \
+                        and same_site(link.url, url):
+                    next_url = link.url
                     break
     if len(pages) == 1 and next_url is None and current == 1:
         return Pager()
-    if 1 not in pages and current > 1:
-        pages[1] = key
+    if 1 not in pages and current > 1 and reading.key_is_url:
+        pages[1] = reading.key
     ordered = [pages[n] for n in sorted(pages)]
-    first_page = pages[1] if current > 1 else None
+    first_page = pages.get(1) if current > 1 else None
     if next_url and next_url not in ordered:
         ordered.append(next_url)
     return Pager(next_page=next_url, first_page=first_page, page_links=ordered)
