@@ -137,3 +137,10 @@ def test_dash_numbered_and_zero_based_continuations_find_their_first_page() -> N
     page = extract_html(_article("学校开学典礼致辞", pager), "http://a.cn/show.php?id=9&page=1")
     assert page.first_page == "http://a.cn/show.php?id=9"
     assert page.next_page == "http://a.cn/show.php?id=9&page=2"
+
+
+def test_bracketed_current_page_makes_a_pager_row() -> None:
+    from fanwen_crawler.extractors.boilerplate import is_pager_row
+
+    assert is_pager_row("首页 上一页 1 [2] 下一页 尾页")
+    assert not is_pager_row("[2] 见附件")
