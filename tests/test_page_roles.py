@@ -144,3 +144,9 @@ def test_bracketed_current_page_makes_a_pager_row() -> None:
 
     assert is_pager_row("首页 上一页 1 [2] 下一页 尾页")
     assert not is_pager_row("[2] 见附件")
+
+
+def test_last_page_counted_from_zero_points_back_to_its_first_page() -> None:
+    pager = "<p><a href='/show.php?id=9'>1</a> <b>2</b></p>"
+    page = extract_html(_article("学校开学典礼致辞", pager), "http://a.cn/show.php?id=9&page=1")
+    assert page.first_page == "http://a.cn/show.php?id=9"

@@ -158,6 +158,11 @@ def article_pager(url: str, links: list[PageLink], pager_lines: list[Line],
         pairs = [(int(shown.group(1) or shown.group(2)), r.number) for link, numbered, r in found
                  if numbered and r.explicit and (shown := PAGE_NUMBER_TEXT.match(link.text))]
         offset = _offset(pairs)
+        if not pairs and reading.explicit and any(
+                numbered and link.url != url and (shown := PAGE_NUMBER_TEXT.match(link.text))
+                and int(shown.group(1) or shown.group(2)) == reading.number
+                for link, numbered, _r in found):
+            offset = 1  # page=1 here while the link numbered 1 is another page: counted from 0
         current = reading.number + (offset if reading.explicit else 0)
         pages: dict[int, str] = {current: url}
         next_url = None
