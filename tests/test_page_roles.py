@@ -150,3 +150,14 @@ def test_last_page_counted_from_zero_points_back_to_its_first_page() -> None:
     pager = "<p><a href='/show.php?id=9'>1</a> <b>2</b></p>"
     page = extract_html(_article("学校开学典礼致辞", pager), "http://a.cn/show.php?id=9&page=1")
     assert page.first_page == "http://a.cn/show.php?id=9"
+
+
+def test_a_lone_plain_item_without_pager_beats_a_dated_sidebar() -> None:
+    item = "<li><a href='/zongjie/2013/0807/2999.html'>车间述职报告范文</a></li>"
+    latest = "".join(f"<li><a href='/news/2013/05/{600 + k}.html'>最新的第{k}篇工作总结范文精选稿</a>"
+                     f"<span>05-0{k + 1}</span></li>" for k in range(6))
+    html = _list_page(item, "").replace(
+        "</div></body>", f"<div class='b'><h3>最新更新</h3><ul>{latest}</ul></div></div></body>")
+    page = extract_html(html, "http://a.cn/zongjie/")
+    assert page.page_type == "list"
+    assert [link.url for link in page.article_links] == ["http://a.cn/zongjie/2013/0807/2999.html"]

@@ -99,16 +99,17 @@ def _pager_lines(lines: list[Line]) -> tuple[dict[object, int], list[int]]:
     return where, pagers
 
 
-def item_elements(members: list[PageLink]) -> list[etree._Element]:
+def item_elements(members: list[PageLink],
+                  others: list[PageLink] | None = None) -> list[etree._Element]:
     """Each member's item: its highest ancestor that holds no other member's URL.
 
     A list item holds one article of the list (a thumbnail and a title may both link
     it; a category or author link may sit beside it) and maybe a date or an excerpt;
-    the item ends where the next item's link begins.
+    the item ends where the next item's link, or another article link (`others`), begins.
     """
     urls: dict[etree._Element, set[str]] = defaultdict(set)
     chains = []
-    for link in members:
+    for link in [*members, *(others or [])]:
         chain = []
         node = link.el.getparent()
         while node is not None and node.tag not in ("body", "html") \
@@ -118,7 +119,7 @@ def item_elements(members: list[PageLink]) -> list[etree._Element]:
             node = node.getparent()
         chains.append(chain)
     items = []
-    for link, chain in zip(members, chains, strict=True):
+    for link, chain in zip(members, chains[:len(members)], strict=True):
         item = link.el
         for node in chain:
             if len(urls[node]) > 1:
@@ -172,12 +173,14 @@ def main_group(
     """
     memo: dict[etree._Element, str] = {}
     paths: dict[tuple[str, object], list[PageLink]] = defaultdict(list)
-    for link in _candidates(links, page_url):
+    candidates = _candidates(links, page_url)
+    for link in candidates:
         paths[markup_path(link.el, memo)].append(link)
+    articles = [link for link in candidates if link.shape.article]
     where, pagers = _pager_lines(lines) if lines else ({}, [])
     groups: list[tuple[list[PageLink], list[etree._Element]]] = []
     for members in paths.values():
-        items = item_elements(members)
+        items = item_elements(members, articles if len(members) < MIN_GROUP else None)
         split: dict[object, tuple[list[PageLink], list[etree._Element]]] = {}
         for link, item in zip(members, items, strict=True):
             parent = item.getparent()
