@@ -42,7 +42,7 @@ SHORT_ITEM_MAX_CHARS = 200
 # Labels of the portal's own link boxes (sidebars, related lists): never the page's list.
 SIDEBAR_LABEL = re.compile(r"热门|热点|最新|推荐|排行|相关|猜你|精彩|随机|大家都在看|点击排行|"
                            r"你可能|您可能|延伸阅读|热评|热文|最近更新|本周|本月|今日")
-SIDEBAR_FACTOR = 0.05
+SIDEBAR_FACTOR = 0.01
 
 
 def markup_path(el: etree._Element, memo: dict[etree._Element, str]) -> tuple[str, object]:
