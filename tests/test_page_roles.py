@@ -161,3 +161,12 @@ def test_a_lone_plain_item_without_pager_beats_a_dated_sidebar() -> None:
     page = extract_html(html, "http://a.cn/zongjie/")
     assert page.page_type == "list"
     assert [link.url for link in page.article_links] == ["http://a.cn/zongjie/2013/0807/2999.html"]
+
+
+def test_a_related_list_of_one_item_is_cut() -> None:
+    box = ("<div class='x'><h3>相关推荐</h3><ul><li><a href='/news/2023/05/7.html'>关于银行工作计划的范文"
+           "</a><p>全年按时申报纳税，没有发生任何税务违规行为。修订完善了门卫值班、食堂管理等制…</p>"
+           "<span>2018-09-06</span></li></ul></div>")
+    html = _article("学校开学典礼致辞", box)
+    page = extract_html(html, "http://a.cn/news/2023/05/99.html")
+    assert page.body == f"{SENTENCES * 2}\n{SENTENCES * 2}"

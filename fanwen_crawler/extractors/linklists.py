@@ -17,7 +17,7 @@ from collections import defaultdict
 from lxml import etree
 
 from fanwen_crawler.extractors.article import breaks_off
-from fanwen_crawler.extractors.blocks import Line, is_sentence_line
+from fanwen_crawler.extractors.blocks import BLOCK_TAGS, Line, is_sentence_line
 from fanwen_crawler.extractors.boilerplate import is_pager_row
 from fanwen_crawler.extractors.links import PageLink
 from fanwen_crawler.extractors.listing import MIN_ARTICLE_TEXT, item_elements, markup_path
@@ -25,6 +25,8 @@ from fanwen_crawler.extractors.related import NON_WORD, TAG_LABEL, TAG_LABEL_FIR
 from fanwen_crawler.extractors.text import clean_text, node_text, title_key, visible_length
 
 MIN_ITEMS = 2
+# An excerpt that breaks off, maybe followed by its date: "…制…", "...  2018-09-06".
+EXCERPT_END = re.compile(r"(?:…|\.{3}|。。。)\s*[\d\s:/.-]{0,20}$")
 PAGER_LABEL = re.compile(r"^[^\s\d:：]{1,4}\s*[:：]\s*")
 # An item: a title, a date, an excerpt. A box holding more is a text, not an item.
 ITEM_MAX_CHARS = 600
@@ -46,6 +48,8 @@ def link_list_items(links: list[PageLink], page_url: str) -> set[etree._Element]
     found: set[etree._Element] = set()
     for members in groups.values():
         if len({m.url for m in members}) < MIN_ITEMS:
+            if (item := _lone_item(members[0])) is not None:
+                found.add(item)  # a related list of one: a title with its excerpt
             continue
         items = item_elements(members)
         titled = []
@@ -60,6 +64,25 @@ def link_list_items(links: list[PageLink], page_url: str) -> set[etree._Element]
         if len(titled) >= MIN_ITEMS:
             found.update(titled)
     return found
+
+
+def _lone_item(link: PageLink) -> etree._Element | None:
+    """The item of a lone link that opens a block with an excerpt breaking off (…)."""
+    node = link.el.getparent()
+    while node is not None and node.tag not in BLOCK_TAGS:
+        node = node.getparent()
+    if node is None or node.tag in ("body", "html"):
+        return None
+    size = visible_length(node_text(node))
+    parent = node.getparent()
+    while parent is not None and parent.tag not in ("body", "html") \
+            and visible_length(node_text(parent)) == size:
+        node, parent = parent, parent.getparent()
+    text = node_text(node)
+    if size > ITEM_MAX_CHARS or size <= visible_length(link.text) \
+            or not title_key(text).startswith(title_key(link.text)):
+        return None
+    return node if EXCERPT_END.search(text) else None
 
 
 def _teaser_item(link: PageLink, text: str) -> bool:
