@@ -170,3 +170,10 @@ def test_a_related_list_of_one_item_is_cut() -> None:
     html = _article("学校开学典礼致辞", box, body=SENTENCES[:40])  # a short text
     page = extract_html(html, "http://a.cn/news/2023/05/99.html")
     assert page.body == f"{SENTENCES[:40]}\n{SENTENCES[:40]}"
+
+
+def test_an_excerpt_ending_in_bracketed_ellipsis_breaks_off() -> None:
+    from fanwen_crawler.extractors.article import breaks_off
+
+    assert breaks_off("村“两委”班子共… […]")
+    assert breaks_off("全文见附件 [...]")

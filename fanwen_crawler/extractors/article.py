@@ -69,7 +69,7 @@ TEASER_LABEL = re.compile(r"^(?:摘\s*要|导\s*读|简\s*介|内容提要|提�
 TEASER_END = re.compile(r"(?:\.{2,}|…+|。{3})\s*$")
 # What TEASER_END matches, as endings of the right-stripped text (a search for a
 # `$`-anchored pattern is tried at every position of a long paragraph).
-TEASER_ENDINGS = ("..", "…", "。。。")
+TEASER_ENDINGS = ("..", "…", "。。。", "[…]", "[...]")  # WordPress excerpts end "[…]"
 TEASER_MIN_CHARS = 10
 PROSE_MIN_CHARS = 30
 TITLE_REPEAT_WINDOW = 6
