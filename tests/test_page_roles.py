@@ -177,3 +177,11 @@ def test_an_excerpt_ending_in_bracketed_ellipsis_breaks_off() -> None:
 
     assert breaks_off("村“两委”班子共… […]")
     assert breaks_off("全文见附件 [...]")
+
+
+def test_the_articles_own_pages_are_not_list_links() -> None:
+    pager = ("<div>页面： <span>1</span> <a href='/archives/123/2/'>2</a> "
+             "<a href='/archives/123/3/'>3</a></div>")
+    page = extract_html(_article("学校开学典礼致辞", pager), "http://a.cn/archives/123/")
+    assert "http://a.cn/archives/123/2/" in page.page_links
+    assert not set(page.page_links) & set(page.list_links)

@@ -277,6 +277,8 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None,
         page.next_page = over.next_page or pages.next_page
         page.first_page = pages.first_page
         page.page_links = pages.page_links
+        if pages.page_links:  # the article's own pages are continuations, never lists
+            page.list_links = [u for u in page.list_links if u not in pages.page_links]
     elif page_type == "list":
         page.title = over.texts.get("title") or (crumbs[-1] if crumbs else None) or (
             article.strip_site_suffix(head.title) if head.title else None)
