@@ -4,6 +4,12 @@ Signals: how much punctuated prose the content block holds, whether a title
 heading and a date/meta line frame it, how many article-shaped links the content
 block and the page's main link group hold, and the URL shape as a weak hint.
 Profile URL patterns, when given, decide first.
+
+An article is recognised by its own text first: sentences right under a dated title,
+before any link line (`own_text_chars`), however many related excerpts, prev/next rows
+or tag clouds follow. A page with no such text whose prose lies inside the items of its
+main link group (excerpts and dates beside each title), or a short list with its pager
+row (the one item of a last page), is a list.
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
 """Links of list and home pages: the listed articles and the portal's category links.
 
 Listed articles are found as the largest group of same-site links that share one
-markup path (same tags and classes from the root), weighted by link-text length
-and by how many of them have an article-shaped URL. Category links are same-site
-links with a list-shaped URL, or short links in a navigation row.
+markup path (same tags and classes from the root) inside one list container, weighted
+by link-text length, by how many of them have an article-shaped URL and by how many of
+their items carry a date or an excerpt; the group its pager row follows wins, and a box
+labelled as the portal's own (热门, 最新, 推荐, 相关 …) is never the list. Category links
+are same-site links with a list-shaped URL, or short links in a navigation row.
 """
 
 from __future__ import annotations
