@@ -6,7 +6,7 @@ portals of tests/test_portalgen_e2e.py and the real pages of test_extract_real.p
 
 from __future__ import annotations
 
-from fanwen_crawler.extractors import extract_html
+from fanwen_crawler.extractors import extract_html, extract_page
 from fanwen_crawler.extractors.pager import article_keys
 
 SENTENCES = ("在上级的正确领导下，我们切实抓好作风建设，问题整改率达到百分之九十以上。"
@@ -185,3 +185,27 @@ def test_the_articles_own_pages_are_not_list_links() -> None:
     page = extract_html(_article("学校开学典礼致辞", pager), "http://a.cn/archives/123/")
     assert "http://a.cn/archives/123/2/" in page.page_links
     assert not set(page.page_links) & set(page.list_links)
+
+
+def test_a_short_last_page_keeps_its_text_beside_a_longer_related_list() -> None:
+    short = "在上级的正确领导下，学校切实抓好环境整治，取得了明显成效。"
+    pager = "<p><a href='/a/7.html'>1</a> <a href='/a/7_2.html'>2</a> <b>3</b></p>"
+    html = (f"<html><head><title>开学典礼致辞(3)_范文网</title></head><body><h1>开学典礼致辞</h1><p>时间：2023-05-28 10:00</p>"
+            f"<div class='t'><div>{short}</div><div>{short}</div><div>{short}</div>{pager}</div>"
+            + _related(15).replace("<h3>相关范文</h3>", "") + "</body></html>")
+    page = extract_html(html, "http://a.cn/a/7_3.html")
+    assert page.page_type == "article"
+    assert page.body == f"{short}\n{short}\n{short}"
+    assert page.first_page == "http://a.cn/a/7.html"
+
+
+def test_generated_last_page_with_heavier_related_excerpts_keeps_its_own_text() -> None:
+    from portalgen.portal import generate_portal
+
+    portal = generate_portal(1092)  # dede: page 4 of 4 is shorter than its related excerpts
+    truth = next(a for a in portal.truth().articles if a.url == "/duhougan/2019/0710/2496.html")
+    target = truth.page_urls[-1]
+    status, headers, body = portal.respond(target, "127.0.0.1:8000")
+    page = extract_page(body, "http://127.0.0.1:8000" + target, headers)
+    assert status == 200 and page.page_type == "article"
+    assert page.body == "\n".join(truth.page_paragraphs[-1])

@@ -160,6 +160,25 @@ def _up_to_title(lines: list[Line], start: int, title_index: int) -> int:
     return first if first is not None else start
 
 
+def _content(lines: list[Line], title_index: int, position: dict[int, int]) -> list[Line]:
+    """The lines of the page's main text: the best run, trimmed to its item and title."""
+    run_start, run_end = best_run(lines)
+    run_start, run_end = _main_item(lines, run_start, run_end, title_index)
+    run_start = extend_back(lines, run_start, run_end)
+    run_start = _up_to_title(lines, run_start, title_index)
+    run_end = extend_run(lines, run_start, run_end)
+    content = lines[run_start:run_end]
+    if title_index >= 0 and any(position[id(ln)] > title_index for ln in content):
+        after = [ln for ln in content if position[id(ln)] > title_index]
+        # What the title cuts off is weighed first: sentences above a title repeated under
+        # the text (or inside it) are the text, not the masthead.
+        above = sum(ln.size for ln in content if position[id(ln)] < title_index
+                    and is_sentence_line(ln))
+        if above < max(TITLE_CUT_MAX_CHARS, sum(ln.size for ln in after if is_sentence_line(ln))):
+            content = after
+    return content
+
+
 def extract_html(html_text: str, url: str, profile: Profile | None = None,
                  encoding: str = "utf-8") -> Page:
     """Extract one already-decoded page (`encoding`: the page's, for its links' queries)."""
@@ -184,21 +203,8 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None,
 
     title, title_index = article.choose_title(head.title, head_meta_title(head), lines)
     meta_indices = article.meta_lines(lines, title_index)
-    run_start, run_end = best_run(lines)
-    run_start, run_end = _main_item(lines, run_start, run_end, title_index)
-    run_start = extend_back(lines, run_start, run_end)
-    run_start = _up_to_title(lines, run_start, title_index)
-    run_end = extend_run(lines, run_start, run_end)
-    content = lines[run_start:run_end]
     position = {id(line): i for i, line in enumerate(lines)}
-    if title_index >= 0 and any(position[id(ln)] > title_index for ln in content):
-        after = [ln for ln in content if position[id(ln)] > title_index]
-        # What the title cuts off is weighed first: sentences above a title repeated under
-        # the text (or inside it) are the text, not the masthead.
-        above = sum(ln.size for ln in content if position[id(ln)] < title_index
-                    and is_sentence_line(ln))
-        if above < max(TITLE_CUT_MAX_CHARS, sum(ln.size for ln in after if is_sentence_line(ln))):
-            content = after
+    content = _content(lines, title_index, position)
     crumb_line, crumbs = article.breadcrumb_row(lines, title_index)
     linked_crumbs = {link.text for el in crumb_line.anchors[1:]
                      if (link := by_el.get(el)) is not None and link.url != page_url} \
@@ -265,7 +271,18 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None,
         page.author = over.texts.get("author", author)
         page.category = over.texts.get("category") or article.category_from_crumbs(crumbs, title,
                                                                                  linked_crumbs)
-        kept = linklists.cut_link_lists(body_lines, linklists.link_list_items(links, page_url))
+        link_items = linklists.link_list_items(links, page_url)
+        if link_items and over.body_lines is None \
+                and linklists.items_outweigh_text(content, link_items):
+            # Related excerpts outweigh a short text (a last page): choose the run again
+            # with the items counted as what they are, records of other pages.
+            mark_records(lines, link_items)
+            content = _content(lines, title_index, position)
+            body_lines = content
+            paragraphs = article.body_paragraphs(body_lines, title, skip) or paragraphs
+            texts = [text for text, _ in paragraphs]
+            content_end = position[id(content[-1])] if content else content_end
+        kept = linklists.cut_link_lists(body_lines, link_items)
         if len(kept) < len(body_lines):  # related items or a tag row inside the text's run
             paragraphs = article.body_paragraphs(kept, title, skip) or paragraphs
             texts = [text for text, _ in paragraphs]

@@ -57,8 +57,8 @@ def link_list_items(links: list[PageLink], page_url: str) -> set[etree._Element]
             if item is link.el:
                 continue  # a bare link: its line is a link line already
             text = node_text(item)
-            if visible_length(text) > ITEM_MAX_CHARS:
-                continue
+            if not visible_length(link.text) < visible_length(text) <= ITEM_MAX_CHARS:
+                continue  # a bare link (a menu entry) or a whole text
             if title_key(text).startswith(title_key(link.text)) and _teaser_item(link, text):
                 titled.append(item)
         if len(titled) >= MIN_ITEMS:
@@ -152,6 +152,19 @@ def cut_link_lists(content: list[Line], items: set[etree._Element]) -> list[Line
         if not flags[n] and is_sentence_line(line):
             prose_before += line.size
     return [ln for ln, inside in zip(content, flags, strict=True) if not inside and not _row(ln)]
+
+
+def items_outweigh_text(content: list[Line], items: set[etree._Element]) -> bool:
+    """More of the content's sentences lie inside link-list items than outside them."""
+    memo: dict[etree._Element, bool] = {}
+    inside = outside = 0
+    for line in content:
+        if is_sentence_line(line):
+            if _inside(line, items, memo):
+                inside += line.size
+            else:
+                outside += line.size
+    return inside > outside
 
 
 def _row(line: Line) -> bool:
