@@ -112,7 +112,7 @@ def item_elements(members: list[PageLink],
     urls: dict[etree._Element, set[str]] = defaultdict(set)
     chains = []
     for link in [*members, *(others or [])]:
-        chain = []
+        chain: list[etree._Element] = []
         node = link.el.getparent()
         while node is not None and node.tag not in ("body", "html") \
                 and len(chain) < ITEM_MAX_DEPTH:
@@ -137,9 +137,9 @@ def _extra_chars(item: etree._Element, link_text: str) -> int:
 
 
 def _box_label(first: etree._Element, where: dict[object, int], lines: list[Line] | None,
-               container: etree._Element) -> str | None:
+               container: etree._Element | None) -> str | None:
     """The short heading line just above a group, inside the group's box."""
-    if not lines:
+    if not lines or container is None:
         return None
     at = where.get(first)
     if at is None:

@@ -185,10 +185,10 @@ def article_pager(url: str, links: list[PageLink], pager_lines: list[Line],
             if not is_pager_row(line.text):
                 continue
             for el in line.anchors:
-                link = by_el.get(el)
-                if link and NEXT_PAGE_TEXT.match(link.text) and link.url != url \
-                        and same_site(link.url, url):
-                    next_url = link.url
+                anchor = by_el.get(el)
+                if anchor and NEXT_PAGE_TEXT.match(anchor.text) and anchor.url != url \
+                        and same_site(anchor.url, url):
+                    next_url = anchor.url
                     break
     if len(pages) == 1 and next_url is None and current == 1:
         return Pager()
