@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from lxml import etree
 
-from fanwen_crawler.extractors import article, listing, pager, related, tuning
+from fanwen_crawler.extractors import article, linklists, listing, pager, related, tuning
 from fanwen_crawler.extractors.blocks import (
     Line,
     best_run,
@@ -31,7 +31,7 @@ from fanwen_crawler.extractors.blocks import (
     split_items,
 )
 from fanwen_crawler.extractors.boilerplate import prune_tree
-from fanwen_crawler.extractors.classify import Evidence, classify
+from fanwen_crawler.extractors.classify import Evidence, classify, own_text_chars
 from fanwen_crawler.extractors.dates import find_labelled_date, parse_date, parse_year_month
 from fanwen_crawler.extractors.decoding import decode_html
 from fanwen_crawler.extractors.head import meta_title as head_meta_title
@@ -160,6 +160,25 @@ def _up_to_title(lines: list[Line], start: int, title_index: int) -> int:
     return first if first is not None else start
 
 
+def _content(lines: list[Line], title_index: int, position: dict[int, int]) -> list[Line]:
+    """The lines of the page's main text: the best run, trimmed to its item and title."""
+    run_start, run_end = best_run(lines)
+    run_start, run_end = _main_item(lines, run_start, run_end, title_index)
+    run_start = extend_back(lines, run_start, run_end)
+    run_start = _up_to_title(lines, run_start, title_index)
+    run_end = extend_run(lines, run_start, run_end)
+    content = lines[run_start:run_end]
+    if title_index >= 0 and any(position[id(ln)] > title_index for ln in content):
+        after = [ln for ln in content if position[id(ln)] > title_index]
+        # What the title cuts off is weighed first: sentences above a title repeated under
+        # the text (or inside it) are the text, not the masthead.
+        above = sum(ln.size for ln in content if position[id(ln)] < title_index
+                    and is_sentence_line(ln))
+        if above < max(TITLE_CUT_MAX_CHARS, sum(ln.size for ln in after if is_sentence_line(ln))):
+            content = after
+    return content
+
+
 def extract_html(html_text: str, url: str, profile: Profile | None = None,
                  encoding: str = "utf-8") -> Page:
     """Extract one already-decoded page (`encoding`: the page's, for its links' queries)."""
@@ -184,22 +203,12 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None,
 
     title, title_index = article.choose_title(head.title, head_meta_title(head), lines)
     meta_indices = article.meta_lines(lines, title_index)
-    run_start, run_end = best_run(lines)
-    run_start, run_end = _main_item(lines, run_start, run_end, title_index)
-    run_start = extend_back(lines, run_start, run_end)
-    run_start = _up_to_title(lines, run_start, title_index)
-    run_end = extend_run(lines, run_start, run_end)
-    content = lines[run_start:run_end]
     position = {id(line): i for i, line in enumerate(lines)}
-    if title_index >= 0 and any(position[id(ln)] > title_index for ln in content):
-        after = [ln for ln in content if position[id(ln)] > title_index]
-        # What the title cuts off is weighed first: sentences above a title repeated under
-        # the text (or inside it) are the text, not the masthead.
-        above = sum(ln.size for ln in content if position[id(ln)] < title_index
-                    and is_sentence_line(ln))
-        if above < max(TITLE_CUT_MAX_CHARS, sum(ln.size for ln in after if is_sentence_line(ln))):
-            content = after
-    crumbs = article.breadcrumb(lines, title_index)
+    content = _content(lines, title_index, position)
+    crumb_line, crumbs = article.breadcrumb_row(lines, title_index)
+    linked_crumbs = {link.text for el in crumb_line.anchors[1:]
+                     if (link := by_el.get(el)) is not None and link.url != page_url} \
+        if crumb_line is not None else set()
     skip = {id(lines[i]) for i in meta_indices}
     body_lines = over.body_lines if over.body_lines is not None else content
     paragraphs = article.body_paragraphs(body_lines, title, skip)
@@ -222,13 +231,17 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None,
     source, author = article.source_and_author([lines[i].text for i in meta_indices] or
                                                [ln.text for ln in lines[title_index + 1:
                                                                         title_index + 4]])
-    list_group: list[tuple[list[Link], str | None]] = []
+    list_group: list[tuple[list[Link], str | None, float, bool]] = []
 
-    def measure_list() -> tuple[list[Link], str | None]:
+    def measure_list() -> tuple[list[Link], str | None, float, bool]:
         if not list_group:  # the main link group and its pager, once and only when asked
-            found = listing.listed_articles(links, page_url, lines)
+            members, items, paged = listing.main_group(links, page_url, lines)
+            found = listing.unique_links(members)
             following = pager.list_next_page(page_url, links, lines, by_el) if found else None
-            list_group.append((found, following))
+            shaped = sum(1 for m in members if m.shape.article) / len(members) if members else 0
+            share = listing.share_in_items(paragraphs, items) if shaped >= 0.5 or following \
+                else 0.0  # excerpts of articles, not the replies of a thread
+            list_group.append((found, following, share, paged))
         return list_group[0]
 
     evidence = Evidence(
@@ -238,7 +251,10 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None,
         title=title or head.title,
         teasers=sum(1 for t in texts if article.breaks_off(t)),
         hash_route=bool(HASH_ROUTE.search(url)),
+        own_text=own_text_chars(lines, title_index, meta_indices, by_el, page_url),
         list_group=lambda: (len(measure_list()[0]), measure_list()[1] is not None),
+        excerpt_share=lambda: measure_list()[2],
+        list_paged=lambda: measure_list()[3],
     )
     page_type = classify(evidence, profile)
     list_links = listing.category_links(links, lines, page_url, by_el)
@@ -253,7 +269,23 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None,
         page.published_at, page.published_raw = date if date else (None, None)
         page.source = over.texts.get("source", source)
         page.author = over.texts.get("author", author)
-        page.category = over.texts.get("category") or article.category_from_crumbs(crumbs, title)
+        page.category = over.texts.get("category") or article.category_from_crumbs(crumbs, title,
+                                                                                 linked_crumbs)
+        link_items = linklists.link_list_items(links, page_url)
+        if link_items and over.body_lines is None \
+                and linklists.items_outweigh_text(content, link_items):
+            # Related excerpts outweigh a short text (a last page): choose the run again
+            # with the items counted as what they are, records of other pages.
+            mark_records(lines, link_items)
+            content = _content(lines, title_index, position)
+            body_lines = content
+            paragraphs = article.body_paragraphs(body_lines, title, skip) or paragraphs
+            texts = [text for text, _ in paragraphs]
+            content_end = position[id(content[-1])] if content else content_end
+        kept = linklists.cut_link_lists(body_lines, link_items)
+        if len(kept) < len(body_lines):  # related items or a tag row inside the text's run
+            paragraphs = article.body_paragraphs(kept, title, skip) or paragraphs
+            texts = [text for text, _ in paragraphs]
         page.body = "\n".join(texts)
         page.paragraphs = texts
         page.sections = split_sections(paragraphs, page.title)
@@ -262,12 +294,14 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None,
         page.next_page = over.next_page or pages.next_page
         page.first_page = pages.first_page
         page.page_links = pages.page_links
+        if pages.page_links:  # the article's own pages are continuations, never lists
+            page.list_links = [u for u in page.list_links if u not in pages.page_links]
     elif page_type == "list":
         page.title = over.texts.get("title") or (crumbs[-1] if crumbs else None) or (
             article.strip_site_suffix(head.title) if head.title else None)
         page.category = over.texts.get("category") or article.category_from_crumbs(crumbs, None) \
             or page.title
-        listed, list_next = measure_list()
+        listed, list_next, _share, _paged = measure_list()
         page.article_links = over.article_links or listed
         page.next_page = over.next_page or list_next
         if page.next_page and page.next_page not in page.list_links:

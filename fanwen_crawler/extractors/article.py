@@ -69,7 +69,7 @@ TEASER_LABEL = re.compile(r"^(?:摘\s*要|导\s*读|简\s*介|内容提要|提�
 TEASER_END = re.compile(r"(?:\.{2,}|…+|。{3})\s*$")
 # What TEASER_END matches, as endings of the right-stripped text (a search for a
 # `$`-anchored pattern is tried at every position of a long paragraph).
-TEASER_ENDINGS = ("..", "…", "。。。")
+TEASER_ENDINGS = ("..", "…", "。。。", "[…]", "[...]")  # WordPress excerpts end "[…]"
 TEASER_MIN_CHARS = 10
 PROSE_MIN_CHARS = 30
 TITLE_REPEAT_WINDOW = 6
@@ -202,6 +202,11 @@ def source_and_author(texts: list[str]) -> tuple[str | None, str | None]:
 
 def breadcrumb(lines: list[Line], before: int) -> list[str]:
     """The breadcrumb crumbs (home … category [… title]) from the row above the title."""
+    return breadcrumb_row(lines, before)[1]
+
+
+def breadcrumb_row(lines: list[Line], before: int) -> tuple[Line | None, list[str]]:
+    """The breadcrumb's line and its crumbs (see `breadcrumb`)."""
     stop = before if before >= 0 else min(len(lines), 60)
     for line in reversed(lines[max(0, stop - 40):stop]):
         text = line.text
@@ -213,14 +218,22 @@ def breadcrumb(lines: list[Line], before: int) -> list[str]:
         body = text[labelled.end():] if labelled else text
         crumbs = [c.strip() for c in BREADCRUMB_SEPARATOR.split(body) if c.strip()]
         if len(crumbs) >= 2 or (labelled and crumbs):
-            return crumbs
-    return []
+            return line, crumbs
+    return None, []
 
 
-def category_from_crumbs(crumbs: list[str], title: str | None) -> str | None:
-    """The last crumb that is neither the article title nor a generic '正文' crumb."""
+def category_from_crumbs(crumbs: list[str], title: str | None,
+                         linked: set[str] | None = None) -> str | None:
+    """The last crumb that is neither the article title nor a generic '正文' crumb.
+
+    With `linked` (the texts of the breadcrumb's links beyond the first), an unlinked
+    last crumb is the page itself (查看内容, 正文, the title): the category is the last
+    linked crumb.
+    """
     for crumb in reversed(crumbs[1:] if len(crumbs) > 1 else crumbs):
         if crumb in GENERIC_CRUMBS or (title and titles_match(crumb, title)):
+            continue
+        if linked and crumb not in linked:
             continue
         return crumb
     return None

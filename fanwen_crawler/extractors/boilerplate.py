@@ -79,13 +79,13 @@ LEAD_IN = re.compile(
 )
 # "第1页 第2页 下一页", "1 2 3 下一页 尾页", "共3页"
 PAGER_ROW = re.compile(
-    r"^(?:\s*(?:第?\s*\d+\s*页|\d+|上一页|下一页|首页|尾页|末页|全文|共\s*\d+\s*页|"
+    r"^(?:\s*(?:第?\s*\d+\s*页|\d+|\[\d+\]|上一页|下一页|首页|尾页|末页|全文|共\s*\d+\s*页|"
     r"共?\s*\d+\s*(?:条|篇|项)(?:记录)?|\d+\s*/\s*\d+\s*页?|"
     r"[<>«»‹›]+|\.\.\.|…|前一页|后一页|上页|下页)\s*)+$"
 )
 # Every character a PAGER_ROW can start with besides digits (a cheap test first: a
 # failing match of its nested repeats is slow).
-PAGER_ROW_FIRST = frozenset("第上下首尾末全共<>«»‹›.…前后")
+PAGER_ROW_FIRST = frozenset("第上下首尾末全共<>«»‹›.…前后[")
 # Short lines that open the comments after an article: the body ends there.
 COMMENT_MARKER = re.compile(
     r"^(?:[【\[]?\s*(?:发表评论|网友评论|相关评论|最新评论|精彩评论|热门评论|评论区|我要评论|查看评论|"

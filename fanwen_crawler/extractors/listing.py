@@ -1,9 +1,11 @@
 """Links of list and home pages: the listed articles and the portal's category links.
 
 Listed articles are found as the largest group of same-site links that share one
-markup path (same tags and classes from the root), weighted by link-text length
-and by how many of them have an article-shaped URL. Category links are same-site
-links with a list-shaped URL, or short links in a navigation row.
+markup path (same tags and classes from the root) inside one list container, weighted
+by link-text length, by how many of them have an article-shaped URL and by how many of
+their items carry a date or an excerpt; the group its pager row follows wins, and a box
+labelled as the portal's own (热门, 最新, 推荐, 相关 …) is never the list. Category links
+are same-site links with a list-shaped URL, or short links in a navigation row.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from lxml import etree
 from fanwen_crawler.extractors.blocks import Line
 from fanwen_crawler.extractors.boilerplate import is_pager_row
 from fanwen_crawler.extractors.links import PageLink
-from fanwen_crawler.extractors.text import visible_length
+from fanwen_crawler.extractors.text import node_text, visible_length
 from fanwen_crawler.items import Link
 
 MIN_ARTICLE_TEXT = 4
@@ -31,9 +33,21 @@ PAGER_BONUS = 1e6
 # Mean link-text length under which a link group is a menu of names, not of titles.
 MENU_TEXT_MAX = 6
 MENU_LISTY_SHARE = 0.5
+# An item with this many characters beside its link carries a date or an excerpt.
+RICH_ITEM_CHARS = 5
+BOX_LABEL_MAX_CHARS = 12
+ITEM_MAX_DEPTH = 12
+# A list item's title, date and excerpt; a box holding more is a text, not an item.
+ITEM_MAX_CHARS = 600
+# Items of a list of one or two without a pager: a title, a date, a short excerpt.
+SHORT_ITEM_MAX_CHARS = 200
+# Labels of the portal's own link boxes (sidebars, related lists): never the page's list.
+SIDEBAR_LABEL = re.compile(r"热门|热点|最新|推荐|排行|相关|猜你|精彩|随机|大家都在看|点击排行|"
+                           r"你可能|您可能|延伸阅读|热评|热文|最近更新|本周|本月|今日")
+SIDEBAR_FACTOR = 0.01
 
 
-def _markup_path(el: etree._Element, memo: dict[etree._Element, str]) -> tuple[str, object]:
+def markup_path(el: etree._Element, memo: dict[etree._Element, str]) -> tuple[str, object]:
     """Tags and classes of the element and its ancestors (no positions), and the ancestor
     above them, so that lists living under different containers stay apart.
 
@@ -65,7 +79,7 @@ def _candidates(links: list[PageLink], page_url: str) -> list[PageLink]:
     ]
 
 
-def _unique(links: list[PageLink]) -> list[Link]:
+def unique_links(links: list[PageLink]) -> list[Link]:
     seen: set[str] = set()
     result = []
     for link in links:
@@ -87,42 +101,145 @@ def _pager_lines(lines: list[Line]) -> tuple[dict[object, int], list[int]]:
     return where, pagers
 
 
+def item_elements(members: list[PageLink],
+                  others: list[PageLink] | None = None) -> list[etree._Element]:
+    """Each member's item: its highest ancestor that holds no other member's URL.
+
+    A list item holds one article of the list (a thumbnail and a title may both link
+    it; a category or author link may sit beside it) and maybe a date or an excerpt;
+    the item ends where the next item's link, or another article link (`others`), begins.
+    """
+    urls: dict[etree._Element, set[str]] = defaultdict(set)
+    chains = []
+    for link in [*members, *(others or [])]:
+        chain: list[etree._Element] = []
+        node = link.el.getparent()
+        while node is not None and node.tag not in ("body", "html") \
+                and len(chain) < ITEM_MAX_DEPTH:
+            chain.append(node)
+            urls[node].add(link.url)
+            node = node.getparent()
+        chains.append(chain)
+    items = []
+    for link, chain in zip(members, chains[:len(members)], strict=True):
+        item = link.el
+        for node in chain:
+            if len(urls[node]) > 1:
+                break
+            item = node
+        items.append(item)
+    return items
+
+
+def _extra_chars(item: etree._Element, link_text: str) -> int:
+    """Characters of an item beyond its link's text: a date, an excerpt, a count."""
+    return max(0, visible_length(node_text(item)) - visible_length(link_text))
+
+
+def _box_label(first: etree._Element, where: dict[object, int], lines: list[Line] | None,
+               container: etree._Element | None) -> str | None:
+    """The short heading line just above a group, inside the group's box."""
+    if not lines or container is None:
+        return None
+    at = where.get(first)
+    if at is None:
+        return None
+    box = container.getparent()
+    for i in range(at - 1, max(-1, at - 3), -1):
+        line = lines[i]
+        if line.size > BOX_LABEL_MAX_CHARS or (line.anchors and line.link_ratio >= 0.5):
+            return None
+        node: etree._Element | None = line.owner
+        while node is not None and node is not box:
+            node = node.getparent()
+        return line.text if node is not None else None
+    return None
+
+
 def listed_articles(
     links: list[PageLink], page_url: str, lines: list[Line] | None = None
 ) -> list[Link]:
+    """The main repeated group of article links of a list page, in order (`main_group`)."""
+    return unique_links(main_group(links, page_url, lines)[0])
+
+
+def main_group(
+    links: list[PageLink], page_url: str, lines: list[Line] | None = None
+) -> tuple[list[PageLink], list[etree._Element], bool]:
     """The main repeated group of article links of a list page, in order.
 
-    A group that the page's pager row follows is the list the pager pages through;
-    sidebars of longer titles elsewhere on the page are not.
+    Groups are links of one markup path inside one list container. A group that the
+    page's pager row follows is the list the pager pages through; a box labelled as
+    the portal's (热门, 最新, 推荐, 相关 …) is a sidebar, never the list; items that carry
+    a date or an excerpt beside their link weigh more than bare link rows.
     """
-    groups: dict[tuple[str, object], list[PageLink]] = defaultdict(list)
     memo: dict[etree._Element, str] = {}
-    for link in _candidates(links, page_url):
-        groups[_markup_path(link.el, memo)].append(link)
+    paths: dict[tuple[str, object], list[PageLink]] = defaultdict(list)
+    candidates = _candidates(links, page_url)
+    for link in candidates:
+        paths[markup_path(link.el, memo)].append(link)
+    articles = [link for link in candidates if link.shape.article]
     where, pagers = _pager_lines(lines) if lines else ({}, [])
-    best: list[PageLink] = []
+    groups: list[tuple[list[PageLink], list[etree._Element]]] = []
+    for members in paths.values():
+        items = item_elements(members, articles if len(members) < MIN_GROUP else None)
+        split: dict[object, tuple[list[PageLink], list[etree._Element]]] = {}
+        for link, item in zip(members, items, strict=True):
+            parent = item.getparent()
+            group = split.setdefault(parent, ([], []))
+            group[0].append(link)
+            group[1].append(item)
+        groups.extend(split.values())
+    best: tuple[list[PageLink], list[etree._Element], bool] = ([], [], False)
     best_score = 0.0
-    for members in groups.values():
+    for members, items in groups:
         unique_urls = {m.url for m in members}
-        if len(unique_urls) < MIN_GROUP:
-            continue
+        last = where.get(members[-1].el)
+        paged = last is not None and any(0 < p - last <= PAGER_GAP_LINES for p in pagers)
         shaped = sum(1 for m in members if m.shape.article) / len(members)
+        if len(unique_urls) < MIN_GROUP and (shaped < 1.0 or (not paged and any(
+                visible_length(node_text(item)) > SHORT_ITEM_MAX_CHARS for item in items))):
+            continue  # a short list (the last page's one item): articles, paged or short items
         listy = sum(1 for m in members if m.shape.listing) / len(members)
         text = sum(min(visible_length(m.text), MAX_COUNTED_TEXT) for m in members)
         score = text * (0.3 + shaped) * (1.0 - 0.8 * listy)
-        last = where.get(members[-1].el)
-        if last is not None and any(0 < p - last <= PAGER_GAP_LINES for p in pagers):
+        rich = sum(1 for m, item in zip(members, items, strict=True)
+                   if _extra_chars(item, m.text) >= RICH_ITEM_CHARS) / len(members)
+        score *= 1.0 + rich
+        label = _box_label(members[0].el, where, lines, items[0].getparent())
+        if label and SIDEBAR_LABEL.search(label):
+            score *= SIDEBAR_FACTOR  # the portal's hot/latest/related box
+        elif paged:
             score += PAGER_BONUS  # the group the pager pages through outranks any sidebar
         elif text < MENU_TEXT_MAX * len(members) and listy >= MENU_LISTY_SHARE:
             continue  # a menu of section names (法律法规, 投资者教育) is never the listed articles
         if score > best_score:
-            best, best_score = members, score
-    return _unique(best)
+            best, best_score = (members, items, paged), score
+    return best
+
+
+def share_in_items(paragraphs: list[tuple[str, Line]], items: list[etree._Element]) -> float:
+    """The share of the text's characters that lies inside the list's items (excerpts)."""
+    total = sum(len(text) for text, _ in paragraphs)
+    if not total or not items:
+        return 0.0
+    inside_items = {item for item in items if visible_length(node_text(item)) <= ITEM_MAX_CHARS}
+    found = 0
+    for text, line in paragraphs:
+        node: etree._Element | None = line.owner
+        for _ in range(PATH_DEPTH + 2):
+            if node is None:
+                break
+            if node in inside_items:
+                found += len(text)
+                break
+            node = node.getparent()
+    return found / total
 
 
 def likely_articles(links: list[PageLink], page_url: str) -> list[Link]:
     """Every same-site link with an article-shaped URL (home and other pages)."""
-    return _unique([link for link in _candidates(links, page_url) if link.shape.article])
+    return unique_links([link for link in _candidates(links, page_url) if link.shape.article])
 
 
 def category_links(links: list[PageLink], lines: list[Line], page_url: str,
