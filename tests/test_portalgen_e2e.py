@@ -61,17 +61,16 @@ def test_every_portal_of_the_family_meets_the_targets(
     assert not problems, "\n".join(f"{k}: {'; '.join(v)}" for k, v in problems.items())
 
 
-@pytest.mark.xfail(strict=False, reason="0/24 stored: ?m=content&c=index&a=show… requested "
-                   "re-sorted → 404; GBK tag=%BD%CC%CA%A6 requested as "
-                   "a=lists&c=tag&m=content&tag=%EF%BF%BD%EF%BF%BD%CA%A6 → 404")
 def test_query_router_portal_with_gbk_tags_is_crawled_completely(tmp_path: Path) -> None:
+    # Before: 0/24 stored (parameters re-sorted → 404; GBK tag escapes re-encoded → 404).
     rep = run_portal(101, tmp_path, scheme="phpcms-query", charset="gbk", n_articles=24)
     assert rep.stored_once == rep.articles, rep.failures()
-    assert rep.not_found == 0, rep.examples.get("404")
+    # The only 404s allowed are the probes of well-known sitemap files the portal lacks.
+    # (At most three probes, and `examples` keeps the first three 404s: this sees them all.)
+    probes = rep.examples.get("404", [])
+    assert rep.not_found <= 3 and all(p.startswith("/sitemap") for p in probes), probes
 
 
-@pytest.mark.xfail(strict=False, reason="21/30 stored: the robots.txt Sitemap: line is never "
-                   "fetched, articles only on list pages 2–3 are never requested")
 def test_broken_pagination_with_complete_sitemap_stores_every_sitemap_article(
     tmp_path: Path,
 ) -> None:
