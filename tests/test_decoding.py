@@ -95,3 +95,19 @@ def test_any_bytes_decode(raw: bytes, content_type: str | None) -> None:
 ])
 def test_normalise_codec(name: str | None, want: str | None) -> None:
     assert normalise_codec(name) == want
+
+
+def test_utf8_declared_page_with_invalid_bytes_stays_utf8():
+    # A UTF-8 page with a few broken bytes (truncated characters): not GB18030 mojibake.
+    text = "<html><head><meta charset='utf-8'></head><body><p>" + "各位领导，现将工作汇报如下。" * 40
+    body = text.encode("utf-8")
+    broken = body[:300] + b"\xe5\x90" + body[300:600] + b"\xff\xfe\xfd" + body[600:]
+    decoded, codec = decode_html(broken, "text/html; charset=utf-8")
+    assert codec == "utf-8"
+    assert "现将工作汇报如下" in decoded and decoded.count("\ufffd") >= 3
+
+
+def test_utf8_declared_page_that_is_gb18030_throughout_is_gb18030():
+    text = "<html><head><meta charset='utf-8'></head><body><p>" + "各位领导，现将工作汇报如下。" * 40
+    decoded, codec = decode_html(text.encode("gb18030"), "text/html; charset=utf-8")
+    assert codec == "gb18030" and "现将工作汇报如下" in decoded

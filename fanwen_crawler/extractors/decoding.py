@@ -4,7 +4,9 @@ Order of evidence: the HTTP Content-Type charset, a byte-order mark, a `<meta>`
 charset in the first bytes, then detection. GB2312/GBK declarations are decoded as
 GB18030 (a superset), because portals declaring gb2312 routinely use GBK/GB18030
 characters. A declaration that clearly does not fit the bytes (many decode errors)
-is overruled by detection. Never raises: the last resort is UTF-8 with replacement.
+is overruled by detection, except a UTF-8 declaration: invalid bytes in a page declared
+UTF-8 stay replacement characters unless the bytes are valid GB18030 throughout. Never
+raises: the last resort is UTF-8 with replacement.
 """
 
 from __future__ import annotations
@@ -156,6 +158,13 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
         text, ok = _fits(body, codec)
         if ok:
             return text.removeprefix("\ufeff"), codec
+        if codec == "utf-8":
+            # Declared UTF-8 with invalid bytes here and there: still UTF-8 (the bad bytes
+            # become U+FFFD), unless the bytes are GB18030 throughout (a mislabelled page).
+            try:
+                return body.decode("gb18030").removeprefix("\ufeff"), "gb18030"
+            except UnicodeDecodeError:
+                return text.removeprefix("\ufeff"), "utf-8"
         # The declaration does not fit the bytes: try the next piece of evidence.
     text, codec = _detect(body)
     return text.removeprefix("\ufeff"), codec

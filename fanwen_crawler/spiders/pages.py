@@ -39,6 +39,11 @@ def read_page(response: Response, profile: Profile | None, *, expect_article: bo
             stats.inc_value("spider_exceptions/ExtractionError")
         logger.warning("extraction failed on %s: %s", response.url, exc)
         return describe_response(response, "extraction_error", str(exc))
+    if stats is not None and page.encoding == "utf-8" and not response.body.isascii():
+        try:
+            response.body.decode("utf-8")
+        except UnicodeDecodeError:  # kept as UTF-8, the bad bytes replaced: counted
+            stats.inc_value("fanwen/decode/invalid_bytes")
     if page.page_type == "other" and expect_article:
         # An article link that served an empty page, a soft 404 or a login wall.
         return describe_non_article(linked_canonical(response.meta, response.url), response.body,
