@@ -25,7 +25,7 @@ import pytest
 from benchmarks.sitegen import generate_site, serve_site
 from tests.conftest import FANWEN, ROOT, run_fanwen
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.reliability]
 
 N_ARTICLES = 250
 KILL_SEED = 20260406

@@ -17,7 +17,7 @@ from fanwen_crawler.corpus.storage import open_corpus
 from fanwen_crawler.sample_portal import serve_portal
 from tests.conftest import FANWEN, ROOT
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.reliability]
 
 
 def test_two_crawls_of_identical_text_at_once_mark_the_copies(tmp_path: Path) -> None:

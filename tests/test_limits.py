@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import query_rows, run_fanwen
 from tests.url_portals import INDEX, RouterPortal, serve
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.reliability]
 
 
 def _stamp(log: str, text: str) -> datetime:

@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import query_rows, run_fanwen
 from tests.url_portals import INDEX, RouterPortal, listener, serve
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.reliability]
 TO_PORT = f"{INDEX}&a=show&catid=1&id=901"
 TO_METADATA = f"{INDEX}&a=show&catid=1&id=902"
 TO_ONSITE = f"{INDEX}&a=show&catid=2&id=903"

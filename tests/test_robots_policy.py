@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import query_rows, run_fanwen
 from tests.url_portals import RouterPortal, serve
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.reliability]
 FAST = ("--delay", "0", "--quiet", "--no-keywords")
 
 
