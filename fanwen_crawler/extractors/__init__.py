@@ -232,10 +232,15 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None,
                                                [ln.text for ln in lines[title_index + 1:
                                                                         title_index + 4]])
     list_group: list[tuple[list[Link], str | None, float, bool]] = []
+    # Markup paths and ancestor chains of this page's links, shared by the list measure and
+    # the related-list cut.
+    paths: listing.PathMemo = {}
+    chains: listing.Chains = {}
 
     def measure_list() -> tuple[list[Link], str | None, float, bool]:
         if not list_group:  # the main link group and its pager, once and only when asked
-            members, items, paged = listing.main_group(links, page_url, lines)
+            members, items, paged = listing.main_group(links, page_url, lines, memo=paths,
+                                                       chains=chains)
             found = listing.unique_links(members)
             following = pager.list_next_page(page_url, links, lines, by_el) if found else None
             shaped = sum(1 for m in members if m.shape.article) / len(members) if members else 0
@@ -271,7 +276,7 @@ def extract_html(html_text: str, url: str, profile: Profile | None = None,
         page.author = over.texts.get("author", author)
         page.category = over.texts.get("category") or article.category_from_crumbs(crumbs, title,
                                                                                  linked_crumbs)
-        link_items = linklists.link_list_items(links, page_url)
+        link_items = linklists.link_list_items(links, page_url, memo=paths, chains=chains)
         if link_items and over.body_lines is None \
                 and linklists.items_outweigh_text(content, link_items):
             # Related excerpts outweigh a short text (a last page): choose the run again

@@ -20,7 +20,13 @@ from fanwen_crawler.extractors.article import breaks_off
 from fanwen_crawler.extractors.blocks import BLOCK_TAGS, Line, is_sentence_line
 from fanwen_crawler.extractors.boilerplate import is_pager_row
 from fanwen_crawler.extractors.links import PageLink
-from fanwen_crawler.extractors.listing import MIN_ARTICLE_TEXT, item_elements, markup_path
+from fanwen_crawler.extractors.listing import (
+    MIN_ARTICLE_TEXT,
+    Chains,
+    PathMemo,
+    item_elements,
+    markup_path,
+)
 from fanwen_crawler.extractors.related import NON_WORD, TAG_LABEL, TAG_LABEL_FIRST
 from fanwen_crawler.extractors.text import clean_text, node_text, title_key, visible_length
 
@@ -37,9 +43,12 @@ STAMP_MAX_CHARS = 20
 TAIL_PROSE_SHARE = 0.2
 
 
-def link_list_items(links: list[PageLink], page_url: str) -> set[etree._Element]:
+def link_list_items(links: list[PageLink], page_url: str, *,
+                    memo: PathMemo | None = None,
+                    chains: Chains | None = None) -> set[etree._Element]:
     """Items of every repeated link list whose items open with their link's title."""
-    memo: dict[etree._Element, str] = {}
+    memo = {} if memo is None else memo  # shared with listing.main_group on one page
+    chains = {} if chains is None else chains
     groups: dict[tuple[str, object], list[PageLink]] = defaultdict(list)
     for link in links:
         if link.internal and link.url != page_url \
@@ -51,7 +60,7 @@ def link_list_items(links: list[PageLink], page_url: str) -> set[etree._Element]
             if (item := _lone_item(members[0])) is not None:
                 found.add(item)  # a related list of one: a title with its excerpt
             continue
-        items = item_elements(members)
+        items = item_elements(members, chains=chains)
         titled = []
         for link, item in zip(members, items, strict=True):
             if item is link.el:

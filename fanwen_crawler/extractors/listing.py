@@ -27,6 +27,8 @@ MIN_GROUP = 3
 NAV_TEXT_MAX = 10
 NAV_ROW_MIN_LINKS = 3
 PATH_DEPTH = 6
+PathMemo = dict[object, object]
+"""markup_path's cache: an element → its own part; (element,) → its whole path."""
 DIGIT_TOKEN = re.compile(r"\S*\d\S*")
 PAGER_GAP_LINES = 4
 PAGER_BONUS = 1e6
@@ -47,15 +49,19 @@ SIDEBAR_LABEL = re.compile(r"热门|热点|最新|推荐|排行|相关|猜你|�
 SIDEBAR_FACTOR = 0.01
 
 
-def markup_path(el: etree._Element, memo: dict[etree._Element, str]) -> tuple[str, object]:
+def markup_path(el: etree._Element, memo: PathMemo) -> tuple[str, object]:
     """Tags and classes of the element and its ancestors (no positions), and the ancestor
     above them, so that lists living under different containers stay apart.
 
     The ancestor element itself is the key, not `id()` of it: lxml proxies are created on
     demand, so the id of a node can change between two lookups. `memo` holds each
-    element's own part, shared by the many links under one list.
+    element's own part, shared by the many links under one list, and (keyed by a 1-tuple)
+    each element's whole path, shared by the callers measuring one page.
     """
-    parts = []
+    done = memo.get((el,))
+    if done is not None:
+        return done  # type: ignore[return-value]
+    parts: list[str] = []
     node: etree._Element | None = el
     for _ in range(PATH_DEPTH):
         if node is None:
@@ -66,9 +72,11 @@ def markup_path(el: etree._Element, memo: dict[etree._Element, str]) -> tuple[st
             if cls:  # "post-231 post hentry": per-item tokens carry digits, shared ones don't
                 cls = " ".join(DIGIT_TOKEN.sub("", cls).split())
             part = memo[node] = f"{node.tag}.{cls}" if cls else str(node.tag)
-        parts.append(part)
+        parts.append(str(part))
         node = node.getparent()
-    return "/".join(parts), node
+    result = "/".join(parts), node
+    memo[(el,)] = result
+    return result
 
 
 def _candidates(links: list[PageLink], page_url: str) -> list[PageLink]:
@@ -101,31 +109,66 @@ def _pager_lines(lines: list[Line]) -> tuple[dict[object, int], list[int]]:
     return where, pagers
 
 
+Chains = dict[int, list[etree._Element]]
+"""Each link's ancestors up to ITEM_MAX_DEPTH (below body), by id of the PageLink: the
+walks are shared by every group a page measures."""
+Owners = tuple[dict[etree._Element, str], set[etree._Element]]
+
+
+def _chain(link: PageLink, chains: Chains) -> list[etree._Element]:
+    chain = chains.get(id(link))
+    if chain is None:
+        chain = []
+        node = link.el.getparent()
+        while node is not None and node.tag not in ("body", "html") \
+                and len(chain) < ITEM_MAX_DEPTH:
+            chain.append(node)
+            node = node.getparent()
+        chains[id(link)] = chain
+    return chain
+
+
+def link_owners(links: list[PageLink], chains: Chains) -> Owners:
+    """For the ancestors of `links`: the URL of the first link under each, and the set of
+    ancestors that hold links to more than one URL."""
+    owner: dict[etree._Element, str] = {}
+    multi: set[etree._Element] = set()
+    for link in links:
+        for node in _chain(link, chains):
+            first = owner.setdefault(node, link.url)
+            if first != link.url:
+                multi.add(node)
+    return owner, multi
+
+
 def item_elements(members: list[PageLink],
-                  others: list[PageLink] | None = None) -> list[etree._Element]:
+                  others: list[PageLink] | None = None, *,
+                  chains: Chains | None = None,
+                  others_owners: Owners | None = None) -> list[etree._Element]:
     """Each member's item: its highest ancestor that holds no other member's URL.
 
     A list item holds one article of the list (a thumbnail and a title may both link
     it; a category or author link may sit beside it) and maybe a date or an excerpt;
     the item ends where the next item's link, or another article link (`others`), begins.
+    `others_owners` is `link_owners(others)` when the caller measures many groups
+    against the same others.
     """
-    urls: dict[etree._Element, set[str]] = defaultdict(set)
-    chains = []
-    for link in [*members, *(others or [])]:
-        chain: list[etree._Element] = []
-        node = link.el.getparent()
-        while node is not None and node.tag not in ("body", "html") \
-                and len(chain) < ITEM_MAX_DEPTH:
-            chain.append(node)
-            urls[node].add(link.url)
-            node = node.getparent()
-        chains.append(chain)
+    chains = {} if chains is None else chains
+    owner, multi = link_owners(members, chains)
+    if others_owners is None and others:
+        others_owners = link_owners(others, chains)
     items = []
-    for link, chain in zip(members, chains[:len(members)], strict=True):
+    for link in members:
         item = link.el
-        for node in chain:
-            if len(urls[node]) > 1:
+        for node in _chain(link, chains):
+            if node in multi:
                 break
+            if others_owners is not None:
+                if node in others_owners[1]:
+                    break
+                other = others_owners[0].get(node)
+                if other is not None and other != owner[node]:
+                    break
             item = node
         items.append(item)
     return items
@@ -164,7 +207,8 @@ def listed_articles(
 
 
 def main_group(
-    links: list[PageLink], page_url: str, lines: list[Line] | None = None
+    links: list[PageLink], page_url: str, lines: list[Line] | None = None, *,
+    memo: PathMemo | None = None, chains: Chains | None = None,
 ) -> tuple[list[PageLink], list[etree._Element], bool]:
     """The main repeated group of article links of a list page, in order.
 
@@ -173,7 +217,8 @@ def main_group(
     the portal's (热门, 最新, 推荐, 相关 …) is a sidebar, never the list; items that carry
     a date or an excerpt beside their link weigh more than bare link rows.
     """
-    memo: dict[etree._Element, str] = {}
+    memo = {} if memo is None else memo  # callers measuring one page share these
+    chains = {} if chains is None else chains
     paths: dict[tuple[str, object], list[PageLink]] = defaultdict(list)
     candidates = _candidates(links, page_url)
     for link in candidates:
@@ -181,8 +226,14 @@ def main_group(
     articles = [link for link in candidates if link.shape.article]
     where, pagers = _pager_lines(lines) if lines else ({}, [])
     groups: list[tuple[list[PageLink], list[etree._Element]]] = []
+    article_owners: Owners | None = None
     for members in paths.values():
-        items = item_elements(members, articles if len(members) < MIN_GROUP else None)
+        if len(members) < MIN_GROUP:
+            if article_owners is None:
+                article_owners = link_owners(articles, chains)
+            items = item_elements(members, chains=chains, others_owners=article_owners)
+        else:
+            items = item_elements(members, chains=chains)
         split: dict[object, tuple[list[PageLink], list[etree._Element]]] = {}
         for link, item in zip(members, items, strict=True):
             parent = item.getparent()
