@@ -22,7 +22,12 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from fanwen_crawler.corpus.storage import CorpusError, open_corpus, open_corpus_readonly
+from fanwen_crawler.corpus.storage import (
+    CorpusError,
+    open_corpus,
+    open_corpus_readonly,
+    pid_alive,
+)
 from fanwen_crawler.flags import defaults, settings_for, unknown_setting
 from fanwen_crawler.frontier import FILENAME as FRONTIER_FILE
 from fanwen_crawler.profiles import load_profile
@@ -116,16 +121,6 @@ def check_database(db_path: Path) -> None:
         raise CrawlSetupError(f"cannot write database {db_path}: {exc}", EXIT_DATABASE) from exc
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def prepare_state_dir(state_dir: Path) -> Path:
     """Lock the state dir; after an unclean stop, keep the frontier only if it is crash-safe.
 
@@ -142,7 +137,7 @@ def prepare_state_dir(state_dir: Path) -> Path:
             pid = int(lock.read_text().strip() or 0)
         except ValueError:
             pid = 0
-        if pid and pid != os.getpid() and _pid_alive(pid):
+        if pid and pid != os.getpid() and pid_alive(pid):
             raise CrawlSetupError(f"state dir {state_dir} is in use by process {pid}", EXIT_USAGE)
         if (jobdir / FRONTIER_FILE).exists():  # crash-safe: every committed request resumes
             logger.warning("previous crawl in %s did not stop cleanly; resuming its frontier",

@@ -334,7 +334,7 @@ class Corpus:
     def _mark_killed_runs(self, host: str, now: str) -> int:
         stale = [run_id for run_id, pid in self.db.conn.execute(
             "SELECT id, pid FROM crawl_runs WHERE status = 'running' AND host = ? "
-            "AND pid IS NOT NULL", [host]) if not _pid_alive(pid)]
+            "AND pid IS NOT NULL", [host]) if not pid_alive(pid)]
         for run_id in stale:
             self.db.conn.execute(
                 "UPDATE crawl_runs SET status = 'killed', finished_at = ?, reason = ? "
@@ -544,7 +544,8 @@ def open_corpus_readonly(path: str | Path) -> Corpus:
     return Corpus(Database(conn, execute_plugins=False), Path(path))
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process `pid` exists on this host (ours or another user's)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -205,26 +205,32 @@ def mark_comment_sections(lines: list[Line]) -> None:
             later.record = True
 
 
+def within(node: etree._Element | None, elements: set[etree._Element],
+           memo: dict[etree._Element, bool]) -> bool:
+    """Whether `node` is one of `elements` or lies inside one; `memo` caches the answer of
+    every ancestor walked, for the many lines of one page."""
+    path = []
+    result = False
+    while node is not None:
+        known = memo.get(node)
+        if known is not None:
+            result = known
+            break
+        if node in elements:
+            result = True
+            break
+        path.append(node)
+        node = node.getparent()
+    for seen in path:
+        memo[seen] = result
+    return result
+
+
 def mark_records(lines: list[Line], records: set[etree._Element]) -> None:
     """Flag the lines whose block lies inside one of `records`."""
     inside: dict[etree._Element, bool] = {}
     for line in lines:
-        path = []
-        node: etree._Element | None = line.owner
-        found = False
-        while node is not None:
-            known = inside.get(node)
-            if known is not None:
-                found = known
-                break
-            if node in records:
-                found = True
-                break
-            path.append(node)
-            node = node.getparent()
-        for seen in path:
-            inside[seen] = found
-        line.record = line.record or found
+        line.record = line.record or within(line.owner, records, inside)
 
 
 def _join_label_cells(lines: list[Line]) -> list[Line]:

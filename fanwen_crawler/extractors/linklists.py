@@ -17,7 +17,7 @@ from collections import defaultdict
 from lxml import etree
 
 from fanwen_crawler.extractors.article import breaks_off
-from fanwen_crawler.extractors.blocks import BLOCK_TAGS, Line, is_sentence_line
+from fanwen_crawler.extractors.blocks import BLOCK_TAGS, Line, is_sentence_line, within
 from fanwen_crawler.extractors.boilerplate import is_pager_row
 from fanwen_crawler.extractors.links import PageLink
 from fanwen_crawler.extractors.listing import (
@@ -103,25 +103,6 @@ def _teaser_item(link: PageLink, text: str) -> bool:
     return extra <= STAMP_MAX_CHARS or breaks_off(text)
 
 
-def _inside(line: Line, items: set[etree._Element], memo: dict[etree._Element, bool]) -> bool:
-    path = []
-    node: etree._Element | None = line.owner
-    result = False
-    while node is not None:
-        known = memo.get(node)
-        if known is not None:
-            result = known
-            break
-        if node in items:
-            result = True
-            break
-        path.append(node)
-        node = node.getparent()
-    for seen in path:
-        memo[seen] = result
-    return result
-
-
 def is_tag_row(line: Line) -> bool:
     """A tag label followed by links: 标签：读后感 心得."""
     if not line.anchors or line.text[:1] not in TAG_LABEL_FIRST or line.size > 200:
@@ -146,7 +127,8 @@ def is_labelled_pager(line: Line) -> bool:
 def cut_link_lists(content: list[Line], items: set[etree._Element]) -> list[Line]:
     """The content lines without related items, tag rows and what a trailing list ends."""
     memo: dict[etree._Element, bool] = {}
-    flags = [_inside(line, items, memo) for line in content] if items else [False] * len(content)
+    flags = ([within(line.owner, items, memo) for line in content] if items
+             else [False] * len(content))
     prose_before = 0
     for n, line in enumerate(content):
         if flags[n] and prose_before:
@@ -169,7 +151,7 @@ def items_outweigh_text(content: list[Line], items: set[etree._Element]) -> bool
     inside = outside = 0
     for line in content:
         if is_sentence_line(line):
-            if _inside(line, items, memo):
+            if within(line.owner, items, memo):
                 inside += line.size
             else:
                 outside += line.size
