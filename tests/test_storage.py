@@ -14,16 +14,21 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.test import get_crawler
 
 from fanwen_crawler.corpus import schema
-from fanwen_crawler.corpus.storage import CorpusError, load_dedupe_state, open_corpus
+from fanwen_crawler.corpus.storage import CorpusError, open_corpus
 from fanwen_crawler.extensions.corpus import CrawlCorpus
 from fanwen_crawler.extensions.failures import FailureRecorder
 from fanwen_crawler.items import ArticleItem, CrawlError, Link, Section
 from pipelines.store import StoragePipeline
-from tests.conftest import crawl_extension, crawler_with_corpus
+from tests.conftest import crawl_extension, crawler_with_corpus, query_rows
 
 REPO = Path(__file__).resolve().parents[1]
 BODY = "各位领导、同志们：现将本人一年来的工作情况汇报如下。\n一、加强学习，提高素质。"
 
+
+
+def stored(db):
+    """Articles committed to the corpus file, as another connection sees them."""
+    return query_rows(db, "SELECT count(*) FROM articles")[0][0] if db.exists() else 0
 
 def article(n: int = 1, **kw) -> ArticleItem:
     fields = dict(
@@ -192,7 +197,9 @@ def test_child_tables_written(tmp_path):
         assert [(r["url"], r["title"]) for r in db["related_links"].rows] == [("https://www.example.cn/zj/99.html", "相关")]
         assert [r["position"] for r in db["page_urls"].rows] == [0, 1]
         assert next(db["minhashes"].rows)["signature"] == b"\x01" * 512
-        assert list(corpus.dedupe_state()) == [(a["url"], a["content_hash"], b"\x01" * 512)]
+        assert list(db.execute(
+            "SELECT a.url, a.content_hash, m.signature FROM articles a "
+            "JOIN minhashes m ON m.article_id = a.id")) == [(a["url"], a["content_hash"], b"\x01" * 512)]
 
 
 def test_duplicate_of_resolved_within_batch_and_across_runs(tmp_path):
@@ -275,11 +282,11 @@ def test_pipeline_batches_errors_drops_and_run(tmp_path):
     pipeline.open_spider(FakeSpider())
     pipeline.process_item(article(1))
     pipeline.process_item(article(2))
-    assert not load_dedupe_state(db)  # still buffered
+    assert stored(db) == 0  # still buffered
     recorder.request_failed(request=None, error=CrawlError(
         url="https://www.example.cn/404", reason="http_404", status=404))
     pipeline.process_item(article(3))
-    assert len(load_dedupe_state(db)) == 3  # batch of 3 flushed
+    assert stored(db) == 3  # batch of 3 flushed
     recorder.item_dropped(item=article(5), exception=DropItem("short_body"), response=None, spider=None)
     recorder.flush()
     pipeline.process_item(article(1))
@@ -306,7 +313,7 @@ def test_pipeline_flushes_after_flush_seconds(tmp_path):
     pipeline.process_item(article(1))
     time.sleep(0.06)
     pipeline.flush_if_due()
-    assert len(load_dedupe_state(db)) == 1
+    assert stored(db) == 1
     pipeline.close_spider()
     crawl_extension(crawler, CrawlCorpus).close()
 

@@ -40,7 +40,6 @@ from fanwen_crawler.corpus.access import (
     NotACorpus,
     check_writable,
     connect_readonly,
-    inspect_corpus,
 )
 from fanwen_crawler.corpus.figures import corpus_figures
 from fanwen_crawler.corpus.schema import (
@@ -386,23 +385,6 @@ class Corpus:
             "SELECT url FROM articles WHERE site = ? UNION SELECT u.url FROM url_aliases u "
             "JOIN articles a ON a.id = u.article_id WHERE a.site = ?", [site, site])}
 
-    def dedupe_state(self, *, with_duplicate_of: bool = False) -> Iterator[tuple[Any, ...]]:
-        """(url, content_hash, signature) of every stored article, oldest first.
-
-        With `with_duplicate_of`, a fourth element: the URL of the article it duplicates.
-        """
-        if not with_duplicate_of:
-            yield from self.db.execute(
-                "SELECT a.url, a.content_hash, m.signature FROM articles a "
-                "LEFT JOIN minhashes m ON m.article_id = a.id ORDER BY a.id"
-            )
-            return
-        yield from self.db.execute(
-            "SELECT a.url, a.content_hash, m.signature, o.url FROM articles a "
-            "LEFT JOIN minhashes m ON m.article_id = a.id "
-            "LEFT JOIN articles o ON o.id = a.duplicate_of ORDER BY a.id"
-        )
-
     def validators(self) -> dict[str, tuple[str | None, str | None]]:
         """url → (etag, last_modified) of the stored articles that have either."""
         return {r[0]: (r[1], r[2]) for r in self.db.execute(
@@ -554,13 +536,3 @@ def pid_alive(pid: int) -> bool:
         return True
     return True
 
-
-def load_dedupe_state(path: str | Path) -> list[tuple[Any, ...]]:
-    """(url, content_hash, signature, duplicate_of_url) of every article stored at `path`.
-
-    Empty if the database does not exist yet (it is not created).
-    """
-    if inspect_corpus(path) == "new":
-        return []
-    with open_corpus_readonly(path) as corpus:
-        return list(corpus.dedupe_state(with_duplicate_of=True))
