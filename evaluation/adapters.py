@@ -15,9 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lxml import html as lxml_html
-
 from evaluation.fixtures import Case
+from evaluation.magic_worker import html_text  # one helper; the worker imports nothing of ours
 
 
 @dataclass(slots=True)
@@ -68,18 +67,6 @@ def _timed(call: Callable[[], Any]) -> tuple[Any, float]:
     start = time.perf_counter()
     result = call()
     return result, time.perf_counter() - start
-
-
-def _html_text(fragment: str) -> str:
-    """Text of an HTML fragment, one line per block element."""
-    if not fragment or not fragment.strip():
-        return ""
-    root = lxml_html.fromstring(fragment)
-    for br in root.iter("br"):
-        br.tail = "\n" + (br.tail or "")
-    for block in root.iter("p", "div", "li", "h1", "h2", "h3", "h4", "tr", "dd", "dt"):
-        block.tail = "\n" + (block.tail or "")
-    return "\n".join(line.strip() for line in root.text_content().splitlines() if line.strip())
 
 
 def _ours(case: Case, text: str) -> tuple[Prediction, float]:
@@ -144,7 +131,7 @@ def _readability(case: Case, text: str) -> tuple[Prediction, float]:
         return doc.summary(html_partial=True), doc.short_title()
 
     (summary, title), seconds = _timed(call)
-    return Prediction(title=title, body=_html_text(summary)), seconds
+    return Prediction(title=title, body=html_text(summary)), seconds
 
 
 ALL_FIELDS = frozenset(
