@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -114,8 +113,6 @@ class SiteServer:
             self.proc.terminate()
 
 
-FINISHED = re.compile(r"finished in ([\d.]+)s")
-PAGES = re.compile(r"pages fetched:\s+(\d+)")
 
 
 def _git(*args: str, cwd: Path = ROOT, stdin: str | None = None) -> str:
@@ -176,6 +173,7 @@ def _remove_worktree(path: Path) -> None:
 def _crawl(
     py: str, server: SiteServer, db: Path, concurrency: int, cwd: Path = ROOT
 ) -> tuple[Measured, int, float]:
+    summary = db.with_suffix(".summary.json")
     run = run_measured(
         [
             py,
@@ -191,14 +189,15 @@ def _crawl(
             str(concurrency),
             "--no-keywords",
             "--quiet",
+            "--stats-json",
+            str(summary),
         ],
         cwd=cwd,
     )
     if run.returncode:
         raise RuntimeError(f"fanwen crawl ({cwd}) failed: {run.stderr[-2000:]}")
-    pages = int(PAGES.search(run.stdout).group(1))  # type: ignore[union-attr]
-    elapsed = float(FINISHED.search(run.stdout).group(1))  # type: ignore[union-attr]
-    return run, pages, elapsed
+    stats = json.loads(summary.read_text(encoding="utf-8"))
+    return run, int(stats["pages"]), float(stats["crawl_seconds"])
 
 
 def bench_crawl(
