@@ -33,6 +33,10 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+# Scrapy (2.13+, asyncio reactor) starts CONCURRENT_ITEMS tasks for every response's output.
+# Our pipelines are synchronous, so the default 100 buys nothing and costs ~1 ms of CPU per
+# page; 8 measured 5.5-6.0 ms/page against 6.8 (2,305-page generated portal, 2 shared cores).
+CONCURRENT_ITEMS = 8
 REDIRECT_MAX_TIMES = 10
 # Breadth-first keeps list pages ahead of deep article chains and memory flat.
 DEPTH_PRIORITY = 1
