@@ -66,6 +66,9 @@ EXTENSIONS = {
 
 # --- Our components ---------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
+    # Last to see a response (after redirects, retries, robots, site policy): the page is
+    # extracted in a worker process while the crawl goes on (FANWEN_EXTRACT_WORKERS).
+    "fanwen_crawler.middlewares.extract_workers.ExtractWorkersMiddleware": 10,
     # First of all: redirect hops stay on the site, nothing goes to private addresses.
     "fanwen_crawler.middlewares.site_policy.SitePolicyMiddleware": 20,
     # robots.txt per RFC 9309 (5xx/unreachable = disallow, Crawl-delay), in Scrapy's place.
@@ -128,6 +131,8 @@ FANWEN_BATCH_SIZE = 50
 FANWEN_FLUSH_SECONDS = 5.0
 FANWEN_SKIP_STORED = True
 FANWEN_MAX_ARTICLE_PAGES = 50
+FANWEN_EXTRACT_WORKERS = None  # None: CPUs - 1 (at most 4); 0: extract in the crawl process
+FANWEN_EXTRACT_WORKERS_AFTER = 100
 FANWEN_PROGRESS = False
 # Post-crawl keywords and search index (fanwen crawl --no-keywords sets False).
 FANWEN_KEYWORDS = True
