@@ -25,6 +25,9 @@ from fanwen_crawler.extractors.boilerplate import (
     PAGER_ROW,
     SHORT_CHROME_LINE,
     SHORT_LINE_CHARS,
+    SIMPLE_SELECTOR,
+    css_rules,
+    hidden_css_names,
     hides,
     is_chrome_line,
     is_pager_row,
@@ -91,6 +94,39 @@ def test_breaks_off_equals_teaser_pattern(text: str) -> None:
 ])
 def test_hides_equals_ignorecase_pattern(css: str) -> None:
     assert hides(css) == bool(HIDDEN_STYLE.search(css))
+
+
+def _reference_hidden_css_names(root: etree._Element) -> tuple[set[str], set[str]]:
+    """Every rule of every stylesheet that hides, one search per rule."""
+    classes: set[str] = set()
+    ids: set[str] = set()
+    for style in root.iter("style"):
+        css = style.text or ""
+        if not hides(css):
+            continue
+        for selectors, declarations in css_rules(css):
+            if hides(declarations):
+                for selector in selectors.split(","):
+                    match = SIMPLE_SELECTOR.match(selector.strip().split("@")[-1].strip())
+                    if match:
+                        (classes if match.group(1) == "." else ids).add(match.group(2))
+    return classes, ids
+
+
+@pytest.mark.parametrize("css", [
+    ".a{display:none}", ".a{font-size:0}", ".a{font-size:0\n}", ".a{font-size:0 }.b{x:y}",
+    ".x,.y{color:red;display:none}", "@media x{.a{display:none}} .b{display:block}",
+    ".a{display:none{b}", ".q{visibility:hidden", "}.a{display:none}", ".a{b}display:none{c}",
+    ".A .b{DISPLAY:NONE}", "#Z{font-size:0px !important}", ".k{diſplay:none}",
+    ".k{vısibility:hidden}", ".İ{display:none} .j{display:none}", ".m{display:none}.m{x:y}",
+    ".u{display:\u3000none} /* 中文 */", ".v{display\x85:none}", ".w{font-size:0;display:none}",
+    "display:none", ".n{display:nonee}", "a{x}b{display :none;} c{font-size: 0.00em}",
+    ".Kelvin\u212a{display:none}", "", "/* display:none */", ".e{}",
+])
+def test_hidden_css_names_equals_one_search_per_rule(css: str) -> None:
+    html = f"<html><head><style>{css}</style></head><body><p>x</p><style>{css}</style></body></html>"
+    root = etree.fromstring(html, etree.HTMLParser())
+    assert hidden_css_names(root) == _reference_hidden_css_names(root)
 
 
 def test_tag_label_first_characters() -> None:
