@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 
 import pytest
 from lxml import etree
@@ -33,7 +34,12 @@ from fanwen_crawler.extractors.boilerplate import (
     is_pager_row,
 )
 from fanwen_crawler.extractors.related import TAG_LABEL, TAG_LABEL_FIRST
-from fanwen_crawler.extractors.text import WATERMARK_DOMAIN, remove_watermarks
+from fanwen_crawler.extractors.text import (
+    WATERMARK_DOMAIN,
+    _normalise_chars,
+    clean_text,
+    remove_watermarks,
+)
 
 
 def test_url_shape_folded_patterns_equal_ignorecase_ones() -> None:
@@ -140,6 +146,16 @@ def test_tag_label_first_characters() -> None:
 ])
 def test_watermark_prefilter(text: str) -> None:
     assert remove_watermarks(text) == WATERMARK_DOMAIN.sub("", text)
+
+
+@pytest.mark.parametrize("text", [
+    "", "  ", "正文\u3000第一段\n  第二句", "a \u200b b", "x\u00ady", "&amp;lt;p&amp;gt;",
+    "&nbsp;前后&#12288;", "AT&T", "e\u0301", "\ufeff标题", "a\u2060\u3000b", "\x7f控制",
+    "\ue000私用", "Ｆｕｌｌ　ｗｉｄｔｈ，", "a&#8203;b",
+])
+def test_clean_text_fast_path_equals_full_normalisation(text: str) -> None:
+    reference = unicodedata.normalize("NFC", " ".join(_normalise_chars(text).split()))
+    assert clean_text(text) == reference
 
 
 def _reference_parse(text: str) -> str | None:
