@@ -55,6 +55,10 @@ URL_CONTROL = re.compile(r"[\t\r\n]")
 UNSAFE_URL = re.compile(r"[^A-Za-z0-9\-._~:/?\[\]@!$&'()*+,;=%]|%(?![0-9A-Fa-f]{2})")
 # "/." in a path: a dot segment ("./", "../") that resolution must remove.
 DOT_SEGMENT = re.compile(r"/\.\.?(?:/|\?|$)")
+# An absolute link already in the request form: lower-case scheme and host, no port, user,
+# query or fragment, and only characters a request sends as they are (no "%" either).
+# `resolve_url` returns it unchanged when it has no "/." (a possible dot segment).
+REQUEST_FORM_URL = re.compile(r"https?://[a-z0-9.-]+/[A-Za-z0-9\-._~:/\[\]@!$&'()*+,;=]*")
 
 # Request meta key: (URL as requested, its canonical form). Scrapy copies meta to the
 # next hop of a redirect, so the pair also remembers the URL as it was linked.
@@ -125,6 +129,8 @@ def resolve_url(base_url: str, href: str, encoding: str = "utf-8") -> str | None
     encodes them: the path in UTF-8, the query in the page's `encoding` (a GBK page's
     `tags.php?/总结/` is `tags.php?/%D7%DC%BD%E1/`). Scrapy requests the result unchanged.
     """
+    if REQUEST_FORM_URL.fullmatch(href) and "/." not in href:
+        return href  # the commonest href: nothing to resolve, clean or encode
     href = href.strip()
     if not href or href[:11].lower().startswith(SKIP_SCHEMES):
         return None

@@ -158,6 +158,21 @@ def test_clean_text_fast_path_equals_full_normalisation(text: str) -> None:
     assert clean_text(text) == reference
 
 
+@pytest.mark.parametrize("href", [
+    "http://www.a.cn/x/1.html", "https://a.cn/", "http://a.cn/A/B;c=1,d=(2)*", "http://a.cn/~u/@x",
+    "http://a.cn/x/./y", "http://a.cn/x/../y", "http://a.cn/x/.z", "http://a.cn/[1]/$!&'+",
+    "http://a.cn/a:b/", "http://a.cn/x%20y", "http://A.cn/x", "HTTP://a.cn/x", "http://a.cn",
+    "http://a.cn:80/x", "http://u@a.cn/x", "http://a.cn/x?y=1", "http://a.cn/x#f", "http://a.cn/中",
+    "http://a.cn/x y", "http://a.cn/x\\y", "http://a.cn/x|y", "http://a.cn/x\"y",
+])
+def test_request_form_fast_path_equals_full_resolution(href: str) -> None:
+    from fanwen_crawler.urls import resolve_url
+
+    base = "http://www.a.cn/dir/page.html"
+    # A leading space takes the full path (stripped first), with the same answer.
+    assert resolve_url(base, href) == resolve_url(base, " " + href)
+
+
 def _reference_parse(text: str) -> str | None:
     text = CONTROL_CHARS.sub("", XML_DECLARATION.sub("", text, count=1))
     if not text.strip():
