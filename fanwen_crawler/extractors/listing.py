@@ -109,22 +109,22 @@ def _pager_lines(lines: list[Line]) -> tuple[dict[object, int], list[int]]:
     return where, pagers
 
 
-Chains = dict[int, list[etree._Element]]
+Chains = dict[object, list[etree._Element]]
 """Each link's ancestors up to ITEM_MAX_DEPTH (below body), by id of the PageLink: the
-walks are shared by every group a page measures."""
+walks are shared by every group a page measures. Keyed by the tuple of its members' ids,
+the items of a group measured on its own (`item_elements`): the list measure and the
+related-list cut group most links alike."""
 Owners = tuple[dict[etree._Element, str], set[etree._Element]]
 
 
 def _chain(link: PageLink, chains: Chains) -> list[etree._Element]:
     chain = chains.get(id(link))
     if chain is None:
-        chain = []
-        node = link.el.getparent()
-        while node is not None and node.tag not in ("body", "html") \
-                and len(chain) < ITEM_MAX_DEPTH:
+        chain = chains[id(link)] = []
+        for node in link.el.iterancestors():
+            if node.tag in ("body", "html") or len(chain) >= ITEM_MAX_DEPTH:
+                break
             chain.append(node)
-            node = node.getparent()
-        chains[id(link)] = chain
     return chain
 
 
@@ -133,11 +133,13 @@ def link_owners(links: list[PageLink], chains: Chains) -> Owners:
     ancestors that hold links to more than one URL."""
     owner: dict[etree._Element, str] = {}
     multi: set[etree._Element] = set()
+    setdefault, add = owner.setdefault, multi.add
     for link in links:
-        for node in _chain(link, chains):
-            first = owner.setdefault(node, link.url)
-            if first != link.url:
-                multi.add(node)
+        url = link.url
+        chain = chains.get(id(link))
+        for node in _chain(link, chains) if chain is None else chain:
+            if setdefault(node, url) != url:
+                add(node)
     return owner, multi
 
 
@@ -154,13 +156,19 @@ def item_elements(members: list[PageLink],
     against the same others.
     """
     chains = {} if chains is None else chains
+    key = None
+    if others_owners is None and not others:
+        key = tuple(map(id, members))
+        known = chains.get(key)
+        if known is not None:
+            return known
     owner, multi = link_owners(members, chains)
     if others_owners is None and others:
         others_owners = link_owners(others, chains)
     items = []
     for link in members:
         item = link.el
-        for node in _chain(link, chains):
+        for node in chains[id(link)]:  # every member's chain: link_owners walked them
             if node in multi:
                 break
             if others_owners is not None:
@@ -171,6 +179,8 @@ def item_elements(members: list[PageLink],
                     break
             item = node
         items.append(item)
+    if key is not None:
+        chains[key] = items
     return items
 
 
