@@ -173,6 +173,46 @@ def test_request_form_fast_path_equals_full_resolution(href: str) -> None:
     assert resolve_url(base, href) == resolve_url(base, " " + href)
 
 
+def _reference_same_site(url: str, site_url: str) -> bool:
+    """same_site as it read before SiteTest: both URLs parsed on every call."""
+    from urllib.parse import urlsplit
+
+    from fanwen_crawler.urls import SITE_HOST_PREFIX, _is_ip, site_of
+
+    if url.startswith(("http://", "https://")) and (
+            url.split("/", 3)[2:3] == site_url.split("/", 3)[2:3] != [""]):
+        return True
+    a, b = urlsplit(url), urlsplit(site_url)
+    if a.scheme not in ("http", "https"):
+        return False
+    host_a, host_b = (a.hostname or "").lower(), (b.hostname or "").lower()
+    if not host_a or not host_b:
+        return False
+    if _is_ip(host_a) or _is_ip(host_b) or host_a == "localhost" or host_b == "localhost":
+        return site_of(url) == site_of(site_url)
+    if site_of(url).partition(":")[2] != site_of(site_url).partition(":")[2]:
+        return False
+    base_a, base_b = SITE_HOST_PREFIX.sub("", host_a), SITE_HOST_PREFIX.sub("", host_b)
+    return base_a == base_b or base_a.endswith("." + base_b) or base_b.endswith("." + base_a)
+
+
+SITES = ["http://www.a.cn/x.html", "https://a.cn", "http://127.0.0.1:8000/", "http://localhost/",
+         "http://m.a.cn:8080/", "http://[::1]:80/x", "ftp://a.cn/", "http:///x"]
+URLS = ["http://a.cn/1", "https://WWW.A.CN/2", "http://b.a.cn/", "http://a.cn:8080/", "http://x.cn/",
+        "http://127.0.0.1:8000/p", "http://127.0.0.1/", "http://localhost:80/", "mailto:x@a.cn",
+        "http://m.a.cn:8080/z", "http://[::1]/y", "http://a.cn:bad/", "//a.cn/", "http:///",
+        "http://www.localhost/", "http://x.127.0.0.1/"]
+
+
+def test_site_test_equals_same_site_parsing_both() -> None:
+    from fanwen_crawler.urls import SiteTest
+
+    for site in SITES:
+        test = SiteTest(site)
+        for url in URLS:
+            assert test(url) == _reference_same_site(url, site), (url, site)
+
+
 def _reference_parse(text: str) -> str | None:
     text = CONTROL_CHARS.sub("", XML_DECLARATION.sub("", text, count=1))
     if not text.strip():

@@ -14,7 +14,7 @@ from typing import NamedTuple
 from lxml import etree
 
 from fanwen_crawler.extractors.text import clean_text, node_text
-from fanwen_crawler.urls import NON_HTML_EXTENSIONS, resolve_url, same_site, url_path
+from fanwen_crawler.urls import NON_HTML_EXTENSIONS, SiteTest, resolve_url, url_path
 
 # Possessive quantifiers (`*+`, `++`) where what follows can never be what they matched:
 # the same matches without trying every shorter run first.
@@ -112,6 +112,7 @@ def collect_links(root: etree._Element, base_url: str, encoding: str = "utf-8") 
     resolved: dict[str, str | None] = {}  # portals repeat the same hrefs many times
     internal_hosts: dict[str, bool] = {}
     shapes: dict[str, UrlShape] = {}
+    same_site = SiteTest(base_url)
     for el in root.iter("a"):
         href = el.get("href")
         if not href:
@@ -124,7 +125,7 @@ def collect_links(root: etree._Element, base_url: str, encoding: str = "utf-8") 
         host = url.split("/", 3)[2]
         internal = internal_hosts.get(host)
         if internal is None:
-            internal = internal_hosts[host] = same_site(url, base_url)
+            internal = internal_hosts[host] = same_site(url)
         raw = (el.text or "") if not len(el) else node_text(el)  # most anchors hold only text
         link = PageLink(el, url, clean_text(raw), internal)
         if internal:  # their shapes are all needed (list and category links); share repeats
