@@ -213,6 +213,26 @@ def test_site_test_equals_same_site_parsing_both() -> None:
             assert test(url) == _reference_same_site(url, site), (url, site)
 
 
+@pytest.mark.parametrize(("body", "content_type"), [
+    ("<p>中文</p>".encode(), None), (b"\xef\xbb\xbf<p>\xe4\xb8\xad</p>", None),
+    (b"\xef\xbb\xbf\xef\xbb\xbf<p>x</p>", "text/html; charset=utf-8"),
+    ("<meta charset=gbk><p>中文</p>".encode(), None), ("<p>中文</p>".encode("gbk"), None),
+    (b"<meta charset=utf-8><p>\xe4\xb8</p>", None), (b"<p>ascii</p>", "text/html; charset=ascii"),
+    ("<p>中文</p>".encode(), "text/html; charset=gb2312"), (b"", None),
+    ("<?xml version='1.0' encoding='gbk'?><p>中</p>".encode(), None),
+])
+def test_decode_page_bytes_are_the_texts_utf8(body: bytes, content_type: str | None) -> None:
+    from fanwen_crawler.extractors.decoding import decode_html, decode_page
+
+    text, codec, utf8 = decode_page(body, content_type)
+    assert (text, codec) == decode_html(body, content_type)
+    if utf8 is not None:
+        assert utf8 == text.encode("utf-8")
+        parsed, reference = _parse(text, utf8), _parse(text)
+        assert (parsed is None and reference is None) or \
+            etree.tostring(parsed) == etree.tostring(reference)
+
+
 def _reference_parse(text: str) -> str | None:
     text = CONTROL_CHARS.sub("", XML_DECLARATION.sub("", text, count=1))
     if not text.strip():
