@@ -233,6 +233,17 @@ def test_decode_page_bytes_are_the_texts_utf8(body: bytes, content_type: str | N
             etree.tostring(parsed) == etree.tostring(reference)
 
 
+@pytest.mark.parametrize("texts", [
+    [], [""], ["标题"], ["ΟΔΟΣ-X", "Σ", "ΑΣ", "Σa"], ["İstanbul", "KELVIN\u212a"], ["a\ua66eb", "c"],
+    ["关于印发《办法》的通知 - 国务院", "", "  ", "2023年 工作总结_范文网", "AΣ\u0301", "x_y"],
+])
+def test_title_keys_in_one_pass_equal_one_by_one(texts: list[str]) -> None:
+    from fanwen_crawler.extractors.article import _title_keys
+    from fanwen_crawler.extractors.text import title_key
+
+    assert _title_keys(texts) == [title_key(t) for t in texts]
+
+
 def _reference_parse(text: str) -> str | None:
     text = CONTROL_CHARS.sub("", XML_DECLARATION.sub("", text, count=1))
     if not text.strip():
