@@ -10,6 +10,7 @@ are same-site links with a list-shaped URL, or short links in a navigation row.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import defaultdict
 
@@ -62,10 +63,9 @@ def markup_path(el: etree._Element, memo: PathMemo) -> tuple[str, object]:
     if done is not None:
         return done  # type: ignore[return-value]
     parts: list[str] = []
-    node: etree._Element | None = el
-    for _ in range(PATH_DEPTH):
-        if node is None:
-            break
+    # The element, PATH_DEPTH - 1 ancestors, and the ancestor above them (when there is one).
+    nodes = [el, *itertools.islice(el.iterancestors(), PATH_DEPTH)]
+    for node in nodes[:PATH_DEPTH]:
         part = memo.get(node)
         if part is None:
             cls = node.get("class")
@@ -73,8 +73,7 @@ def markup_path(el: etree._Element, memo: PathMemo) -> tuple[str, object]:
                 cls = " ".join(DIGIT_TOKEN.sub("", cls).split())
             part = memo[node] = f"{node.tag}.{cls}" if cls else str(node.tag)
         parts.append(str(part))
-        node = node.getparent()
-    result = "/".join(parts), node
+    result = "/".join(parts), nodes[PATH_DEPTH] if len(nodes) > PATH_DEPTH else None
     memo[(el,)] = result
     return result
 
