@@ -246,6 +246,30 @@ def test_title_keys_in_one_pass_equal_one_by_one(texts: list[str]) -> None:
     assert _title_keys(texts) == [title_key(t) for t in texts]
 
 
+def test_markup_path_shared_levels_equal_a_walk_per_element() -> None:
+    from fanwen_crawler.extractors.listing import DIGIT_TOKEN, PATH_DEPTH, markup_path
+
+    def walk(el: etree._Element) -> tuple[str, object]:
+        parts, node = [], el
+        for _ in range(PATH_DEPTH):
+            if node is None:
+                break
+            cls = " ".join(DIGIT_TOKEN.sub("", node.get("class") or "").split())
+            parts.append(f"{node.tag}.{cls}" if cls else node.tag)
+            node = node.getparent()
+        return "/".join(parts), node
+
+    html = ("<html><body><div class='w'><div class='main c1'><ul class='list'>"
+            + "".join(f"<li class='it post-{i}'><a href='/{i}.html'>t{i}</a><span><a>x</a></span></li>"
+                      for i in range(4))
+            + "</ul></div><a>top</a></div><a>shallow</a><div><div><div><div><div><div><p><a>deep</a>"
+            "</p></div></div></div></div></div></div></body></html>")
+    root = etree.fromstring(html, etree.HTMLParser())
+    memo: dict[object, object] = {}
+    for el in [*root.iter("a"), root, *root.iter("li"), *reversed(list(root.iter("a")))]:
+        assert markup_path(el, memo) == walk(el)
+
+
 def _reference_parse(text: str) -> str | None:
     text = CONTROL_CHARS.sub("", XML_DECLARATION.sub("", text, count=1))
     if not text.strip():
