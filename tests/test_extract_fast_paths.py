@@ -246,7 +246,7 @@ def test_title_keys_in_one_pass_equal_one_by_one(texts: list[str]) -> None:
     assert _title_keys(texts) == [title_key(t) for t in texts]
 
 
-def test_markup_path_shared_levels_equal_a_walk_per_element() -> None:
+def test_markup_path_with_a_shared_memo_equals_a_walk_per_element() -> None:
     from fanwen_crawler.extractors.listing import DIGIT_TOKEN, PATH_DEPTH, markup_path
 
     def walk(el: etree._Element) -> tuple[str, object]:

@@ -10,6 +10,7 @@ are same-site links with a list-shaped URL, or short links in a navigation row.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import defaultdict
 
@@ -28,7 +29,7 @@ NAV_TEXT_MAX = 10
 NAV_ROW_MIN_LINKS = 3
 PATH_DEPTH = 6
 PathMemo = dict[object, object]
-"""markup_path's cache: an element → its own part; (depth, element) → its path that deep."""
+"""markup_path's cache: an element → its own part; (element,) → its whole path."""
 DIGIT_TOKEN = re.compile(r"\S*\d\S*")
 PAGER_GAP_LINES = 4
 PAGER_BONUS = 1e6
@@ -55,41 +56,26 @@ def markup_path(el: etree._Element, memo: PathMemo) -> tuple[str, object]:
 
     The ancestor element itself is the key, not `id()` of it: lxml proxies are created on
     demand, so the id of a node can change between two lookups. `memo` holds each
-    element's own part, and (keyed by (depth, element)) the path of that many levels from
-    each element up: the links of one list share all of it above their items.
+    element's own part, shared by the many links under one list, and (keyed by a 1-tuple)
+    each element's whole path, shared by the callers measuring one page.
     """
-    done = memo.get((PATH_DEPTH, el))
+    done = memo.get((el,))
     if done is not None:
         return done  # type: ignore[return-value]
-    pending = []
-    node: etree._Element | None = el
-    depth = PATH_DEPTH
-    while True:  # up to the first level whose path is known, or the path's end
-        if depth == 0 or node is None:
-            upper: tuple[str, object] = ("", node)
-            break
-        known = memo.get((depth, node))
-        if known is not None:
-            upper = known  # type: ignore[assignment]
-            break
-        pending.append((depth, node))
-        node = node.getparent()
-        depth -= 1
-    for depth, node in reversed(pending):
-        part = _part(node, memo)
-        upper = memo[(depth, node)] = (f"{part}/{upper[0]}" if upper[0] else part, upper[1])
-    return upper
-
-
-def _part(node: etree._Element, memo: PathMemo) -> str:
-    """An element's own part of a markup path: its tag, and its classes without digits."""
-    part = memo.get(node)
-    if part is None:
-        cls = node.get("class")
-        if cls:  # "post-231 post hentry": per-item tokens carry digits, shared ones don't
-            cls = " ".join(DIGIT_TOKEN.sub("", cls).split())
-        part = memo[node] = f"{node.tag}.{cls}" if cls else str(node.tag)
-    return str(part)
+    parts: list[str] = []
+    # The element, PATH_DEPTH - 1 ancestors, and the ancestor above them (when there is one).
+    nodes = [el, *itertools.islice(el.iterancestors(), PATH_DEPTH)]
+    for node in nodes[:PATH_DEPTH]:
+        part = memo.get(node)
+        if part is None:
+            cls = node.get("class")
+            if cls:  # "post-231 post hentry": per-item tokens carry digits, shared ones don't
+                cls = " ".join(DIGIT_TOKEN.sub("", cls).split())
+            part = memo[node] = f"{node.tag}.{cls}" if cls else str(node.tag)
+        parts.append(str(part))
+    result = "/".join(parts), nodes[PATH_DEPTH] if len(nodes) > PATH_DEPTH else None
+    memo[(el,)] = result
+    return result
 
 
 def _candidates(links: list[PageLink], page_url: str) -> list[PageLink]:
