@@ -270,6 +270,30 @@ def test_markup_path_with_a_shared_memo_equals_a_walk_per_element() -> None:
         assert markup_path(el, memo) == walk(el)
 
 
+def test_link_chains_built_from_their_parents_equal_a_walk_per_link() -> None:
+    from fanwen_crawler.extractors.links import PageLink
+    from fanwen_crawler.extractors.listing import ITEM_MAX_DEPTH, Chains, _chain
+
+    def walk(el: etree._Element) -> list[etree._Element]:
+        chain: list[etree._Element] = []
+        node = el.getparent()
+        while node is not None and node.tag not in ("body", "html") and len(chain) < ITEM_MAX_DEPTH:
+            chain.append(node)
+            node = node.getparent()
+        return chain
+
+    deep = "<div>" * 20 + "<ul>" + "<li><a href='/1'>a</a></li><li><span><a>b</a></span></li>" + \
+        "</ul>" + "</div>" * 20
+    html = f"<html><body><a>top</a><p><a>p</a></p>{deep}<table><tr><td><a>t</a></td></tr></table>" \
+        "</body></html>"
+    root = etree.fromstring(html, etree.HTMLParser())
+    anchors = list(root.iter("a"))
+    chains: Chains = {}
+    links = [PageLink(el, "http://a.cn/", "x") for el in [*reversed(anchors), *anchors]]
+    for link in links:  # alive together: chains are keyed by the PageLink's id
+        assert _chain(link, chains) == walk(link.el)
+
+
 def _reference_parse(text: str) -> str | None:
     text = CONTROL_CHARS.sub("", XML_DECLARATION.sub("", text, count=1))
     if not text.strip():
