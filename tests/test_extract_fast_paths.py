@@ -294,6 +294,58 @@ def test_link_chains_built_from_their_parents_equal_a_walk_per_link() -> None:
         assert _chain(link, chains) == walk(link.el)
 
 
+def _reference_find_records(root: etree._Element) -> set[etree._Element]:
+    """find_records with every time leaf walking all its levels."""
+    from collections import defaultdict
+
+    from fanwen_crawler.extractors import records as R
+
+    groups: dict[tuple[etree._Element, str], set[etree._Element]] = defaultdict(set)
+    for leaf in R._time_leaves(R.TIME_LEAF_CANDIDATES(root)):
+        node = leaf
+        for _ in range(R.ANCESTOR_DEPTH):
+            parent = node.getparent()
+            if parent is None or parent.tag in ("body", "html"):
+                break
+            groups[(parent, R._signature(node))].add(node)
+            node = parent
+    found: set[etree._Element] = set()
+    for (parent, sig), dated in groups.items():
+        siblings = sum(1 for child in parent if isinstance(child.tag, str)
+                       and R._signature(child) == sig)
+        if len(dated) >= R.MIN_RECORDS and len(dated) >= R.MIN_DATED_SHARE * siblings:
+            short = [el for el in dated if len(R.node_text(el)) <= R.MAX_RECORD_CHARS
+                     and next(el.iter("h1"), None) is None]
+            if len(short) >= R.MIN_RECORDS:
+                found.update(short)
+    return found
+
+
+def test_find_records_stops_where_a_thread_was_walked() -> None:
+    from fanwen_crawler.extractors.records import find_records
+
+    def post(n: int, replies: int) -> str:
+        inner = "".join(f"<li class='r'><span>u{k}</span><em>2023-05-0{k + 1} 10:1{k}</em>"
+                        f"<p>reply {k}</p></li>" for k in range(replies))
+        return (f"<div class='post p{n}'><b>user</b><span class='t'>发表于 2023-05-08 10:1{n}</span>"
+                f"<span class='t2'>{n}天前</span><p>text {n}</p><ul>{inner}</ul></div>")
+
+    html = ("<html><body><div class='main'><div class='thread'>"
+            + "".join(post(n, n % 4) for n in range(6))
+            + "</div></div><div><p>2023-05-08 10:10 左右</p></div></body></html>")
+    root = etree.fromstring(html, etree.HTMLParser())
+    assert find_records(root) == _reference_find_records(root)
+    assert find_records(root)
+    # A deep time leaf walks up to its item first; a shallow one in the same item must
+    # still walk on above it (the sections are the records here).
+    section = ("<section class='s'><div class='item'><div><div><div><div><span>2023-05-08 10:10"
+               "</span></div></div></div></div><em>3天前</em></div></section>")
+    root = etree.fromstring(f"<html><body><div class='main'>{section * 3}</div></body></html>",
+                            etree.HTMLParser())
+    assert find_records(root) == _reference_find_records(root)
+    assert {el.tag for el in find_records(root)} >= {"section"}
+
+
 def _reference_parse(text: str) -> str | None:
     text = CONTROL_CHARS.sub("", XML_DECLARATION.sub("", text, count=1))
     if not text.strip():
