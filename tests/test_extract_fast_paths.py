@@ -87,6 +87,35 @@ def test_pager_row_prefilter(text: str) -> None:
     assert is_pager_row(text) == bool(PAGER_ROW.match(text))
 
 
+# PAGER_ROW as it read before its possessive quantifiers (backtracking through every split).
+PAGER_ROW_REFERENCE = re.compile(
+    r"^(?:\s*(?:第?\s*\d+\s*页|\d+|\[\d+\]|上一页|下一页|首页|尾页|末页|全文|共\s*\d+\s*页|"
+    r"共?\s*\d+\s*(?:条|篇|项)(?:记录)?|\d+\s*/\s*\d+\s*页?|"
+    r"[<>«»‹›]+|\.\.\.|…|前一页|后一页|上页|下页)\s*)+$"
+)
+
+
+def test_pager_row_possessive_runs_match_the_same_rows() -> None:
+    import random
+
+    rng = random.Random(7)
+    tokens = ["1", "2", "0", "12", "页", "第", "共", "条", "篇", "项", "记录", "/", " ", "  ", "\n",
+              "[", "]", "上一页", "下一页", "首页", "尾页", "全文", "...", "…", "<", "»", "x", "年"]
+    for _ in range(20000):
+        text = "".join(rng.choice(tokens) for _ in range(rng.randint(1, 8)))
+        assert bool(PAGER_ROW.match(text)) == bool(PAGER_ROW_REFERENCE.match(text)), repr(text)
+
+
+def test_pager_row_fails_fast_on_long_runs() -> None:
+    import time
+
+    start = time.perf_counter()
+    for text in ("20230811123456789012 x", "1 2 3 4 5 6 7 8 9 10 11 12 13 14 x", "<" * 30 + " x"):
+        assert not is_pager_row(text)
+    assert is_pager_row("首页 上一页 1 2 3 4 5 6 7 8 9 10 下一页 尾页")
+    assert time.perf_counter() - start < 0.05
+
+
 @pytest.mark.parametrize("text", [
     "今年上半年…", "有序推进...", "有序推进.. \n", "结束。。。", "结束。。", "a.", "…  ",
     "正文", "", "..x",

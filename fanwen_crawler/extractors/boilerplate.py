@@ -87,11 +87,14 @@ LEAD_IN = re.compile(
     r"|(?:供大家参考|仅供参考|欢迎阅读|欢迎大家阅读|希望对(?:你|您|大家)有(?:所)?帮助|欢迎借鉴)"
     r"[。！!，,]?(?:[^，。]{0,20}[。！!])?$"
 )
-# "第1页 第2页 下一页", "1 2 3 下一页 尾页", "共3页"
+# "第1页 第2页 下一页", "1 2 3 下一页 尾页", "共3页". Possessive where a run could be split
+# between two repeats (a number, a row of «, the spaces between items): the same rows
+# match, but a line that is no pager row ("20230811123456 x") fails at once instead of
+# after trying every split (milliseconds on one line).
 PAGER_ROW = re.compile(
-    r"^(?:\s*(?:第?\s*\d+\s*页|\d+|\[\d+\]|上一页|下一页|首页|尾页|末页|全文|共\s*\d+\s*页|"
+    r"^(?:\s*(?:第?\s*\d+\s*页|\d++|\[\d+\]|上一页|下一页|首页|尾页|末页|全文|共\s*\d+\s*页|"
     r"共?\s*\d+\s*(?:条|篇|项)(?:记录)?|\d+\s*/\s*\d+\s*页?|"
-    r"[<>«»‹›]+|\.\.\.|…|前一页|后一页|上页|下页)\s*)+$"
+    r"[<>«»‹›]++|\.\.\.|…|前一页|后一页|上页|下页)\s*+)+$"
 )
 # Every character a PAGER_ROW can start with besides digits (a cheap test first: a
 # failing match of its nested repeats is slow).
