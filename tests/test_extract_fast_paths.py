@@ -275,15 +275,30 @@ def test_title_keys_in_one_pass_equal_one_by_one(texts: list[str]) -> None:
     assert _title_keys(texts) == [title_key(t) for t in texts]
 
 
+DIGIT_TOKEN_REFERENCE = re.compile(r"\S*\d\S*")  # tried from every position
+
+
+def test_digit_token_from_token_starts_removes_the_same_tokens() -> None:
+    import random
+
+    from fanwen_crawler.extractors.listing import DIGIT_TOKEN
+
+    rng = random.Random(5)
+    pieces = ["a", "b", "-", "_", "1", "2", "\u0663", " ", "  ", "\t", "\u3000", "x9", "post", "\u00a0"]
+    for _ in range(20000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        assert DIGIT_TOKEN.sub("", text) == DIGIT_TOKEN_REFERENCE.sub("", text), repr(text)
+
+
 def test_markup_path_with_a_shared_memo_equals_a_walk_per_element() -> None:
-    from fanwen_crawler.extractors.listing import DIGIT_TOKEN, PATH_DEPTH, markup_path
+    from fanwen_crawler.extractors.listing import PATH_DEPTH, markup_path
 
     def walk(el: etree._Element) -> tuple[str, object]:
         parts, node = [], el
         for _ in range(PATH_DEPTH):
             if node is None:
                 break
-            cls = " ".join(DIGIT_TOKEN.sub("", node.get("class") or "").split())
+            cls = " ".join(DIGIT_TOKEN_REFERENCE.sub("", node.get("class") or "").split())
             parts.append(f"{node.tag}.{cls}" if cls else node.tag)
             node = node.getparent()
         return "/".join(parts), node

@@ -30,7 +30,9 @@ NAV_ROW_MIN_LINKS = 3
 PATH_DEPTH = 6
 PathMemo = dict[object, object]
 """markup_path's cache: an element → its own part; (element,) → its whole path."""
-DIGIT_TOKEN = re.compile(r"\S*\d\S*")
+# A class token with a digit, matched from the token's start only: `\S*\d\S*` tried from
+# every position of a long token without digits (utility-class names), quadratically.
+DIGIT_TOKEN = re.compile(r"(?<!\S)[^\s\d]*+\d\S*+")
 PAGER_GAP_LINES = 4
 PAGER_BONUS = 1e6
 # Mean link-text length under which a link group is a menu of names, not of titles.
