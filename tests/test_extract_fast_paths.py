@@ -128,6 +128,8 @@ def test_breaks_off_equals_teaser_pattern(text: str) -> None:
     "display:none", "DISPLAY : NONE", "visibility:hidden", "Visibility: Hıdden",
     "font-size:0", "font-size: 0px;", "FONT-SIZE:0.00EM!important", "font-size:12px",
     "color:red", "display: block; /* 隐藏 */ visibility: hidden", "dıſplay:none",
+    "font-family:'微软雅黑'; DISPLAY:NONE", "字体:大; font-size:\u30000", "İ{x}; visibility:hidden",
+    "ſ; display:none", "vıſibility:hidden; 中", "font-size\u3000:\u30000px;", "中 font-size:0.0EM",
 ])
 def test_hides_equals_ignorecase_pattern(css: str) -> None:
     assert hides(css) == bool(HIDDEN_STYLE.search(css))

@@ -198,6 +198,9 @@ def hides(css: str) -> bool:
     """The CSS declarations hide what they apply to (display:none, font-size:0 …)."""
     if css.isascii():
         return HIDDEN_STYLE_FOLDED.search(css.lower()) is not None
+    folded = css.lower()  # read as IGNORECASE reads it, unless a letter folds otherwise
+    if len(folded) == len(css) and not any(c in css for c in UNFOLDED_LETTERS):
+        return HIDDEN_STYLE_FOLDED.search(folded) is not None
     return HIDDEN_STYLE.search(css) is not None
 
 
