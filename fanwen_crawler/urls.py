@@ -25,7 +25,7 @@ import ipaddress
 import re
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 from w3lib.url import canonicalize_url, safe_url_string
 
@@ -55,6 +55,10 @@ URL_CONTROL = re.compile(r"[\t\r\n]")
 UNSAFE_URL = re.compile(r"[^A-Za-z0-9\-._~:/?\[\]@!$&'()*+,;=%]|%(?![0-9A-Fa-f]{2})")
 # "/." in a path: a dot segment ("./", "../") that resolution must remove.
 DOT_SEGMENT = re.compile(r"/\.\.?(?:/|\?|$)")
+# An absolute link already in the request form: lower-case scheme and host, no port, user,
+# query or fragment, and only characters a request sends as they are (no "%" either).
+# `resolve_url` returns it unchanged when it has no "/." (a possible dot segment).
+REQUEST_FORM_URL = re.compile(r"https?://[a-z0-9.-]+/[A-Za-z0-9\-._~:/\[\]@!$&'()*+,;=]*")
 
 # Request meta key: (URL as requested, its canonical form). Scrapy copies meta to the
 # next hop of a redirect, so the pair also remembers the URL as it was linked.
@@ -125,6 +129,8 @@ def resolve_url(base_url: str, href: str, encoding: str = "utf-8") -> str | None
     encodes them: the path in UTF-8, the query in the page's `encoding` (a GBK page's
     `tags.php?/总结/` is `tags.php?/%D7%DC%BD%E1/`). Scrapy requests the result unchanged.
     """
+    if REQUEST_FORM_URL.fullmatch(href) and "/." not in href:
+        return href  # the commonest href: nothing to resolve, clean or encode
     href = href.strip()
     if not href or href[:11].lower().startswith(SKIP_SCHEMES):
         return None
@@ -213,7 +219,10 @@ def response_canonical(response: Any) -> str:
 
 def site_of(url: str) -> str:
     """The site key of a URL: host plus non-default port ("127.0.0.1:8000", "www.x.cn")."""
-    parts = urlsplit(url)
+    return _site_key(urlsplit(url))
+
+
+def _site_key(parts: SplitResult) -> str:
     host = (parts.hostname or "").lower()
     try:
         port = parts.port
@@ -242,21 +251,46 @@ def same_site(url: str, site_url: str) -> bool:
     sites). Named hosts match when equal after dropping www./m./wap. prefixes, or
     when one is a subdomain of the other's registrable part.
     """
-    if url.startswith(("http://", "https://")) and (
-            url.split("/", 3)[2:3] == site_url.split("/", 3)[2:3] != [""]):
-        return True  # the same scheme-less netloc as written: the common case, no parsing
-    a, b = urlsplit(url), urlsplit(site_url)
-    if a.scheme not in ("http", "https"):
-        return False
-    host_a, host_b = (a.hostname or "").lower(), (b.hostname or "").lower()
-    if not host_a or not host_b:
-        return False
-    if _is_ip(host_a) or _is_ip(host_b) or host_a == "localhost" or host_b == "localhost":
-        return site_of(url) == site_of(site_url)
-    if site_of(url).partition(":")[2] != site_of(site_url).partition(":")[2]:
-        return False
-    base_a, base_b = SITE_HOST_PREFIX.sub("", host_a), SITE_HOST_PREFIX.sub("", host_b)
-    return base_a == base_b or base_a.endswith("." + base_b) or base_b.endswith("." + base_a)
+    return SiteTest(site_url)(url)
+
+
+class SiteTest:
+    """`same_site(url, site_url)` for many URLs against one site URL, whose side is
+    parsed once (a page's links against the page)."""
+
+    __slots__ = ("_netloc", "_site", "site_url")
+
+    def __init__(self, site_url: str) -> None:
+        self.site_url = site_url
+        self._netloc = site_url.split("/", 3)[2:3]
+        self._site: tuple[str, bool, str, str, str] | None = None
+
+    def _parsed(self) -> tuple[str, bool, str, str, str]:
+        """(host, IP or localhost, site key, its port part, host without www./m. prefix)."""
+        if self._site is None:
+            host = (urlsplit(self.site_url).hostname or "").lower()
+            key = site_of(self.site_url)
+            self._site = (host, _is_ip(host) or host == "localhost", key, key.partition(":")[2],
+                          SITE_HOST_PREFIX.sub("", host))
+        return self._site
+
+    def __call__(self, url: str) -> bool:
+        if url.startswith(("http://", "https://")) and (
+                url.split("/", 3)[2:3] == self._netloc != [""]):
+            return True  # the same scheme-less netloc as written: the common case, no parsing
+        a = urlsplit(url)
+        host_b, special_b, key_b, port_b, base_b = self._parsed()
+        if a.scheme not in ("http", "https"):
+            return False
+        host_a = (a.hostname or "").lower()
+        if not host_a or not host_b:
+            return False
+        if _is_ip(host_a) or special_b or host_a == "localhost":
+            return _site_key(a) == key_b
+        if _site_key(a).partition(":")[2] != port_b:
+            return False
+        base_a = SITE_HOST_PREFIX.sub("", host_a)
+        return base_a == base_b or base_a.endswith("." + base_b) or base_b.endswith("." + base_a)
 
 
 def address_kind(ip: str) -> str | None:

@@ -33,7 +33,7 @@ from fanwen_crawler.extractors.blocks import (
 from fanwen_crawler.extractors.boilerplate import prune_tree
 from fanwen_crawler.extractors.classify import Evidence, classify, own_text_chars
 from fanwen_crawler.extractors.dates import find_labelled_date, parse_date, parse_year_month
-from fanwen_crawler.extractors.decoding import decode_html
+from fanwen_crawler.extractors.decoding import decode_html, decode_page
 from fanwen_crawler.extractors.head import meta_title as head_meta_title
 from fanwen_crawler.extractors.head import read_head
 from fanwen_crawler.extractors.links import PageLink, collect_links
@@ -73,12 +73,15 @@ class ExtractionError(Exception):
     """The page is of a known kind but its layout broke extraction."""
 
 
-def _parse(text: str) -> etree._Element | None:
-    text = XML_DECLARATION.sub("", text, count=1)
-    try:
-        data = text.encode("utf-8").translate(None, CONTROL_BYTES)
-    except UnicodeEncodeError:  # lone surrogates: lxml's own str path copes
-        return _parse_text(CONTROL_CHARS.sub("", text))
+def _parse(text: str, utf8: bytes | None = None) -> etree._Element | None:
+    """The tree of a page's text; `utf8`, when given, is the text's UTF-8 bytes."""
+    if utf8 is None or XML_DECLARATION.search(text):
+        text = XML_DECLARATION.sub("", text, count=1)
+        try:
+            utf8 = text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: lxml's own str path copes
+            return _parse_text(CONTROL_CHARS.sub("", text))
+    data = utf8.translate(None, CONTROL_BYTES)
     head = data.lstrip()[:1]
     if not head or (head[0] >= 0x80 and not data.decode("utf-8").strip()):
         return None  # nothing but (possibly non-ASCII) whitespace
@@ -182,8 +185,13 @@ def _content(lines: list[Line], title_index: int, position: dict[int, int]) -> l
 def extract_html(html_text: str, url: str, profile: Profile | None = None,
                  encoding: str = "utf-8") -> Page:
     """Extract one already-decoded page (`encoding`: the page's, for its links' queries)."""
+    return _extract(html_text, url, profile, encoding, None)
+
+
+def _extract(html_text: str, url: str, profile: Profile | None, encoding: str,
+             utf8: bytes | None) -> Page:
     page_url = clean_url(url)
-    root = _parse(html_text)
+    root = _parse(html_text, utf8)
     if root is None:
         return Page(url=page_url, page_type="other")
     head = read_head(root)
@@ -328,7 +336,7 @@ def extract_page(
     for name, value in (headers or {}).items():
         if name.lower() == "content-type":
             content_type = value.decode("latin-1") if isinstance(value, bytes) else value
-    text, encoding = decode_html(body, content_type)
-    page = extract_html(text, url, profile, encoding)
+    text, encoding, utf8 = decode_page(body, content_type)
+    page = _extract(text, url, profile, encoding, utf8)  # a UTF-8 body is parsed as it is
     page.encoding = encoding
     return page

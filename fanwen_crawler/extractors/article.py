@@ -83,6 +83,7 @@ TABLE_CELLS = frozenset({"td", "th"})
 SENTENCE_MARKS = frozenset("，。；！？、,;!?")
 # Body text needed before a comment/related header may end the body.
 END_MIN_BODY_CHARS = 100
+KEY_SEPARATOR = "\ua66e"  # CYRILLIC LETTER MULTIOCULAR O: see _title_keys
 
 
 def titles_match(a: str, b: str) -> bool:
@@ -98,6 +99,19 @@ def keys_match(ka: str, kb: str) -> bool:
         return True
     short, long_ = sorted((ka, kb), key=len)
     return (len(short) >= 6 and long_.startswith(short)) or (len(short) >= 8 and short in long_)
+
+
+def _title_keys(texts: list[str]) -> list[str]:
+    """`title_key` of each text, from one pass over them all.
+
+    KEY_SEPARATOR is a letter (so the keys keep it) that has no case and is not
+    case-ignorable (so lower-casing the joined text, final sigma included, lower-cases
+    each text as on its own); a text that holds it is keyed on its own.
+    """
+    joined = KEY_SEPARATOR.join(texts)
+    if joined.count(KEY_SEPARATOR) != max(len(texts) - 1, 0):
+        return [title_key(t) for t in texts]
+    return title_key(joined).split(KEY_SEPARATOR) if texts else []
 
 
 def strip_site_suffix(title: str) -> str:
@@ -126,8 +140,10 @@ def choose_title(
         return h1[0][1].text, h1[0][0]  # "-站名": the <title> names only the site
     if fallback:
         fallback_key = title_key(fallback)
-        found = [i for i, line in enumerate(lines)
-                 if line.size <= 120 and keys_match(title_key(line.text), fallback_key)]
+        short = [(i, line.text) for i, line in enumerate(lines) if line.size <= 120]
+        found = [i for (i, _), key in zip(short, _title_keys([t for _, t in short]), strict=True)
+                 if (key in fallback_key or fallback_key in key)  # what keys_match needs
+                 and keys_match(key, fallback_key)]
         if found:
             # The title shown over the text has its date line under it; a masthead copy
             # or a print header of the same words has none.

@@ -31,6 +31,16 @@ WHITE_TEXT_STYLE = re.compile(
     r"(?<![-\w])color\s*:\s*(?:#f{3}(?:f{3})?\b|white\b|rgb\(\s*255\s*,\s*255\s*,\s*255\s*\))",
     re.IGNORECASE,
 )
+# A hiding declaration as it reads inside a whole lower-cased stylesheet: where a rule's
+# declarations end (`$` when `hides` reads them alone) the stylesheet has the rule's brace.
+HIDDEN_DECLARATION_FOLDED = re.compile(
+    HIDDEN_STYLE.pattern.replace("(?:;|$|!)", r"(?:;|$|!|(?=\}))"))
+# Every HIDDEN_STYLE match starts with one of these (lower-cased): found by str.find, far
+# faster than a regex scan of a whole stylesheet.
+HIDDEN_PROPERTIES = ("display", "visibility", "font-size")
+# Letters that IGNORECASE equates with an ASCII letter but str.lower() leaves alone (İ
+# changes the text's length instead, and the Kelvin sign lower-cases to "k").
+UNFOLDED_LETTERS = ("\u0131", "\u017f")
 WHITE_FONT_COLOR = re.compile(r"^\s*(?:#f{3}(?:f{3})?|white)\s*$", re.IGNORECASE)
 WHITE_WATERMARK_MAX_CHARS = 40
 INLINE_TAGS = frozenset({"span", "font", "i", "em", "b", "strong", "small", "u", "a", "s"})
@@ -77,11 +87,14 @@ LEAD_IN = re.compile(
     r"|(?:供大家参考|仅供参考|欢迎阅读|欢迎大家阅读|希望对(?:你|您|大家)有(?:所)?帮助|欢迎借鉴)"
     r"[。！!，,]?(?:[^，。]{0,20}[。！!])?$"
 )
-# "第1页 第2页 下一页", "1 2 3 下一页 尾页", "共3页"
+# "第1页 第2页 下一页", "1 2 3 下一页 尾页", "共3页". Possessive where a run could be split
+# between two repeats (a number, a row of «, the spaces between items): the same rows
+# match, but a line that is no pager row ("20230811123456 x") fails at once instead of
+# after trying every split (milliseconds on one line).
 PAGER_ROW = re.compile(
-    r"^(?:\s*(?:第?\s*\d+\s*页|\d+|\[\d+\]|上一页|下一页|首页|尾页|末页|全文|共\s*\d+\s*页|"
+    r"^(?:\s*(?:第?\s*\d+\s*页|\d++|\[\d+\]|上一页|下一页|首页|尾页|末页|全文|共\s*\d+\s*页|"
     r"共?\s*\d+\s*(?:条|篇|项)(?:记录)?|\d+\s*/\s*\d+\s*页?|"
-    r"[<>«»‹›]+|\.\.\.|…|前一页|后一页|上页|下页)\s*)+$"
+    r"[<>«»‹›]++|\.\.\.|…|前一页|后一页|上页|下页)\s*+)+$"
 )
 # Every character a PAGER_ROW can start with besides digits (a cheap test first: a
 # failing match of its nested repeats is slow).
@@ -130,11 +143,15 @@ def hidden_css_names(root: etree._Element) -> tuple[set[str], set[str]]:
     ids: set[str] = set()
     for style in root.iter("style"):
         css = style.text or ""
-        if not hides(css):
+        folded = css.lower()
+        if css.isascii() or (len(folded) == len(css)
+                             and not any(c in css for c in UNFOLDED_LETTERS)):
+            hiding = _hiding_selectors(css, folded)
+        elif hides(css):
+            hiding = [s for s, declarations in css_rules(css) if hides(declarations)]
+        else:
             continue
-        for selectors, declarations in css_rules(css):
-            if not hides(declarations):
-                continue
+        for selectors in hiding:
             for selector in selectors.split(","):
                 match = SIMPLE_SELECTOR.match(selector.strip().split("@")[-1].strip())
                 if match:
@@ -142,10 +159,48 @@ def hidden_css_names(root: etree._Element) -> tuple[set[str], set[str]]:
     return classes, ids
 
 
+def _hiding_selectors(css: str, folded: str) -> list[str]:
+    """The selectors of the rules of `css_rules(css)` whose declarations `hides`.
+
+    `folded` is `css.lower()`, character for character. Instead of a search in each of a
+    stylesheet's (often thousands of) rules, only the rules around a hiding declaration
+    in the whole text are looked at; none are when `hides(css)` is false.
+    """
+    starts = []
+    strict = False
+    for name in HIDDEN_PROPERTIES:
+        at = folded.find(name)
+        while at >= 0:
+            if HIDDEN_DECLARATION_FOLDED.match(folded, at):
+                starts.append(at)
+                strict = strict or HIDDEN_STYLE_FOLDED.match(folded, at) is not None
+            at = folded.find(name, at + 1)
+    if not strict:  # `hides(css)`, as the whole text reads
+        return []
+    found = []
+    counted = set()
+    for at in starts:
+        opened = folded.rfind("{", 0, at)
+        if opened < 0 or opened in counted or folded.rfind("}", 0, at) > opened:
+            continue  # no rule, one already counted, or text between rules
+        closed = folded.find("}", at)
+        end = closed if closed >= 0 else len(folded)
+        if folded.find("{", at, end) >= 0:
+            continue  # a selector before a nested block, not declarations
+        counted.add(opened)
+        if hides(css[opened + 1:end]):  # what css_rules would test: these declarations
+            start = max(folded.rfind("{", 0, opened), folded.rfind("}", 0, opened)) + 1
+            found.append(css[start:opened])
+    return found
+
+
 def hides(css: str) -> bool:
     """The CSS declarations hide what they apply to (display:none, font-size:0 …)."""
     if css.isascii():
         return HIDDEN_STYLE_FOLDED.search(css.lower()) is not None
+    folded = css.lower()  # read as IGNORECASE reads it, unless a letter folds otherwise
+    if len(folded) == len(css) and not any(c in css for c in UNFOLDED_LETTERS):
+        return HIDDEN_STYLE_FOLDED.search(folded) is not None
     return HIDDEN_STYLE.search(css) is not None
 
 
@@ -189,10 +244,12 @@ def prune_tree(root: etree._Element) -> None:
         names = el.keys()  # a plain list: cheaper than an attrib proxy per node
         if not names:
             continue
-        if ("style" in names or "hidden" in names or "color" in names
-                or (by_css and ("class" in names or "id" in names))) \
-                and _is_hidden(el, classes, ids):
-            doomed.append(el)
+        if "style" in names or "hidden" in names or "color" in names:
+            if _is_hidden(el, classes, ids):
+                doomed.append(el)
+        elif by_css and (("class" in names and not classes.isdisjoint(el.get("class").split()))
+                         or ("id" in names and el.get("id") in ids)):
+            doomed.append(el)  # what `_is_hidden` answers without those attributes
     for el in doomed:
         parent = el.getparent()
         if parent is None:

@@ -87,18 +87,19 @@ def _decode_counting(body: bytes, codec: str) -> tuple[str, int]:
     return text, text.count("\ufffd")
 
 
-def _fits(body: bytes, codec: str) -> tuple[str, bool]:
-    """Decode with `codec`; second value False when the bytes clearly are not in it."""
+def _fits(body: bytes, codec: str) -> tuple[str, bool, bool]:
+    """Decode with `codec`; second value False when the bytes clearly are not in it, third
+    True when they decoded without an error."""
     try:
-        return body.decode(codec), True
+        return body.decode(codec), True, True
     except (UnicodeDecodeError, LookupError):
         pass
     try:
         text, errors = _decode_counting(body, codec)
     except LookupError:
-        return "", False
+        return "", False, False
     ok = errors < MIN_ERRORS or errors <= MAX_ERROR_RATIO * max(len(text), 1)
-    return text, ok
+    return text, ok, False
 
 
 def _is_ascii(body: bytes) -> bool:
@@ -112,14 +113,15 @@ def _strict_utf8(body: bytes) -> str | None:
         return None
 
 
-def _detect(body: bytes) -> tuple[str, str]:
-    """Detection for undeclared or mis-declared bytes; never raises."""
+def _detect(body: bytes) -> tuple[str, str, bool]:
+    """Detection for undeclared or mis-declared bytes; never raises. The third value:
+    the text is the bytes' strict UTF-8 decoding."""
     text = _strict_utf8(body)
     if text is not None:
-        return text, "utf-8"
-    gb_text, gb_ok = _fits(body, "gb18030")
+        return text, "utf-8", True
+    gb_text, gb_ok, _strict = _fits(body, "gb18030")
     if gb_ok:
-        return gb_text, "gb18030"
+        return gb_text, "gb18030", False
     best = from_bytes(body[:DETECT_SAMPLE_BYTES]).best()
     guess = normalise_codec(best.encoding) if best is not None else None
     candidates = [c for c in (guess, "gb18030", "utf-8") if c]
@@ -131,13 +133,28 @@ def _detect(body: bytes) -> tuple[str, str]:
             continue
         scored.append((errors, decoded, codec))
     errors, decoded, codec = min(scored, key=lambda item: item[0])
-    return decoded, codec
+    return decoded, codec, False
 
 
 def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
     """Decode page bytes; returns (text, Python codec name such as "gb18030")."""
+    text, codec, _utf8 = decode_page(body, content_type)
+    return text, codec
+
+
+def decode_page(body: bytes, content_type: str | None = None) -> tuple[str, str, bytes | None]:
+    """`decode_html`, and the text's UTF-8 bytes when the body is them (a UTF-8 page without
+    an invalid byte, its byte-order mark dropped): the parser reads them as they are."""
+    text, codec, strict = _decode(body, content_type)
+    if not strict:
+        return text, codec, None
+    return text, codec, body[len(codecs.BOM_UTF8):] if body.startswith(codecs.BOM_UTF8) else body
+
+
+def _decode(body: bytes, content_type: str | None) -> tuple[str, str, bool]:
+    """(text, codec, whether the text is the strict UTF-8 decoding of the body, BOM dropped)."""
     if not body:
-        return "", "utf-8"
+        return "", "utf-8", False
     declared = [
         normalise_codec(charset_from_content_type(content_type)),
         _bom(body),
@@ -152,19 +169,19 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
             # Bytes that are valid UTF-8 with multi-byte text are UTF-8 whatever the label.
             utf8 = _strict_utf8(body)
             if utf8 is not None:
-                return utf8.removeprefix("\ufeff"), "utf-8"
+                return utf8.removeprefix("\ufeff"), "utf-8", True
             if codec in WEAK_CODECS:
                 continue
-        text, ok = _fits(body, codec)
+        text, ok, strict = _fits(body, codec)
         if ok:
-            return text.removeprefix("\ufeff"), codec
+            return text.removeprefix("\ufeff"), codec, strict and codec == "utf-8"
         if codec == "utf-8":
             # Declared UTF-8 with invalid bytes here and there: still UTF-8 (the bad bytes
             # become U+FFFD), unless the bytes are GB18030 throughout (a mislabelled page).
             try:
-                return body.decode("gb18030").removeprefix("\ufeff"), "gb18030"
+                return body.decode("gb18030").removeprefix("\ufeff"), "gb18030", False
             except UnicodeDecodeError:
-                return text.removeprefix("\ufeff"), "utf-8"
+                return text.removeprefix("\ufeff"), "utf-8", False
         # The declaration does not fit the bytes: try the next piece of evidence.
-    text, codec = _detect(body)
-    return text.removeprefix("\ufeff"), codec
+    text, codec, strict = _detect(body)
+    return text.removeprefix("\ufeff"), codec, strict

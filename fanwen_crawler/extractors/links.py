@@ -14,7 +14,7 @@ from typing import NamedTuple
 from lxml import etree
 
 from fanwen_crawler.extractors.text import clean_text, node_text
-from fanwen_crawler.urls import NON_HTML_EXTENSIONS, resolve_url, same_site, url_path
+from fanwen_crawler.urls import NON_HTML_EXTENSIONS, SiteTest, resolve_url, url_path
 
 # Possessive quantifiers (`*+`, `++`) where what follows can never be what they matched:
 # the same matches without trying every shorter run first.
@@ -43,15 +43,18 @@ DENY_URL = re.compile(
     re.IGNORECASE,
 )
 ANY_DIGIT = re.compile(r"\d")
+# A word that every LIST_URL match contains: a cheap search first (most links are none).
+LIST_HINT = re.compile(r"list|index|page|cat|class|column|channel|lanmu|sort|type|cid|fid|forum",
+                       re.IGNORECASE)
 ROOT_PAGE = re.compile(r"^/(?:index|default|home)?(?:\.(?:s?html?|php|aspx?|jsp))?$", re.IGNORECASE)
 # The same four patterns without IGNORECASE, for lower-cased ASCII paths (nearly every
 # URL): on ASCII text that is the same test, minus a case fold at every position tried.
 # (Their literals are lower case; non-ASCII paths keep the originals, because
 # IGNORECASE also equates a few non-ASCII letters with ASCII ones: ſ with s, ı with i.)
 FOLDED_URL_PATTERNS = tuple(
-    re.compile(rx.pattern) for rx in (DENY_URL, ARTICLE_URL, ROOT_PAGE, LIST_URL)
+    re.compile(rx.pattern) for rx in (DENY_URL, ARTICLE_URL, ROOT_PAGE, LIST_URL, LIST_HINT)
 )
-URL_PATTERNS = (DENY_URL, ARTICLE_URL, ROOT_PAGE, LIST_URL)
+URL_PATTERNS = (DENY_URL, ARTICLE_URL, ROOT_PAGE, LIST_URL, LIST_HINT)
 
 
 class UrlShape(NamedTuple):
@@ -72,15 +75,17 @@ def url_shape(url: str) -> UrlShape:
     """Every URL-shape hint of one absolute URL, from one look at its path."""
     path = url_path(url)
     if path.isascii():
-        text, (deny_url, article_url, root_page, list_url) = path.lower(), FOLDED_URL_PATTERNS
+        text, (deny_url, article_url, root_page, list_url, list_hint) = \
+            path.lower(), FOLDED_URL_PATTERNS
     else:
-        text, (deny_url, article_url, root_page, list_url) = path, URL_PATTERNS
+        text, (deny_url, article_url, root_page, list_url, list_hint) = path, URL_PATTERNS
     denied = deny_url.search(text) is not None
     # Every ARTICLE_URL alternative needs a digit: skip the costly search without one.
     article_like = ANY_DIGIT.search(text) is not None and article_url.search(text) is not None
     root = root_page.match(text) is not None  # never matches with a query
     listing = not denied and not root and (
-        (path.endswith("/") and not article_like) or list_url.search(text) is not None)
+        (path.endswith("/") and not article_like)
+        or (list_hint.search(text) is not None and list_url.search(text) is not None))
     return UrlShape(path, denied, root, article_like and not denied, listing)
 
 
@@ -112,6 +117,7 @@ def collect_links(root: etree._Element, base_url: str, encoding: str = "utf-8") 
     resolved: dict[str, str | None] = {}  # portals repeat the same hrefs many times
     internal_hosts: dict[str, bool] = {}
     shapes: dict[str, UrlShape] = {}
+    same_site = SiteTest(base_url)
     for el in root.iter("a"):
         href = el.get("href")
         if not href:
@@ -124,7 +130,7 @@ def collect_links(root: etree._Element, base_url: str, encoding: str = "utf-8") 
         host = url.split("/", 3)[2]
         internal = internal_hosts.get(host)
         if internal is None:
-            internal = internal_hosts[host] = same_site(url, base_url)
+            internal = internal_hosts[host] = same_site(url)
         raw = (el.text or "") if not len(el) else node_text(el)  # most anchors hold only text
         link = PageLink(el, url, clean_text(raw), internal)
         if internal:  # their shapes are all needed (list and category links); share repeats

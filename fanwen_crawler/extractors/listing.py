@@ -10,6 +10,7 @@ are same-site links with a list-shaped URL, or short links in a navigation row.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import defaultdict
 
@@ -29,7 +30,9 @@ NAV_ROW_MIN_LINKS = 3
 PATH_DEPTH = 6
 PathMemo = dict[object, object]
 """markup_path's cache: an element → its own part; (element,) → its whole path."""
-DIGIT_TOKEN = re.compile(r"\S*\d\S*")
+# A class token with a digit, matched from the token's start only: `\S*\d\S*` tried from
+# every position of a long token without digits (utility-class names), quadratically.
+DIGIT_TOKEN = re.compile(r"(?<!\S)[^\s\d]*+\d\S*+")
 PAGER_GAP_LINES = 4
 PAGER_BONUS = 1e6
 # Mean link-text length under which a link group is a menu of names, not of titles.
@@ -62,10 +65,9 @@ def markup_path(el: etree._Element, memo: PathMemo) -> tuple[str, object]:
     if done is not None:
         return done  # type: ignore[return-value]
     parts: list[str] = []
-    node: etree._Element | None = el
-    for _ in range(PATH_DEPTH):
-        if node is None:
-            break
+    # The element, PATH_DEPTH - 1 ancestors, and the ancestor above them (when there is one).
+    nodes = [el, *itertools.islice(el.iterancestors(), PATH_DEPTH)]
+    for node in nodes[:PATH_DEPTH]:
         part = memo.get(node)
         if part is None:
             cls = node.get("class")
@@ -73,8 +75,7 @@ def markup_path(el: etree._Element, memo: PathMemo) -> tuple[str, object]:
                 cls = " ".join(DIGIT_TOKEN.sub("", cls).split())
             part = memo[node] = f"{node.tag}.{cls}" if cls else str(node.tag)
         parts.append(str(part))
-        node = node.getparent()
-    result = "/".join(parts), node
+    result = "/".join(parts), nodes[PATH_DEPTH] if len(nodes) > PATH_DEPTH else None
     memo[(el,)] = result
     return result
 
@@ -109,22 +110,22 @@ def _pager_lines(lines: list[Line]) -> tuple[dict[object, int], list[int]]:
     return where, pagers
 
 
-Chains = dict[int, list[etree._Element]]
+Chains = dict[object, list[etree._Element]]
 """Each link's ancestors up to ITEM_MAX_DEPTH (below body), by id of the PageLink: the
-walks are shared by every group a page measures."""
+walks are shared by every group a page measures. Keyed by the tuple of its members' ids,
+the items of a group measured on its own (`item_elements`): the list measure and the
+related-list cut group most links alike."""
 Owners = tuple[dict[etree._Element, str], set[etree._Element]]
 
 
 def _chain(link: PageLink, chains: Chains) -> list[etree._Element]:
     chain = chains.get(id(link))
     if chain is None:
-        chain = []
-        node = link.el.getparent()
-        while node is not None and node.tag not in ("body", "html") \
-                and len(chain) < ITEM_MAX_DEPTH:
+        chain = chains[id(link)] = []
+        for node in link.el.iterancestors():
+            if node.tag in ("body", "html") or len(chain) >= ITEM_MAX_DEPTH:
+                break
             chain.append(node)
-            node = node.getparent()
-        chains[id(link)] = chain
     return chain
 
 
@@ -133,11 +134,13 @@ def link_owners(links: list[PageLink], chains: Chains) -> Owners:
     ancestors that hold links to more than one URL."""
     owner: dict[etree._Element, str] = {}
     multi: set[etree._Element] = set()
+    setdefault, add = owner.setdefault, multi.add
     for link in links:
-        for node in _chain(link, chains):
-            first = owner.setdefault(node, link.url)
-            if first != link.url:
-                multi.add(node)
+        url = link.url
+        chain = chains.get(id(link))
+        for node in _chain(link, chains) if chain is None else chain:
+            if setdefault(node, url) != url:
+                add(node)
     return owner, multi
 
 
@@ -154,13 +157,19 @@ def item_elements(members: list[PageLink],
     against the same others.
     """
     chains = {} if chains is None else chains
+    key = None
+    if others_owners is None and not others:
+        key = tuple(map(id, members))
+        known = chains.get(key)
+        if known is not None:
+            return known
     owner, multi = link_owners(members, chains)
     if others_owners is None and others:
         others_owners = link_owners(others, chains)
     items = []
     for link in members:
         item = link.el
-        for node in _chain(link, chains):
+        for node in chains[id(link)]:  # every member's chain: link_owners walked them
             if node in multi:
                 break
             if others_owners is not None:
@@ -171,6 +180,8 @@ def item_elements(members: list[PageLink],
                     break
             item = node
         items.append(item)
+    if key is not None:
+        chains[key] = items
     return items
 
 

@@ -84,9 +84,13 @@ def find_records(
             sig = signatures[el] = _signature(el)
         return sig
 
+    walked: dict[etree._Element, int] = {}  # levels already walked up from an element
     for leaf in _time_leaves(candidates):
         node = leaf
-        for _ in range(ANCESTOR_DEPTH):
+        for level in range(ANCESTOR_DEPTH):
+            if walked.get(node, 0) >= ANCESTOR_DEPTH - level:
+                break  # another leaf of this thread walked on from here as far: nothing new
+            walked[node] = ANCESTOR_DEPTH - level
             parent = node.getparent()
             if parent is None or parent.tag in ("body", "html"):
                 break

@@ -61,6 +61,11 @@ def normalise_text(text: str) -> str:
 
 def clean_text(text: str) -> str:
     """Normalise one paragraph: entities, zero-width chars, whitespace, NFC."""
+    joined = " ".join(text.split())
+    if "&" not in joined and ZERO_WIDTH.search(joined) is None:
+        # Nearly every line: nothing to unescape or delete (neither "&" nor a zero-width
+        # character is whitespace, so the joined text holds them when the text does).
+        return unicodedata.normalize("NFC", joined)
     text = _normalise_chars(text)
     # str.split() splits on exactly the characters re's \s matches (U+3000, NBSP, …) and is
     # several times faster than WHITESPACE_RUN.sub on every line of every page.
