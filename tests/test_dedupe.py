@@ -440,6 +440,55 @@ def test_concurrent_writers_see_each_others_commits(tmp_path):
         crawler.corpus.close()
 
 
+def _band_reads_while_writing(corpus, items) -> int:
+    statements: list[str] = []
+    corpus.db.conn.set_trace_callback(statements.append)
+    try:
+        corpus.write_articles(items)
+    finally:
+        corpus.db.conn.set_trace_callback(None)
+    return sum("FROM lsh_bands" in q for q in statements)
+
+
+def test_write_time_recheck_only_after_another_writer_committed(tmp_path):
+    # The store's lookup inside the write transaction is skipped while no other connection
+    # has committed since the finder looked; once one has, it runs and marks the copy.
+    from fanwen_crawler.corpus.storage import open_corpus
+
+    rng = random.Random(15)
+    bodies = ["".join(text(rng)) for _ in range(3)]
+    db = tmp_path / "c.db"
+    with open_corpus(db) as corpus, open_corpus(db) as other:
+        finder = DuplicateFinder(corpus.db.conn)
+        first = item("http://a.cn/0", bodies[0])
+        assert finder.mark(first) is None
+        assert _band_reads_while_writing(corpus, [first]) == 0  # nobody else wrote
+        late = item("http://a.cn/1", bodies[1])
+        assert finder.mark(late) is None  # looked up before the other's copy is stored
+        copy = item("http://b.cn/1", bodies[1] + "另一个结尾。")
+        DuplicateFinder().mark(copy)
+        other.write_articles([copy])
+        assert _band_reads_while_writing(corpus, [late]) == 1
+        assert dict(corpus.db.execute("select url, duplicate_of from articles"))[
+            "http://a.cn/1"] is not None
+        unseen = item("http://a.cn/2", bodies[2])  # not looked up by this finder
+        DuplicateFinder().mark(unseen)
+        assert _band_reads_while_writing(corpus, [unseen]) == 1
+
+
+def test_two_finders_on_one_connection_always_recheck(tmp_path):
+    from fanwen_crawler.corpus.storage import open_corpus
+
+    rng = random.Random(16)
+    with open_corpus(tmp_path / "c.db") as corpus:
+        one, two = DuplicateFinder(corpus.db.conn), DuplicateFinder(corpus.db.conn)
+        a, b = item("http://a.cn/1", "".join(text(rng))), item("http://a.cn/2", "".join(text(rng)))
+        one.mark(a)
+        two.mark(b)
+        assert _band_reads_while_writing(corpus, [a, b]) == 2
+        assert corpus.db.execute("pragma cache_size").fetchone()[0] <= -16 * 1024
+
+
 def sqlite3_rows(db, sql):
     import sqlite3
 

@@ -27,7 +27,15 @@ Articles not yet committed (the store pipeline buffers a batch) are kept in a sm
 in-memory `RecentIndex` (two generations of `RECENT_CAPACITY` articles), so a re-post in
 the same batch is marked too. Without a database the in-memory index is unbounded (tests,
 one-off use). `find_stored_duplicate` repeats the database lookup inside the write
-transaction, so two processes writing copies of one text at the same time still mark it.
+transaction, so two processes writing copies of one text at the same time still mark it;
+it skips that repeat when no other connection has committed since the lookup (SQLite's
+`PRAGMA data_version` is unchanged), as the lookup's answer then still holds. The finder
+registers itself for its connection so the store's recheck can ask it; a connection with two
+finders, or an item this finder did not look up, is always looked up again.
+
+A finder with a database raises the connection's page cache to `PAGE_CACHE_KIB`: the band
+lookups and inserts go to random pages of tables that grow with the corpus, and a cache
+that holds their inner B-tree pages keeps that cost nearly flat.
 
 A duplicate is kept, not dropped: it gets `duplicate_of_url` (the first-stored article
 of its chain) and `similarity`, and storage turns that into `articles.duplicate_of`.
@@ -39,6 +47,8 @@ import hashlib
 import logging
 import re
 import sqlite3
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,6 +79,10 @@ MAX_BAND_ROWS = 8192
 RECENT_CAPACITY = 2000
 """Articles per generation of the in-memory index of not-yet-committed articles."""
 SIGNATURE_DTYPE = np.dtype("<u4")
+PAGE_CACHE_KIB = 16 * 1024
+"""SQLite page cache a finder gives its connection at least (SQLite's default is 2 MB)."""
+LOOKUPS_KEPT = 20_000
+"""Lookups whose data_version a finder remembers for the store's recheck (oldest dropped)."""
 WHITESPACE = re.compile(r"\s+")
 
 
@@ -335,12 +349,48 @@ def find_stored(conn: sqlite3.Connection, probe: Probe) -> Match | None:
     return best
 
 
+def data_version(conn: sqlite3.Connection) -> int:
+    """SQLite's `PRAGMA data_version`: changes when another connection commits."""
+    return conn.execute("PRAGMA data_version").fetchone()[0]
+
+
+_FINDERS: dict[int, tuple[sqlite3.Connection, weakref.ref[DuplicateFinder] | None]] = {}
+"""id(connection) → (the connection, its only live finder, or None once it had two)."""
+
+
+def _finder_of(conn: sqlite3.Connection) -> DuplicateFinder | None:
+    entry = _FINDERS.get(id(conn))
+    if entry is None or entry[0] is not conn or entry[1] is None:
+        return None
+    return entry[1]()
+
+
+def _register(conn: sqlite3.Connection, finder: DuplicateFinder) -> None:
+    entry = _FINDERS.get(id(conn))
+    shared = entry is not None and entry[0] is conn and (entry[1] is None
+                                                         or entry[1]() is not None)
+    _FINDERS[id(conn)] = (conn, None if shared else weakref.ref(finder))
+
+
+def _cache_kib(conn: sqlite3.Connection) -> int:
+    """The connection's page cache in KiB (`cache_size` is pages if positive, -KiB if not)."""
+    (cache,) = conn.execute("PRAGMA cache_size").fetchone()
+    return -cache if cache < 0 else cache * conn.execute("PRAGMA page_size").fetchone()[0] // 1024
+
+
 def find_stored_duplicate(conn: sqlite3.Connection, item: ArticleItem) -> Match | None:
     """`find_stored` for an item about to be written (its signature already computed).
 
     For the store to call inside its write transaction: what another process committed
-    since the dedupe pipeline looked is seen here.
+    since the dedupe pipeline looked is seen here. If this connection's finder looked the
+    item up and no other connection has committed since (same `data_version`), that
+    lookup's answer (no duplicate) still holds and nothing is read again.
     """
+    finder = _finder_of(conn)
+    if finder is not None:
+        seen = finder.lookups.pop(item.url, None)
+        if seen is not None and seen == data_version(conn):
+            return None
     signature = deserialise_minhash(item.minhash) if item.minhash is not None else None
     return find_stored(conn, Probe(item.url, item.body, signature, item.content_hash))
 
@@ -352,12 +402,28 @@ class DuplicateFinder:
                  recent_capacity: int | None = RECENT_CAPACITY) -> None:
         self.conn = conn
         self.recent = RecentIndex(recent_capacity if conn is not None else None)
+        self.lookups: OrderedDict[str, int] = OrderedDict()
+        """URL → the connection's data_version just before its database lookup."""
+        if conn is not None:
+            if _cache_kib(conn) < PAGE_CACHE_KIB:
+                conn.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
+            _register(conn, self)
+
+    def _find_stored(self, probe: Probe) -> Match | None:
+        assert self.conn is not None
+        version = data_version(self.conn)  # read first: a commit after it forces a recheck
+        stored = find_stored(self.conn, probe)
+        self.lookups[probe.url] = version
+        self.lookups.move_to_end(probe.url)
+        if len(self.lookups) > LOOKUPS_KEPT:
+            self.lookups.popitem(last=False)
+        return stored
 
     def match(self, probe: Probe) -> Match | None:
         recent = self.recent.match(probe)
         if recent is not None and recent.exact:
             return recent
-        stored = find_stored(self.conn, probe) if self.conn is not None else None
+        stored = self._find_stored(probe) if self.conn is not None else None
         if stored is not None and (stored.exact or recent is None):
             return stored
         if recent is None or stored is None:
