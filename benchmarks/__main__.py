@@ -205,7 +205,8 @@ def section_neardup(r: dict[str, Any]) -> list[str]:
         "",
         "Every document goes the crawl's way: signature, lookup (recent in-memory "
         "generations, then the corpus database's `lsh_bands`), `Corpus.write_articles` in "
-        "batches of 50 (the lookup repeated inside the transaction, bands filled by trigger). "
+        "batches of 50 (bands filled by trigger; the lookup is repeated inside the write "
+        "transaction only if another connection committed since, which none does here). "
         "CPU ms per document (this process's CPU time, so the other jobs on the machine do "
         f"not count) over the {r.get('window', 2000):,} documents ending at each checkpoint. "
         f"Baseline, same run, same documents: the in-memory `DuplicateIndex` of "

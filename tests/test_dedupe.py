@@ -5,6 +5,7 @@ from scrapy.utils.test import get_crawler
 
 from fanwen_crawler.corpus.dedupe import (
     LSH_PARAMS,
+    MIN_BANDS,
     DuplicateFinder,
     Probe,
     content_hash,
@@ -196,10 +197,19 @@ def test_no_corpus_loads_nothing():
     assert pipeline.corpus is None and len(pipeline.finder.recent) == 0
 
 
-@pytest.mark.parametrize("params", [LSH_PARAMS])
-def test_lsh_candidate_probability_at_threshold(params):
-    b, r = params
-    assert 1 - (1 - 0.8**r) ** b >= 0.98
+def candidate_probability(j: float, bands: int, rows: int, min_bands: int) -> float:
+    from math import comb
+
+    q = j**rows
+    return 1 - sum(comb(bands, k) * q**k * (1 - q) ** (bands - k) for k in range(min_bands))
+
+
+def test_lsh_candidate_probability_at_threshold():
+    b, r = LSH_PARAMS
+    assert candidate_probability(0.8, b, r, MIN_BANDS) >= 0.995
+    assert candidate_probability(0.75, b, r, MIN_BANDS) >= 0.97
+    # Texts that only share common phrases are rarely candidates (each costs a read).
+    assert candidate_probability(0.3, b, r, MIN_BANDS) <= 0.01
 
 
 def test_band_index_candidates_share_a_whole_band():
@@ -216,6 +226,8 @@ def test_band_index_candidates_share_a_whole_band():
     index.insert(0, index.keys(a))
     index.insert(1, index.keys(a))  # a second row in the same buckets
     assert index.query(index.keys(b)) == {0, 1}
+    assert index.query(index.keys(b), min_bands=2) == set()
+    assert index.query(index.keys(a), min_bands=3) == {0, 1}
     assert index.query(index.keys(c)) == set()
     with pytest.raises(ValueError):
         BandIndex(9, 4, num_perm=32)
@@ -314,6 +326,87 @@ def test_migration_indexes_signatures_stored_before_it(tmp_path):
         assert near.duplicate_of_url == "http://a.cn/7"
 
 
+def _corpus_at(path, last_migration: str):
+    """A corpus file with our migrations applied up to and including `last_migration`."""
+    import sqlite3
+
+    from fanwen_crawler.corpus import schema
+
+    db = schema.Database(sqlite3.connect(path))
+    schema.MIGRATIONS.ensure_migrations_table(db)
+    for m in schema.MIGRATIONS._migrations:
+        with db.atomic():
+            m.fn(db)
+            db.table(schema.MIGRATIONS_TABLE).insert(
+                {"migration_set": schema.MIGRATION_SET, "name": m.name, "applied_at": ""})
+        if m.name == last_migration:
+            return db
+    raise AssertionError(last_migration)
+
+
+def test_migration_rebands_a_12x4_corpus(tmp_path):
+    # A corpus written with the 12-band layout of migration 0010 gets 16 bands per
+    # signature; its articles are found again, and the new triggers keep the table.
+    from fanwen_crawler.corpus.dedupe import band_keys
+    from fanwen_crawler.corpus.storage import open_corpus
+
+    path = tmp_path / "old.db"
+    rng = random.Random(13)
+    bodies = {i: "".join(text(rng)) for i in (3, 5)}
+    db = _corpus_at(path, "0010_lsh_band_index")
+    with db.atomic():
+        for i, body in bodies.items():
+            db.execute("insert into articles (id, url, title, body, content_hash) "
+                       "values (?, ?, 't', ?, ?)", [i, f"http://a.cn/{i}", body, content_hash(body)])
+            db.execute("insert into minhashes values (?, ?)",
+                       [i, serialise_minhash(minhash_of(body))])
+    old = _bands(db)
+    assert len(old) == 2 * 12  # the old layout: 12 bands of the first 192 bytes
+    db.close()
+    signatures = {i: serialise_minhash(minhash_of(b)) for i, b in bodies.items()}
+    with open_corpus(path) as corpus:
+        assert _bands(corpus.db) == {(k, i) for i, s in signatures.items()
+                                     for k in band_keys(s)}
+        assert len(_bands(corpus.db)) == 2 * 16
+        near = item("http://b.cn/2", bodies[5][:-20] + "改动了最后的几个字。")
+        assert DuplicateFinder(corpus.db.conn).mark(near) == "near"
+        assert near.duplicate_of_url == "http://a.cn/5"
+        with corpus.db.atomic():
+            corpus.db.execute("delete from minhashes where article_id = 3")
+        assert _bands(corpus.db) == {(k, 5) for k in band_keys(signatures[5])}
+
+
+def test_one_shared_band_is_no_stored_candidate(tmp_path):
+    # A stored signature sharing exactly one band with the probe is not even read; sharing
+    # two makes it a candidate (then the exact Jaccard decides).
+    import numpy as np
+
+    from fanwen_crawler.corpus.dedupe import find_stored
+    from fanwen_crawler.corpus.storage import open_corpus
+
+    rng = random.Random(14)
+    body = "".join(text(rng))
+    probe = Probe("http://b.cn/1", body)
+    rows = LSH_PARAMS[1]
+    with open_corpus(tmp_path / "c.db") as corpus:
+        for n, shared in ((1, 1), (2, 2)):
+            values = np.arange(1, 129, dtype=np.uint32) + 1000 * n  # shares no band
+            values[: shared * rows] = probe.signature.hashvalues[: shared * rows]
+            with corpus.db.atomic():
+                corpus.db.execute("insert into articles (id, url, title, body) "
+                                  "values (?, ?, 't', ?)", [n, f"http://a.cn/{n}", body])
+                corpus.db.execute("insert into minhashes values (?, ?)",
+                                  [n, values.astype("<u4").tobytes()])
+        read = []
+        corpus.db.conn.set_trace_callback(read.append)
+        # Both are estimated far below the prefilter, so neither is marked either way.
+        assert find_stored(corpus.db.conn, probe) is None
+        corpus.db.conn.set_trace_callback(None)
+        # Bound values appear in the traced statement: only article 2's signature is read.
+        assert [q.split("WHERE", 1)[1] for q in read if "FROM minhashes" in q] == \
+            [" article_id IN (2)"]
+
+
 def test_concurrent_writers_see_each_others_commits(tmp_path):
     # Two crawls into one database: each marks what the other committed; and a copy both
     # looked up before either committed is marked at write time, inside the transaction.
@@ -345,6 +438,55 @@ def test_concurrent_writers_see_each_others_commits(tmp_path):
     assert rows["http://two.cn/1"] == ids["http://one.cn/1"]
     for crawler in crawlers:
         crawler.corpus.close()
+
+
+def _band_reads_while_writing(corpus, items) -> int:
+    statements: list[str] = []
+    corpus.db.conn.set_trace_callback(statements.append)
+    try:
+        corpus.write_articles(items)
+    finally:
+        corpus.db.conn.set_trace_callback(None)
+    return sum("FROM lsh_bands" in q for q in statements)
+
+
+def test_write_time_recheck_only_after_another_writer_committed(tmp_path):
+    # The store's lookup inside the write transaction is skipped while no other connection
+    # has committed since the finder looked; once one has, it runs and marks the copy.
+    from fanwen_crawler.corpus.storage import open_corpus
+
+    rng = random.Random(15)
+    bodies = ["".join(text(rng)) for _ in range(3)]
+    db = tmp_path / "c.db"
+    with open_corpus(db) as corpus, open_corpus(db) as other:
+        finder = DuplicateFinder(corpus.db.conn)
+        first = item("http://a.cn/0", bodies[0])
+        assert finder.mark(first) is None
+        assert _band_reads_while_writing(corpus, [first]) == 0  # nobody else wrote
+        late = item("http://a.cn/1", bodies[1])
+        assert finder.mark(late) is None  # looked up before the other's copy is stored
+        copy = item("http://b.cn/1", bodies[1] + "另一个结尾。")
+        DuplicateFinder().mark(copy)
+        other.write_articles([copy])
+        assert _band_reads_while_writing(corpus, [late]) == 1
+        assert dict(corpus.db.execute("select url, duplicate_of from articles"))[
+            "http://a.cn/1"] is not None
+        unseen = item("http://a.cn/2", bodies[2])  # not looked up by this finder
+        DuplicateFinder().mark(unseen)
+        assert _band_reads_while_writing(corpus, [unseen]) == 1
+
+
+def test_two_finders_on_one_connection_always_recheck(tmp_path):
+    from fanwen_crawler.corpus.storage import open_corpus
+
+    rng = random.Random(16)
+    with open_corpus(tmp_path / "c.db") as corpus:
+        one, two = DuplicateFinder(corpus.db.conn), DuplicateFinder(corpus.db.conn)
+        a, b = item("http://a.cn/1", "".join(text(rng))), item("http://a.cn/2", "".join(text(rng)))
+        one.mark(a)
+        two.mark(b)
+        assert _band_reads_while_writing(corpus, [a, b]) == 2
+        assert corpus.db.execute("pragma cache_size").fetchone()[0] <= -16 * 1024
 
 
 def sqlite3_rows(db, sql):

@@ -6,13 +6,17 @@ Bodies are compared with all whitespace removed. Near-duplicates use MinHash ove
 (512 bytes, `minhashes.signature`); signatures are only comparable when made by the same
 `SIGNATURE_ALGORITHM`.
 
-Finding candidates: banded LSH with `LSH_PARAMS` = 12 bands × 4 rows. A band's key is its
-16 bytes of the stored signature, so the database can keep the index itself: the table
-`lsh_bands (key, article_id)` is filled by triggers on `minhashes` (storage migration 5),
-whoever writes the signature. P(candidate) = 1 − (1 − J⁴)¹² is 0.998 at Jaccard 0.8, 0.99
-at 0.75, 0.54 at 0.5. Nothing is loaded at crawl start and memory does not grow with the
-corpus; because the index is read from the database, articles another process committed
-meanwhile are candidates too.
+Finding candidates: banded LSH with `LSH_PARAMS` = 16 bands × 4 rows; a candidate shares
+at least `MIN_BANDS` = 2 whole bands with the article. A band's key is its 16 bytes of the
+stored signature, so the database can keep the index itself: the table
+`lsh_bands (key, article_id)` is filled by triggers on `minhashes` (schema migration
+0011), whoever writes the signature. With q = J⁴, P(candidate) = 1 − (1−q)¹⁶ − 16q(1−q)¹⁵
+is 0.997 at Jaccard 0.8, 0.98 at 0.75, 0.007 at 0.3. Asking for two bands is what keeps
+the cost per lookup flat: with one band out of 12 (migration 0010), unrelated texts that
+share common phrases (J 0.1–0.3) became candidates in proportion to the corpus size, each
+costing a signature read. Nothing is loaded at crawl start and memory does not grow with
+the corpus; because the index is read from the database, articles another process
+committed meanwhile are candidates too.
 
 Verifying: a candidate whose MinHash estimate is below `PREFILTER` (0.6, ~6 standard
 errors below 0.8) is dropped unread; the rest are compared by the exact Jaccard of their
@@ -23,7 +27,15 @@ Articles not yet committed (the store pipeline buffers a batch) are kept in a sm
 in-memory `RecentIndex` (two generations of `RECENT_CAPACITY` articles), so a re-post in
 the same batch is marked too. Without a database the in-memory index is unbounded (tests,
 one-off use). `find_stored_duplicate` repeats the database lookup inside the write
-transaction, so two processes writing copies of one text at the same time still mark it.
+transaction, so two processes writing copies of one text at the same time still mark it;
+it skips that repeat when no other connection has committed since the lookup (SQLite's
+`PRAGMA data_version` is unchanged), as the lookup's answer then still holds. The finder
+registers itself for its connection so the store's recheck can ask it; a connection with two
+finders, or an item this finder did not look up, is always looked up again.
+
+A finder with a database raises the connection's page cache to `PAGE_CACHE_KIB`: the band
+lookups and inserts go to random pages of tables that grow with the corpus, and a cache
+that holds their inner B-tree pages keeps that cost nearly flat.
 
 A duplicate is kept, not dropped: it gets `duplicate_of_url` (the first-stored article
 of its chain) and `similarity`, and storage turns that into `articles.duplicate_of`.
@@ -35,6 +47,8 @@ import hashlib
 import logging
 import re
 import sqlite3
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,14 +67,22 @@ THRESHOLD = 0.8
 """Exact 5-shingle Jaccard at or above which an article is a near-duplicate."""
 PREFILTER = 0.6
 """MinHash estimate under which a candidate is not verified (its body is not even read)."""
-LSH_PARAMS = (12, 4)
-"""(bands, rows). Storage migration 5 writes these bands; changing them needs a migration."""
+LSH_PARAMS = (16, 4)
+"""(bands, rows). Schema migration 0011 writes these bands; changing them needs a migration."""
+MIN_BANDS = 2
+"""Bands a candidate must share with the article looked up."""
 BAND_BYTES = 4 * LSH_PARAMS[1]
 MAX_CANDIDATES = 256
-"""Band matches read per lookup at most (thousands of copies of one text share buckets)."""
+"""Candidates verified per lookup at most (thousands of copies of one text share buckets)."""
+MAX_BAND_ROWS = 8192
+"""Band rows read per lookup at most, so a bucket shared by very many articles stays cheap."""
 RECENT_CAPACITY = 2000
 """Articles per generation of the in-memory index of not-yet-committed articles."""
 SIGNATURE_DTYPE = np.dtype("<u4")
+PAGE_CACHE_KIB = 16 * 1024
+"""SQLite page cache a finder gives its connection at least (SQLite's default is 2 MB)."""
+LOOKUPS_KEPT = 20_000
+"""Lookups whose data_version a finder remembers for the store's recheck (oldest dropped)."""
 WHITESPACE = re.compile(r"\s+")
 
 
@@ -138,7 +160,7 @@ def deserialise_minhash(data: bytes) -> Signature:
 def band_keys(signature: bytes, params: tuple[int, int] = LSH_PARAMS) -> list[bytes]:
     """The LSH bucket key of each band: that band's bytes of the serialised signature.
 
-    The same slices as storage migration 5's triggers take with `substr()`.
+    The same slices as schema migration 0011's triggers take with `substr()`.
     """
     bands, rows = params
     step = 4 * rows
@@ -146,7 +168,7 @@ def band_keys(signature: bytes, params: tuple[int, int] = LSH_PARAMS) -> list[by
 
 
 class BandIndex:
-    """In-memory banded LSH: signatures that agree on all values of any band are candidates.
+    """In-memory banded LSH: signatures agreeing on every value of `min_bands` bands match.
 
     One dict per band maps the band's bytes to a row number, or to a list of rows once a
     second one shares the bucket.
@@ -173,17 +195,15 @@ class BandIndex:
             else:
                 buckets[key] = [held, row]
 
-    def query(self, keys: list[bytes]) -> set[int]:
-        found: set[int] = set()
+    def query(self, keys: list[bytes], min_bands: int = 1) -> set[int]:
+        shared: dict[int, int] = {}
         for buckets, key in zip(self._buckets, keys, strict=True):
             held = buckets.get(key)
             if held is None:
                 continue
-            if isinstance(held, list):
-                found.update(held)
-            else:
-                found.add(held)
-        return found
+            for row in held if isinstance(held, list) else (held,):
+                shared[row] = shared.get(row, 0) + 1
+        return {row for row, n in shared.items() if n >= min_bands}
 
 
 @dataclass(slots=True)
@@ -267,7 +287,7 @@ class RecentIndex:
                 return Match(g.roots[row], 1.0, True)
         best: Match | None = None
         for g in self._generations:
-            for row in g.lsh.query(g.lsh.keys(probe.signature.hashvalues)):
+            for row in g.lsh.query(g.lsh.keys(probe.signature.hashvalues), MIN_BANDS):
                 if probe.url in (g.urls[row], g.roots[row]):
                     continue
                 estimate = np.count_nonzero(g.signatures[row] == probe.signature.hashvalues)
@@ -286,15 +306,21 @@ EXACT_SQL = (
 )
 
 
+BANDS_SQL = (
+    "SELECT article_id FROM (SELECT article_id FROM lsh_bands WHERE key IN "
+    f"({', '.join('?' * LSH_PARAMS[0])}) LIMIT {MAX_BAND_ROWS}) "
+    f"GROUP BY article_id HAVING count(*) >= {MIN_BANDS} ORDER BY count(*) DESC, article_id "
+    f"LIMIT {MAX_CANDIDATES}"
+)
+
+
 def find_stored(conn: sqlite3.Connection, probe: Probe) -> Match | None:
     """The stored article `probe` duplicates (exact hash first, then LSH + exact Jaccard)."""
     for _url, root in conn.execute(EXACT_SQL, [probe.body_hash, probe.url]):
         if root != probe.url:
             return Match(root, 1.0, True)
     keys = band_keys(serialise_minhash(probe.signature))
-    ids = [r[0] for r in conn.execute(
-        f"SELECT DISTINCT article_id FROM lsh_bands WHERE key IN ({', '.join('?' * len(keys))}) "
-        f"LIMIT {MAX_CANDIDATES}", keys)]
+    ids = [r[0] for r in conn.execute(BANDS_SQL, keys)]
     if not ids:
         return None
     marks = ", ".join("?" * len(ids))
@@ -323,12 +349,48 @@ def find_stored(conn: sqlite3.Connection, probe: Probe) -> Match | None:
     return best
 
 
+def data_version(conn: sqlite3.Connection) -> int:
+    """SQLite's `PRAGMA data_version`: changes when another connection commits."""
+    return conn.execute("PRAGMA data_version").fetchone()[0]
+
+
+_FINDERS: dict[int, tuple[sqlite3.Connection, weakref.ref[DuplicateFinder] | None]] = {}
+"""id(connection) → (the connection, its only live finder, or None once it had two)."""
+
+
+def _finder_of(conn: sqlite3.Connection) -> DuplicateFinder | None:
+    entry = _FINDERS.get(id(conn))
+    if entry is None or entry[0] is not conn or entry[1] is None:
+        return None
+    return entry[1]()
+
+
+def _register(conn: sqlite3.Connection, finder: DuplicateFinder) -> None:
+    entry = _FINDERS.get(id(conn))
+    shared = entry is not None and entry[0] is conn and (entry[1] is None
+                                                         or entry[1]() is not None)
+    _FINDERS[id(conn)] = (conn, None if shared else weakref.ref(finder))
+
+
+def _cache_kib(conn: sqlite3.Connection) -> int:
+    """The connection's page cache in KiB (`cache_size` is pages if positive, -KiB if not)."""
+    (cache,) = conn.execute("PRAGMA cache_size").fetchone()
+    return -cache if cache < 0 else cache * conn.execute("PRAGMA page_size").fetchone()[0] // 1024
+
+
 def find_stored_duplicate(conn: sqlite3.Connection, item: ArticleItem) -> Match | None:
     """`find_stored` for an item about to be written (its signature already computed).
 
     For the store to call inside its write transaction: what another process committed
-    since the dedupe pipeline looked is seen here.
+    since the dedupe pipeline looked is seen here. If this connection's finder looked the
+    item up and no other connection has committed since (same `data_version`), that
+    lookup's answer (no duplicate) still holds and nothing is read again.
     """
+    finder = _finder_of(conn)
+    if finder is not None:
+        seen = finder.lookups.pop(item.url, None)
+        if seen is not None and seen == data_version(conn):
+            return None
     signature = deserialise_minhash(item.minhash) if item.minhash is not None else None
     return find_stored(conn, Probe(item.url, item.body, signature, item.content_hash))
 
@@ -340,12 +402,28 @@ class DuplicateFinder:
                  recent_capacity: int | None = RECENT_CAPACITY) -> None:
         self.conn = conn
         self.recent = RecentIndex(recent_capacity if conn is not None else None)
+        self.lookups: OrderedDict[str, int] = OrderedDict()
+        """URL → the connection's data_version just before its database lookup."""
+        if conn is not None:
+            if _cache_kib(conn) < PAGE_CACHE_KIB:
+                conn.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
+            _register(conn, self)
+
+    def _find_stored(self, probe: Probe) -> Match | None:
+        assert self.conn is not None
+        version = data_version(self.conn)  # read first: a commit after it forces a recheck
+        stored = find_stored(self.conn, probe)
+        self.lookups[probe.url] = version
+        self.lookups.move_to_end(probe.url)
+        if len(self.lookups) > LOOKUPS_KEPT:
+            self.lookups.popitem(last=False)
+        return stored
 
     def match(self, probe: Probe) -> Match | None:
         recent = self.recent.match(probe)
         if recent is not None and recent.exact:
             return recent
-        stored = find_stored(self.conn, probe) if self.conn is not None else None
+        stored = self._find_stored(probe) if self.conn is not None else None
         if stored is not None and (stored.exact or recent is None):
             return stored
         if recent is None or stored is None:
