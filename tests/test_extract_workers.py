@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
+import subprocess
+import time
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
@@ -75,3 +79,50 @@ def test_a_dead_worker_is_counted_and_the_page_extracted_in_process() -> None:
 
 def test_auto_workers_leave_the_crawl_a_cpu() -> None:
     assert [auto_workers(n) for n in (1, 2, 4, 16)] == [0, 1, 3, 4]
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rpartition(")")[2].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_workers_of_a_sigkilled_crawl_exit(tmp_path: Path) -> None:
+    from benchmarks.sitegen import generate_site, serve_site
+    from tests.conftest import FANWEN, ROOT
+
+    with serve_site(generate_site(400, seed=5), delay=0.02) as served:
+        proc = subprocess.Popen(
+            [*FANWEN, "crawl", served.url, "--db", str(tmp_path / "c.db"), "--delay", "0",
+             "--concurrency", "4", "--quiet", "--no-keywords",
+             "--set", "FANWEN_EXTRACT_WORKERS=1", "--set", "FANWEN_EXTRACT_WORKERS_AFTER=0"],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while len(_children(proc.pid)) < 2 and proc.poll() is None \
+                and time.monotonic() < deadline:  # the worker and the resource tracker
+            time.sleep(0.1)
+        workers = _children(proc.pid)
+        assert len(workers) >= 2, "the crawl started no worker process"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=30)  # hangs while an orphan holds the stderr pipe
+    deadline = time.monotonic() + 10
+    while any(map(_alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(map(_alive, workers)), "worker processes outlived the killed crawl"

@@ -5,9 +5,15 @@ Importable without Scrapy, so a worker process loads only lxml and the extractor
 
 from __future__ import annotations
 
+import os
+import threading
+import time
+
 from fanwen_crawler.extractors import ExtractionError, extract_page
 from fanwen_crawler.items import Page
 from fanwen_crawler.profiles import Profile
+
+PARENT_POLL_SECONDS = 0.5
 
 
 def extract_or_error(body: bytes, url: str, content_type: str,
@@ -17,3 +23,19 @@ def extract_or_error(body: bytes, url: str, content_type: str,
         return extract_page(body, url, {"Content-Type": content_type}, profile)
     except ExtractionError as exc:
         return exc
+
+
+def start_worker(parent: int) -> None:
+    """A worker's initializer: exit as soon as the crawl process (pid `parent`) is gone.
+
+    A SIGKILLed crawl cannot shut its pool down, and a pool worker holds both ends of its
+    job queue, so it would wait for jobs forever (and keep the crawl's stderr open). The
+    pid comes from the crawl: a worker may start after its crawl has already died.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()

@@ -33,7 +33,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.utils.asyncio import is_asyncio_available
 
-from fanwen_crawler.extractors.job import extract_or_error
+from fanwen_crawler.extractors.job import extract_or_error, start_worker
 
 logger = logging.getLogger(__name__)
 
@@ -41,11 +41,6 @@ PAGE_META = "fanwen_extracted"
 """Request meta key holding the worker's result: a `Page` or the `ExtractionError` raised."""
 HTML_TYPES = (b"text/html", b"application/xhtml", b"text/plain")
 MAX_AUTO_WORKERS = 4
-
-
-def _warm_up() -> None:
-    """In a new worker: import the extractors before the first page arrives."""
-    import fanwen_crawler.extractors.job  # noqa: F401
 
 
 def auto_workers(cpus: int | None = None) -> int:
@@ -90,7 +85,7 @@ class ExtractWorkersMiddleware:
             # spawn, not fork: the crawl process holds SQLite connections and threads.
             self.pool = ProcessPoolExecutor(
                 self.workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_warm_up)
+                initializer=start_worker, initargs=(os.getpid(),))
             self._inc("fanwen/extract_workers/workers", self.workers)
             logger.info("extracting pages in %d worker process(es)", self.workers)
         return self.pool
