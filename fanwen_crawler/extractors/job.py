@@ -6,6 +6,7 @@ Importable without Scrapy, so a worker process loads only lxml and the extractor
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 
@@ -31,7 +32,10 @@ def start_worker(parent: int) -> None:
     A SIGKILLed crawl cannot shut its pool down, and a pool worker holds both ends of its
     job queue, so it would wait for jobs forever (and keep the crawl's stderr open). The
     pid comes from the crawl: a worker may start after its crawl has already died.
+    Ctrl-C reaches the whole process group; it is the crawl's to handle (it shuts the pool
+    down), so a worker ignores SIGINT.
     """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def watch() -> None:
         while os.getppid() == parent:
