@@ -369,3 +369,17 @@ def test_cwce_site_guess_and_registrable_domain() -> None:
     assert registrable("blog.yesky.com") == "yesky.com"
     page = b"<a href='http://www.w3.org/x'>w</a>" + b"<a href='http://news.example.com.cn/a'>a</a>" * 3
     assert guess_site(page) == "example.com.cn"
+
+
+def test_snapshot_lines_are_sorted_json_and_repeatable() -> None:
+    import json
+
+    from evaluation.fixtures import load_cases
+    from evaluation.snapshot import snapshot_line
+
+    case = load_cases()[0]
+    line = snapshot_line(case)
+    assert line == snapshot_line(case)
+    record = json.loads(line)
+    assert record["name"] == case.name and record["out"]["url"]
+    assert list(record) == sorted(record) and "\n" not in line

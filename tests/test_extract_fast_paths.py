@@ -48,7 +48,8 @@ def test_url_shape_folded_patterns_equal_ignorecase_ones() -> None:
              "/2023/08/Slug-Title/", "/Forum-2-1.html", "/tags/新教师.html", "/list.aspx",
              "/cat/", "/a/b.jpg", "/Home.aspx", "/t20230811_123.shtml", "/p/12",
              "/a.php?CatID=3", "/Lanmu/x", "/ſort/1", "/x.php?fid=2&y", "/List.php", "/catalog.html",
-             "/x?cid=1", "/TYPE-2/", "/index_3.html", "/channel", "/column.aspx", "/a/b/c.html"]
+             "/x?cid=1", "/TYPE-2/", "/index_3.html", "/channel", "/column.aspx", "/a/b/c.html",
+             "/x?p=12", "/v.php?s=1&aid=7", "/n&id=5", "/q.php?kw=中", "/a?Q=1", "/d/1.pdf?x=1"]
     for path, scheme in itertools.product(paths, ("http://x.cn", "https://Y.cn")):
         shape = L.url_shape(scheme + path)
         denied = bool(L.DENY_URL.search(path))

@@ -20,14 +20,7 @@ from dataclasses import dataclass
 
 from fanwen_crawler.extractors.blocks import LINK_LINE_RATIO, Line, is_sentence_line
 from fanwen_crawler.extractors.dates import DATE_TIME
-from fanwen_crawler.extractors.links import (
-    DENY_URL,
-    PageLink,
-    is_article_url,
-    is_list_url,
-    is_root_url,
-    url_path,
-)
+from fanwen_crawler.extractors.links import PageLink, url_shape
 from fanwen_crawler.extractors.pager import article_keys
 from fanwen_crawler.items import PageType
 from fanwen_crawler.profiles import Profile
@@ -98,10 +91,10 @@ def classify(ev: Evidence, profile: Profile | None = None) -> PageType:
             return "list"
     if is_soft_404(ev) or (ev.body_chars == 0 and ev.listed_links == 0):
         return "other"
-    path = url_path(ev.url)
-    if (is_root_url(ev.url) and not ev.hash_route) or DENY_URL.search(path):
+    shape = url_shape(ev.url)  # the page's own URL, read once
+    if (shape.root and not ev.hash_route) or shape.denied:
         return "other"
-    article_shaped = is_article_url(ev.url)
+    article_shaped = shape.article
     if ev.own_text >= OWN_TEXT_MIN_CHARS and ev.has_title_line and ev.has_date:
         return "article"  # a title, its date line and sentences under them
     if ev.own_text == 0 and ev.listed_links >= 1 and (ev.body_chars == 0 or (
@@ -112,7 +105,7 @@ def classify(ev: Evidence, profile: Profile | None = None) -> PageType:
             and not article_shaped \
             and ev.body_chars < ARTICLE_MIN_CHARS and not (ev.has_title_line and ev.has_date):
         return "list"  # a short list (one item on a last page) with its pager
-    list_shaped = is_list_url(ev.url)
+    list_shaped = shape.listing
     framed = ev.has_title_line or ev.has_date
     prose_is_list = (ev.content_article_links >= CONTENT_LIST_LINKS and (
         ev.body_chars < 150 * ev.content_article_links

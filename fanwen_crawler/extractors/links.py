@@ -18,15 +18,16 @@ from fanwen_crawler.urls import NON_HTML_EXTENSIONS, SiteTest, resolve_url, url_
 
 # Possessive quantifiers (`*+`, `++`) where what follows can never be what they matched:
 # the same matches without trying every shorter run first.
-ARTICLE_URL = re.compile(
-    # /123.html, show-1-2.html
-    r"/[a-zA-Z]{0,12}+[-_]?\d{3,}+(?:[-_]\d++){0,3}+\.(?:s?html?|php|aspx?|jsp)$"
+# The alternatives that read a query ("?id=1") apart from those that read the path: a URL
+# without "?" or "&" (most links) skips their search.
+ARTICLE_PATH = (
+    r"/[a-zA-Z]{0,12}+[-_]?\d{3,}+(?:[-_]\d++){0,3}+\.(?:s?html?|php|aspx?|jsp)$"  # /123.html
     r"|/[a-zA-Z]*+\d{6,}+_\d++\.s?html?$"  # /t20230811_123.html
-    r"|[?&](?:id|aid|articleid|article_id|itemid|newsid|p|tid|docid)=\d+"  # view.php?id=1, ?p=12
     r"|/(?:archives|p|post|posts|article|articles|a|show|view|detail|content|news|doc)/\d++/?$"
-    r"|/\d{4}/\d{1,2}/(?:\d{1,2}/)?[\w%-]{3,}\.?(?:s?html?)?/?$",  # WordPress date slugs
-    re.IGNORECASE,
+    r"|/\d{4}/\d{1,2}/(?:\d{1,2}/)?[\w%-]{3,}\.?(?:s?html?)?/?$"  # WordPress date slugs
 )
+ARTICLE_QUERY = r"[?&](?:id|aid|articleid|article_id|itemid|newsid|p|tid|docid)=\d+"  # ?p=12
+ARTICLE_URL = re.compile(f"{ARTICLE_PATH}|{ARTICLE_QUERY}", re.IGNORECASE)
 LIST_URL = re.compile(
     r"(?:^|/)(?:list|index|page)[-_]\d++(?:[-_]\d++)*+\.(?:s?html?|php|aspx?)$"
     r"|/(?:category|categories|list|lists|class|column|channel|lanmu|sort|catalog|cat|type)"
@@ -35,13 +36,13 @@ LIST_URL = re.compile(
     r"|/page/\d++/?$|/forum-\d++-\d++\.html$|/list\.(?:php|aspx?)",
     re.IGNORECASE,
 )
-DENY_URL = re.compile(
+DENY_PATH = (
     r"/(?:search|tags?|member|user|login|logout|register|reg|admin|comment|feedback|rss|feed"
     r"|download|print|cart|about|contact|sitemap|help|plus/(?!list))[\w./-]*+(?:$|\?)"
-    r"|search\.(?:php|asp)|[?&](?:q|keyword|kw|wd|s)="
-    rf"|\.(?:{NON_HTML_EXTENSIONS})$",
-    re.IGNORECASE,
+    rf"|search\.(?:php|asp)|\.(?:{NON_HTML_EXTENSIONS})$"
 )
+DENY_QUERY = r"[?&](?:q|keyword|kw|wd|s)="
+DENY_URL = re.compile(f"{DENY_PATH}|{DENY_QUERY}", re.IGNORECASE)
 ANY_DIGIT = re.compile(r"\d")
 # A word that every LIST_URL match contains: a cheap search first (most links are none).
 LIST_HINT = re.compile(r"list|index|page|cat|class|column|channel|lanmu|sort|type|cid|fid|forum",
@@ -51,10 +52,10 @@ ROOT_PAGE = re.compile(r"^/(?:index|default|home)?(?:\.(?:s?html?|php|aspx?|jsp)
 # URL): on ASCII text that is the same test, minus a case fold at every position tried.
 # (Their literals are lower case; non-ASCII paths keep the originals, because
 # IGNORECASE also equates a few non-ASCII letters with ASCII ones: ſ with s, ı with i.)
-FOLDED_URL_PATTERNS = tuple(
-    re.compile(rx.pattern) for rx in (DENY_URL, ARTICLE_URL, ROOT_PAGE, LIST_URL, LIST_HINT)
-)
-URL_PATTERNS = (DENY_URL, ARTICLE_URL, ROOT_PAGE, LIST_URL, LIST_HINT)
+URL_PATTERNS = tuple(re.compile(source, re.IGNORECASE) for source in (
+    DENY_PATH, DENY_QUERY, ARTICLE_PATH, ARTICLE_QUERY, ROOT_PAGE.pattern, LIST_URL.pattern,
+    LIST_HINT.pattern))
+FOLDED_URL_PATTERNS = tuple(re.compile(rx.pattern) for rx in URL_PATTERNS)
 
 
 class UrlShape(NamedTuple):
@@ -75,13 +76,18 @@ def url_shape(url: str) -> UrlShape:
     """Every URL-shape hint of one absolute URL, from one look at its path."""
     path = url_path(url)
     if path.isascii():
-        text, (deny_url, article_url, root_page, list_url, list_hint) = \
-            path.lower(), FOLDED_URL_PATTERNS
+        text, (deny_path, deny_query, article_path, article_query, root_page, list_url,
+               list_hint) = path.lower(), FOLDED_URL_PATTERNS
     else:
-        text, (deny_url, article_url, root_page, list_url, list_hint) = path, URL_PATTERNS
-    denied = deny_url.search(text) is not None
+        text, (deny_path, deny_query, article_path, article_query, root_page, list_url,
+               list_hint) = path, URL_PATTERNS
+    query = "?" in text or "&" in text
+    denied = deny_path.search(text) is not None or (
+        query and deny_query.search(text) is not None)
     # Every ARTICLE_URL alternative needs a digit: skip the costly search without one.
-    article_like = ANY_DIGIT.search(text) is not None and article_url.search(text) is not None
+    article_like = ANY_DIGIT.search(text) is not None and (
+        article_path.search(text) is not None
+        or (query and article_query.search(text) is not None))
     root = root_page.match(text) is not None  # never matches with a query
     listing = not denied and not root and (
         (path.endswith("/") and not article_like)
