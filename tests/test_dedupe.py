@@ -6,6 +6,7 @@ from scrapy.utils.test import get_crawler
 from fanwen_crawler.corpus.dedupe import (
     LSH_PARAMS,
     MIN_BANDS,
+    PAGE_CACHE_KIB,
     DuplicateFinder,
     Probe,
     content_hash,
@@ -486,7 +487,7 @@ def test_two_finders_on_one_connection_always_recheck(tmp_path):
         one.mark(a)
         two.mark(b)
         assert _band_reads_while_writing(corpus, [a, b]) == 2
-        assert corpus.db.execute("pragma cache_size").fetchone()[0] <= -16 * 1024
+        assert corpus.db.execute("pragma cache_size").fetchone()[0] <= -PAGE_CACHE_KIB
 
 
 def sqlite3_rows(db, sql):
