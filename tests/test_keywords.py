@@ -49,7 +49,28 @@ def test_stop_words_include_jieba_defaults():
 def test_jieba_global_tokenizer_untouched(extractor):
     extractor.extract(VOCATIONAL)
     assert jieba.dt.initialized is False
-    assert extractor.tokenizer is not jieba.dt and extractor.tokenizer.initialized
+
+
+def test_user_words_are_honoured(extractor):
+    # rjieba's stock dictionary splits these; userdict.txt joins them.
+    words = extractor.cut("深化产教融合，推进校企合作，加强党风廉政建设。")
+    assert {"产教融合", "校企合作", "党风廉政建设"} <= set(words)
+    assert "产教融合" in extractor.cut_for_search("深化产教融合")
+
+
+def test_keyword_stage_needs_no_jieba_import():
+    # jieba (~100 MB, ~1 s) is for TextRank only: the keyword stage and the index use rjieba.
+    import subprocess
+    import sys
+
+    code = ("import sys; from fanwen_crawler.corpus.keywords import KeywordExtractor; "
+            "from fanwen_crawler.corpus.search_index import segment; "
+            "print(KeywordExtractor().extract('加强职业教育工作')); segment('职业教育'); "
+            "print('jieba' in sys.modules, 'rjieba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split("\n")
+    assert "职业教育" in out[0]
+    assert out[1] == "False False"  # rjieba's package __init__ (a 33 MB default) is skipped
 
 
 def _corpus(path, n):
