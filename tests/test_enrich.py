@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -81,7 +82,7 @@ def test_dead_worker_is_reported_and_its_ids_left_for_the_catch_up(tmp_path: Pat
     worker = EnrichWorker(db)
     worker.start()
     os.kill(worker.process.pid, signal.SIGKILL)
-    worker.process.join(30)
+    worker.process.wait(30)
     worker.poll()
     assert worker.died == f"worker exited with code {-signal.SIGKILL}"
     assert not worker.submit(ids)
@@ -98,8 +99,8 @@ def _crawl_killing_the_worker(portal: Any, db: Path, stats: Path) -> int:
     killed = False
     while proc.poll() is None and time.monotonic() < deadline and not killed:
         for pid in (children.read_text().split() if children.exists() else []):
-            try:  # the worker, not multiprocessing's resource tracker
-                if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            try:  # the worker (no other child is expected)
+                if b"fanwen_crawler.corpus.enrich" in Path(f"/proc/{pid}/cmdline").read_bytes():
                     os.kill(int(pid), signal.SIGKILL)
                     killed = True
             except (ProcessLookupError, FileNotFoundError):
@@ -143,8 +144,10 @@ def test_no_keywords_starts_no_worker(portal: Any, tmp_path: Path) -> None:
     children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
     seen: set[str] = set()
     while proc.poll() is None:
-        if children.exists():
-            seen.update(children.read_text().split())
+        for pid in (children.read_text().split() if children.exists() else []):
+            with contextlib.suppress(OSError):
+                if b"fanwen_crawler.corpus.enrich" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    seen.add(pid)
         time.sleep(0.01)
     assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
     assert not seen

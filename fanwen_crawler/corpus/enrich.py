@@ -1,7 +1,7 @@
 """Keywords and search-index segmentation of stored articles, in a worker process during a crawl.
 
 The store pipeline commits articles in batches; the crawl's `Enrich` extension hands the
-ids of each committed batch to one `EnrichWorker`: a *spawned* process (the crawl holds
+ids of each committed batch to one `EnrichWorker`: a fresh Python process (the crawl holds
 SQLite connections and threads, which a fork must not copy) that reads the texts from
 the corpus by id (only ids cross the process boundary: the crawl process pays nothing
 per article), computes TF-IDF keywords (`fanwen_crawler.corpus.keywords`) and the
@@ -10,23 +10,28 @@ short `BEGIN IMMEDIATE` transaction per round (`write_transaction`, busy retries
 An article changed since it was read is left alone: its next batch, or the closing
 catch-up (`articles missing keywords`, `fts_pending`), does it again.
 
-A worker that dies is reported (`WorkerDied`), never silently lost: the ids it had not
+A worker that dies is reported (`EnrichWorker.died`), never silently lost: the ids it had not
 done are whatever the catch-up finds missing. Library code: no Scrapy here.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
-import multiprocessing
 import os
 import queue
+import select
+import signal
 import sqlite3
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from fanwen_crawler.corpus.keywords import DEFAULT_TOPK, METHOD, KeywordExtractor, article_text
 
@@ -94,80 +99,122 @@ def enrich_ids(conn: sqlite3.Connection, ids: Sequence[int], extractor: KeywordE
     return write_transaction(conn, write)
 
 
-def worker_main(db_path: str, jobs: Any, results: Any, abort: Any) -> None:
-    """The worker process: enrich each round of queued ids until None arrives (or `abort`)."""
+def worker_main(db_path: str, lines: IO[str], out: IO[str]) -> None:
+    """The worker: enrich each round of ids read from `lines` until "end" (or SIGTERM).
+
+    Input lines: "ids 1 2 3" (one stored batch), "end". Output: one JSON list per line,
+    ["ready", pid], ["done", keywords, indexed, seconds], ["error", text], ["fatal", text],
+    ["exit"]. SIGTERM stops it after the round in hand (an interrupted crawl).
+    """
     from fanwen_crawler.corpus.search_index import RjiebaSegmenter
     from fanwen_crawler.corpus.transactions import CorpusWriteError
 
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the crawl's to handle
+
+    def report(*message: object) -> None:
+        out.write(json.dumps(message) + "\n")
+        out.flush()
+
     conn = sqlite3.connect(db_path, timeout=BUSY_TIMEOUT_S)
     conn.isolation_level = None  # write_transaction issues BEGIN IMMEDIATE itself
-    extractor = KeywordExtractor()
     segmenter = RjiebaSegmenter()
-    # Share the tokenizer: one dictionary in memory, not two.
-    extractor._tokenizer = segmenter._tokenizer
+    extractor = KeywordExtractor()
+    extractor._tokenizer = segmenter._tokenizer  # one dictionary in memory, not two
     extractor.idf  # noqa: B018 - load the IDF table before the first batch arrives
-    results.put(("ready", os.getpid()))
+    report("ready", os.getpid())
     try:
         finished = False
-        while not finished and not abort.is_set():
+        while not finished and not stop:
             ids: list[int] = []
-            message = jobs.get()
+            line = lines.readline()
             while True:  # take what has queued up, up to a round's worth
-                if message is None:
+                if not line or line.startswith("end"):
                     finished = True
                     break
-                ids.extend(message)
-                if len(ids) >= ROUND_MAX_IDS:
+                ids.extend(int(x) for x in line.split()[1:])
+                if len(ids) >= ROUND_MAX_IDS or not select.select([lines], [], [], 0)[0]:
                     break
-                try:
-                    message = jobs.get_nowait()
-                except queue.Empty:
-                    break
-            if abort.is_set():
-                break
+                line = lines.readline()
+            if stop or not ids:
+                continue
             started = time.monotonic()
             try:
                 kw, idx = enrich_ids(conn, ids, extractor, segmenter)
             except CorpusWriteError as exc:
-                results.put(("fatal", f"{exc.reason}: {exc}"))
+                report("fatal", f"{exc.reason}: {exc}")
                 return
             except sqlite3.Error as exc:  # busy past the retries …: the catch-up redoes them
-                results.put(("error", f"{len(ids)} articles left to the catch-up: {exc}"))
+                report("error", f"{len(ids)} articles left to the catch-up: {exc}")
                 continue
-            results.put(("done", kw, idx, time.monotonic() - started))
+            report("done", kw, idx, round(time.monotonic() - started, 4))
     finally:
         conn.close()
-        results.put(("exit", None))
-
-
-class WorkerDied(RuntimeError):
-    """The worker process ended without being told to (killed, crashed)."""
+        report("exit")
 
 
 class EnrichWorker:
-    """The parent's handle on one worker process: `submit` ids, `poll`, then `finish`."""
+    """The parent's handle on one worker process: `submit` ids, `poll`, then `finish`.
+
+    The worker is a fresh interpreter (`python -m fanwen_crawler.corpus.enrich DB`), not a
+    fork (the crawl holds SQLite connections and threads) nor multiprocessing's spawn (which
+    re-imports the parent's `__main__`, all of Scrapy, and adds a resource-tracker process).
+    Ids go to its stdin and reports come from its stdout through two daemon threads, so
+    `submit` and `poll` never block the crawl.
+    """
 
     def __init__(self, db_path: str | Path) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self.jobs, self.results, self.abort_event = ctx.Queue(), ctx.Queue(), ctx.Event()
-        self.process: BaseProcess = ctx.Process(
-            target=worker_main, args=(str(db_path), self.jobs, self.results, self.abort_event),
-            name="fanwen-enrich", daemon=True)
+        self.db_path = str(db_path)
+        self.process: subprocess.Popen[str] | None = None
+        self._lines: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._reports: queue.SimpleQueue[list[Any] | None] = queue.SimpleQueue()
         self.progress = Progress()
         self.submitted = 0
         """Ids handed to the worker."""
         self.died: str | None = None
         """Why the worker ended unasked (None while it is fine)."""
         self._exited = False
+        self._ended = False
 
     def start(self) -> None:
-        self.process.start()
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "fanwen_crawler.corpus.enrich", self.db_path],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8",
+            env=env, bufsize=1)
+        threading.Thread(target=self._write, name="fanwen-enrich-in", daemon=True).start()
+        threading.Thread(target=self._read, name="fanwen-enrich-out", daemon=True).start()
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    def _write(self) -> None:
+        assert self.process is not None and self.process.stdin is not None
+        stdin = self.process.stdin
+        try:
+            while (line := self._lines.get()) is not None:
+                stdin.write(line)
+                stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            pass  # the worker is gone: noticed by poll(); the catch-up covers its ids
+        finally:
+            with contextlib.suppress(OSError, ValueError):
+                stdin.close()
+
+    def _read(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        for line in self.process.stdout:
+            with contextlib.suppress(ValueError):
+                self._reports.put(json.loads(line))
+        self._reports.put(None)  # end of output: the worker has ended
 
     def submit(self, ids: Sequence[int]) -> bool:
-        """Queue ids (never blocks); False when the worker is dead (the catch-up covers them)."""
-        if self.died is not None or self._exited or not ids:
+        """Queue ids (never blocks); False when the worker is gone (the catch-up covers them)."""
+        if self.died is not None or self._exited or self._ended or not ids:
             return False
-        self.jobs.put(list(ids))
+        self._lines.put("ids " + " ".join(map(str, ids)) + "\n")
         self.submitted += len(ids)
         return True
 
@@ -175,29 +222,30 @@ class EnrichWorker:
         """Take the worker's reports so far (never blocks); notice a dead worker."""
         while True:
             try:
-                self._take(self.results.get_nowait())
+                self._take(self._reports.get_nowait())
             except queue.Empty:
                 break
-        if not self._exited and self.died is None and not self.process.is_alive():
-            self._take_rest()
-            if not self._exited:
-                self._dead()
         return self.progress
 
     def finish(self, timeout: float | None = None) -> Progress:
         """Let the worker do every queued id, then stop it; wait up to `timeout` seconds."""
-        if self.died is None and not self._exited and self.process.is_alive():
-            self.jobs.put(None)
+        self._end()
         self._wait(timeout)
         return self.progress
 
     def abort(self, timeout: float = 10.0) -> Progress:
         """Stop after the round in hand (interrupted crawl): queued ids are left undone."""
-        self.abort_event.set()
-        if self.process.is_alive():
-            self.jobs.put(None)  # wakes a worker waiting for work
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        self._end()
         self._wait(timeout)
         return self.progress
+
+    def _end(self) -> None:
+        if not self._ended:
+            self._ended = True
+            self._lines.put("end\n")
+            self._lines.put(None)
 
     def _wait(self, timeout: float | None) -> None:
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -205,29 +253,23 @@ class EnrichWorker:
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
                 self.died = f"did not finish within {timeout:.0f} s; stopped"
-                self.process.terminate()
+                if self.process is not None:
+                    self.process.kill()
                 break
             try:
-                self._take(self.results.get(timeout=min(POLL_S, left) if left else POLL_S))
+                self._take(self._reports.get(timeout=min(POLL_S, left) if left else POLL_S))
             except queue.Empty:
-                if not self.process.is_alive():
-                    self._take_rest()
-                    if not self._exited:
-                        self._dead()
-        self.process.join(timeout=5)
-        self.jobs.cancel_join_thread()  # ids never taken by a dead worker must not block exit
+                pass
+        if self.process is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=10)
 
-    def _take_rest(self) -> None:
-        while True:
-            try:
-                self._take(self.results.get(timeout=0.1))
-            except queue.Empty:
-                return
-
-    def _dead(self) -> None:
-        self.died = f"worker exited with code {self.process.exitcode}"
-
-    def _take(self, message: tuple[Any, ...]) -> None:
+    def _take(self, message: list[Any] | None) -> None:
+        if message is None:  # its output ended
+            if not self._exited and self.died is None:
+                code = self.process.wait() if self.process is not None else None
+                self.died = f"worker exited with code {code}"
+            return
         kind = message[0]
         if kind == "done":
             _, kw, idx, seconds = message
@@ -241,3 +283,7 @@ class EnrichWorker:
                 self.died = f"cannot write the corpus: {message[1]}"
         elif kind == "exit":
             self._exited = True
+
+
+if __name__ == "__main__":
+    worker_main(sys.argv[1], sys.stdin, sys.stdout)

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Protocol
 
 from fanwen_crawler.corpus.keywords import SEGMENTER
-from fanwen_crawler.corpus.storage import open_corpus
 from fanwen_crawler.corpus.transactions import write_transaction
 
 logger = logging.getLogger(__name__)
@@ -272,5 +271,7 @@ def _connection(db: sqlite3.Connection | str | Path) -> Iterator[sqlite3.Connect
     if isinstance(db, sqlite3.Connection):
         yield db
         return
+    from fanwen_crawler.corpus.storage import open_corpus
+
     with open_corpus(db) as corpus:
         yield corpus.db.conn
