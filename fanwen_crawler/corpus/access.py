@@ -17,7 +17,6 @@ import sqlite3
 from pathlib import Path
 from typing import Literal
 
-
 EXIT_NOT_A_CORPUS = 3
 BUSY_TIMEOUT_S = 10.0
 State = Literal["new", "current", "outdated"]
