@@ -99,3 +99,15 @@ def test_compute_keywords_fills_every_article(tmp_path, workers):
         assert ("职业教育",) in first
         assert len(corpus.summary()["top_keywords"]) == 20
     assert jieba.dt.initialized is False
+
+
+def test_idf_table_answers_as_a_dict_would():
+    from fanwen_crawler.corpus.keywords import IdfTable
+
+    pairs = [(f"词{i}", i / 7) for i in range(5000)]
+    table = IdfTable(pairs)
+    table.SEEN_MAX = 100  # past it, lookups go to the binary search only
+    for _ in range(2):  # the second pass answers the first 100 words from the dict
+        assert all(table.get(w, -1.0) == v for w, v in pairs)
+    assert table.get("不在表中", 3.5) == 3.5 and len(table) == 5000
+    assert table.median() == sorted(v for _, v in pairs)[2500]
