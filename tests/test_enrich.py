@@ -180,3 +180,40 @@ def test_the_crawl_process_never_imports_jieba() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT).stdout
     assert out.strip() == "[]"
+
+
+def _trigram_check(db: Path) -> int:
+    """Rows of the trigram index; raises if it disagrees with the articles it holds."""
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        # rank = 1: also compared with the content table (articles), row by row.
+        conn.execute("INSERT INTO articles_trigram (articles_trigram, rank) "
+                     "VALUES ('integrity-check', 1)")
+        return int(conn.execute("SELECT count(*) FROM articles_trigram_docsize").fetchone()[0])
+
+
+def test_trigram_rows_are_made_with_the_index_and_pending_articles_are_still_found(
+        tmp_path: Path) -> None:
+    from fanwen_crawler.analysis.search import search
+
+    db = tmp_path / "c.db"
+    _corpus(db, 6)
+    with open_corpus(db) as corpus:
+        assert corpus.db.execute("SELECT count(*) FROM articles_trigram_docsize").fetchone()[0] == 0
+    # The store writes no trigram row (the crawl's worker does): pending ones are scanned.
+    assert len(search(db, "职业教育体系")) == 2 and len(search(db, "乡村振兴战略")) == 2
+    assert sync_search_index(db) == 6 and _trigram_check(db) == 6
+    assert len(search(db, "职业教育体系")) == 2
+    with open_corpus(db) as corpus:  # a changed body: its old trigram row goes at once
+        corpus.write_articles([ArticleItem(url="https://www.example.cn/0.html",
+                                           site="www.example.cn", title="范文0",
+                                           body="全新的正文：垃圾分类进社区。")])
+        assert corpus.db.execute("SELECT count(*) FROM articles_trigram_docsize"
+                                 ).fetchone()[0] == 5
+    assert len(search(db, "职业教育体系")) == 1 and len(search(db, "垃圾分类进社区")) == 1
+    assert sync_search_index(db) == 1 and _trigram_check(db) == 6
+    with open_corpus(db) as corpus:
+        corpus.db.execute("DELETE FROM articles WHERE url = 'https://www.example.cn/1.html'")
+        corpus.db.conn.commit()
+    assert _trigram_check(db) == 5 and len(search(db, "垃圾分类进社区")) == 1

@@ -230,8 +230,12 @@ def write_index(conn: sqlite3.Connection, docs: list[Doc],
     """Write the segmented docs still queued and current (inside the caller's write transaction).
 
     A doc whose article changed (or was already indexed) since it was read is skipped:
-    a changed article stays queued for the next round. Returns the docs written.
+    a changed article stays queued for the next round. The article's row in the
+    character-trigram index (`articles_trigram`, external content) is added here too,
+    unless it has one. Returns the docs written.
     """
+    trigram = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'articles_trigram'"
+                           ).fetchone() is not None
     written = 0
     for article_id, title, body, seg_title, seg_body in docs:
         queued = conn.execute("SELECT 1 FROM fts_pending WHERE article_id = ?",
@@ -247,6 +251,10 @@ def write_index(conn: sqlite3.Connection, docs: list[Doc],
         if now is not None:
             conn.execute("INSERT INTO articles_fts (rowid, title, body) VALUES (?, ?, ?)",
                          [article_id, seg_title, seg_body])
+            if trigram and conn.execute("SELECT 1 FROM articles_trigram_docsize WHERE id = ?",
+                                        [article_id]).fetchone() is None:
+                conn.execute("INSERT INTO articles_trigram (rowid, title, body) "
+                             "VALUES (?, ?, ?)", [article_id, *now])
         conn.execute("DELETE FROM fts_pending WHERE article_id = ?", [article_id])
         written += 1
     if written:
