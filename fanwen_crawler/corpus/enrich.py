@@ -111,7 +111,6 @@ def worker_main(db_path: str, lines: IO[str], out: IO[str]) -> None:
 
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the crawl's to handle
 
     def report(*message: object) -> None:
         out.write(json.dumps(message) + "\n")
@@ -182,7 +181,10 @@ class EnrichWorker:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "fanwen_crawler.corpus.enrich", self.db_path],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8",
-            env=env, bufsize=1)
+            env=env, bufsize=1,
+            # Its own session: a Ctrl-C at the terminal is the crawl's to handle (the crawl
+            # then stops the worker); if the crawl dies, the worker reads EOF and ends.
+            start_new_session=True)
         threading.Thread(target=self._write, name="fanwen-enrich-in", daemon=True).start()
         threading.Thread(target=self._read, name="fanwen-enrich-out", daemon=True).start()
 

@@ -39,6 +39,9 @@ logger = logging.getLogger(__name__)
 
 POLL_INTERVAL_S = 2.0
 ABORT_WAIT_S = 10.0
+FINISH_WAIT_S = 1800.0
+"""How long spider_closed waits for the worker's backlog (~700 articles/s) before giving up
+on it (reported as dead; the catch-up does the rest in this process)."""
 
 
 class Enrich:
@@ -110,7 +113,7 @@ class Enrich:
             if reason == "shutdown" or fatal:
                 self.worker.abort(ABORT_WAIT_S)
             else:
-                self.worker.finish()
+                self.worker.finish(FINISH_WAIT_S)
             self.poll()
             done = self.worker.progress
             self._set("fanwen/enrich/submitted", self.worker.submitted)
