@@ -12,8 +12,10 @@
 
 from __future__ import annotations
 
+import os
 import random
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,6 +40,19 @@ def _import(name: str) -> Any:
         return __import__(name)
     except ImportError:
         return None
+
+
+REAL_TEXTS = Path("datasets") / "chinese-web-content-extraction" / "cleaned"
+
+
+def shared_texts() -> list[str]:
+    """Real article texts (the cleaned set of ../shared/datasets), [] when absent.
+
+    FANWEN_SHARED names the folder holding datasets/ (as for `make eval`).
+    """
+    root = Path(os.environ.get("FANWEN_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+    return [t for p in sorted((root / REAL_TEXTS).glob("*.txt"))
+            if len(t := p.read_text(encoding="utf-8")) > 200]
 
 
 class _JiebaReference:
@@ -75,7 +90,7 @@ def bench_segmentation(texts: list[str]) -> dict[str, Any]:
     jieba_tokens = [ref.cut(t) for t in texts]
     jieba_s = time.perf_counter() - started
     ours = KeywordExtractor()
-    ours.cut("预热")
+    ours.extract("预热")  # loads the tokenizer and the IDF table
     started = time.perf_counter()
     r_tokens = [ours.cut(t) for t in texts]
     r_s = time.perf_counter() - started

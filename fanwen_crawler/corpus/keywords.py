@@ -257,7 +257,13 @@ class KeywordExtractor:
         """The `topk` highest-weighted (keyword, TF-IDF weight) pairs, best first."""
         idf, unknown = self.idf
         ranked = tfidf_rank(self.tokenizer.cut(text), idf, unknown, self.stop_words)
-        return [(w, round(s, 6)) for w, s in ranked if WORDLIKE.search(w)][:topk]
+        top = []
+        for w, weight in ranked:
+            if WORDLIKE.search(w):
+                top.append((w, round(weight, 6)))
+                if len(top) == topk:
+                    break
+        return top
 
 
 def article_text(title: str | None, body: str | None) -> str:
