@@ -44,7 +44,8 @@ class Measured:
     tree_peak_mb: float = 0.0
     """Peak of the RSS summed over the process and all its descendants (sampled)."""
     peak_mb: dict[str, float] = field(default_factory=dict)
-    """Peak RSS of each kind of process (main, worker, tracker, other), sampled."""
+    """Peak RSS of each kind of process (main; worker: keywords + index; extract: the
+    extraction pool's processes, summed; tracker: multiprocessing's; other), sampled."""
     cpu_by_kind: dict[str, float] = field(default_factory=dict)
     """CPU seconds of each kind of process (last sample of each pid, summed)."""
     load: str = ""
@@ -65,8 +66,10 @@ def _kind(proc: Any, root: int) -> str:
     except Exception:
         return "other"
     if "resource_tracker" in cmdline:
-        return "tracker"
-    return "worker" if "fanwen_crawler.corpus.enrich" in cmdline else "other"
+        return "tracker"  # multiprocessing's, beside a spawned pool
+    if "fanwen_crawler.corpus.enrich" in cmdline:
+        return "worker"  # keywords + search index
+    return "extract" if "spawn_main" in cmdline else "other"  # the extraction pool
 
 
 def run_measured(cmd: list[str], timeout: float = 3600, cwd: Path = ROOT,
@@ -470,6 +473,18 @@ def _cpu_ms(run: dict[str, Any], kind: str) -> str:
     return _f(run["cpu_by_kind"].get(kind, 0.0) / run["pages"] * 1000, 2)
 
 
+def _cpu_split(run: dict[str, Any]) -> str:
+    return " / ".join(_cpu_ms(run, k) if k in run["cpu_by_kind"] else "–"
+                      for k in ("main", "extract", "worker"))
+
+
+def _peak_split(run: dict[str, Any]) -> str:
+    peak = run["peak_mb"]
+    other = sum(v for k, v in peak.items() if k not in ("main", "extract", "worker"))
+    return " / ".join([*(_f(peak[k]) if k in peak else "–" for k in ("main", "extract", "worker")),
+                       _f(other) if other else "–"])
+
+
 def render_crawl(r: dict[str, Any], rss: dict[str, Any] | None = None) -> list[str]:
     """Section (a): the three crawls of each round, their ratios, RSS; the 20k RSS run."""
     out = [
@@ -477,21 +492,18 @@ def render_crawl(r: dict[str, Any], rss: dict[str, Any] | None = None) -> list[s
         f"articles, {r['site_pages']:,} pages",
         "",
         "| round | crawler | load avg at start | wall s | × bare | engine s | pages "
-        "| main CPU ms/page | worker CPU ms/page | peak RSS MB (all processes) "
-        "| main / worker peak MB | server CPU s |",
-        "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| CPU ms/page: main / extract / enrich worker | peak RSS MB (all processes) "
+        "| peak MB: main / extract / enrich worker / other | server CPU s |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for i, runs in enumerate(r["rounds"], 1):
         for kind in ("bare", "crawl", "whole"):
             x = runs[kind]
             ratio = f"**{x['ratio']:.2f}×**" if "ratio" in x else "1"
-            worker = x["peak_mb"].get("worker")
             out.append(
                 f"| {i} | {LABELS[kind]} | {x['load']} | {_f(x['wall'])} | {ratio} | "
-                f"{_f(x['engine_s'])} | {x['pages']:,} | {_cpu_ms(x, 'main')} | "
-                f"{_cpu_ms(x, 'worker') if worker else '–'} | {_f(x['tree_peak_mb'])} | "
-                f"{_f(x['peak_mb'].get('main', 0.0))} / {_f(worker) if worker else '–'} | "
-                f"{_f(x['server_cpu'], 2)} |")
+                f"{_f(x['engine_s'])} | {x['pages']:,} | {_cpu_split(x)} | "
+                f"{_f(x['tree_peak_mb'])} | {_peak_split(x)} | {_f(x['server_cpu'], 2)} |")
     crawl = _median([runs["crawl"]["ratio"] for runs in r["rounds"]])
     whole = _median([runs["whole"]["ratio"] for runs in r["rounds"]])
     last = r["rounds"][-1]
@@ -536,14 +548,13 @@ def render_crawl(r: dict[str, Any], rss: dict[str, Any] | None = None) -> list[s
             "",
             f"Peak RSS of the whole `fanwen crawl` at {rss['articles']:,} articles "
             f"({rss['site_pages']:,} pages; load average at start {rss['load']}): "
-            f"**{_f(rss['tree_peak_mb'])} MB** summed over its processes (main "
-            f"{_f(rss['peak_mb'].get('main', 0.0))}, worker "
-            f"{_f(rss['peak_mb'].get('worker', 0.0))}), **{growth:.2f}×** the "
+            f"**{_f(rss['tree_peak_mb'])} MB** summed over its processes (peak MB main / "
+            f"extract / enrich worker / other: {_peak_split(rss)}), **{growth:.2f}×** the "
             f"{r['articles']:,}-article figure ({_f(five)} MB): "
             f"{'meets' if ok else 'misses'} the ≤ {RSS_TARGET_MB} MB and ≤ "
             f"{RSS_GROWTH_TARGET}× targets. Wall {_f(rss['wall'])} s, {rss['pages']:,} pages, "
-            f"{rss['stored']:,} articles stored; main CPU {_cpu_ms(rss, 'main')} ms/page, worker "
-            f"{_cpu_ms(rss, 'worker')} ms/page.",
+            f"{rss['stored']:,} articles stored; CPU ms/page main / extract / enrich worker: "
+            f"{_cpu_split(rss)}.",
             "",
             "Tree RSS over that run (MB, every 10 % of the wall time): "
             + ", ".join(_f(mb, 0) for _, mb in rss["samples"][:: max(1, len(rss["samples"]) // 10)])
