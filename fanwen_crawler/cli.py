@@ -54,13 +54,20 @@ def _user_error_code(exc: Exception) -> int | None:
 
 
 class FanwenGroup(click.Group):
-    """The `fanwen` group: user errors raised by any command become one line of error."""
+    """The `fanwen` group: user errors raised by any command become one line of error.
+
+    A reader that stops early (`fanwen export --out - | head`) ends the command quietly
+    with exit 0, as `cat` or `grep` would under `set -o pipefail`, not click's exit 1.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
+        except BrokenPipeError:
+            _quiet_stdout()
+            ctx.exit(0)
         except Exception as exc:
             code = _user_error_code(exc)
             if code is None:
@@ -69,6 +76,15 @@ class FanwenGroup(click.Group):
             if not isinstance(exc, RuntimeError | ImportError):  # sqlite3 errors
                 message = f"database error: {message}"
             _fail(message, code)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush cannot fail again."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _check_readable(db_path: Path) -> None:

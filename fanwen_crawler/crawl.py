@@ -107,6 +107,8 @@ class CrawlResult:
             "retry_failed": {"requested": int(stats.get("fanwen/retry_failed/requested", 0)),
                              "resolved": int(stats.get("fanwen/retry_failed/resolved", 0))},
             "keywords_computed": self.keywords_computed,
+            "extract_workers": {"pages": int(stats.get("fanwen/extract_workers/pages", 0)),
+                                "failed": int(stats.get("fanwen/extract_workers/failed", 0))},
             "corpus": {k: self.summary.get(k) for k in ("articles", "unique", "duplicates")},
         }
 

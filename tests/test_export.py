@@ -295,3 +295,17 @@ def test_file_size_limit_is_one_line_and_keeps_the_old_file(demo_db: Path, tmp_p
     assert "File too large" in _one_line_error(result)
     assert out.read_text(encoding="utf-8") == "old\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jsonl", "db.sqlite"]
+
+
+def test_a_reader_that_stops_early_ends_the_export_quietly(demo_db: Path, tmp_path: Path) -> None:  # noqa: F811
+    """`fanwen export --out - | head -1` exits 0 with nothing on stderr (pipefail-safe)."""
+    whole = run_fanwen("export", "--db", str(demo_db), "--out", "-", cwd=tmp_path).stdout
+    assert len(whole.encode()) > 2 * 65536, "too small to fill the pipe: the test would not fail"
+    proc = subprocess.Popen([*FANWEN, "export", "--db", str(demo_db), "--out", "-"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()  # as `head -1` does
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0, err
+    assert json.loads(first)["url"] and err == ""

@@ -31,6 +31,11 @@ def test_broken_pagination_complete_sitemap_every_article_stored(tmp_path: Path,
     by_title = {a.title: CATEGORIES[a.catid] for a in portal.articles}
     assert all(r["category"] == by_title[r["title"]] for r in rows)
     assert portal.targets(404).count("/sitemap.txt") <= 1  # a missing sitemap costs one request
+    # The other usual places are tried only when /sitemap.xml and robots.txt gave nothing.
+    missing = set(portal.targets(404)) & {"/sitemap.xml", "/sitemap_index.xml", "/sitemap.txt"}
+    assert missing == {"xml": set(), "robots": {"/sitemap.xml"},
+                       "index": {"/sitemap.xml", "/sitemap.txt"},
+                       "txt": {"/sitemap.xml", "/sitemap_index.xml"}}[kind]
 
 
 def test_without_sitemaps_the_broken_pagination_loses_articles(tmp_path: Path) -> None:

@@ -141,3 +141,13 @@ def test_until_middleware_holds_pagination_until_an_article_is_new_enough(
                      and o.url.endswith("list_3.html")]
     assert bool(released) is followed
     assert (spy.crawler.stats.get_value("fanwen/until/older") or 0) == (0 if followed else 4)
+
+
+def test_a_url_already_asked_for_is_not_requested_again_except_under_until() -> None:
+    spy = Spy()
+    first = [r.url for r in spy.spider.parse_page(saved("list_seed_list_n", "list"))]
+    assert first and len(first) == len(set(first))
+    assert list(spy.spider.parse_page(saved("list_seed_list_n", "list"))) == []
+    gated = Spy(FANWEN_UNTIL="2023-01-01")  # the --until gate counts every article request
+    again = [list(gated.spider.parse_page(saved("list_seed_list_n", "list"))) for _ in (1, 2)]
+    assert [r.url for r in again[1]] == [r.url for r in again[0]] and again[0]

@@ -1,14 +1,14 @@
 """Spider middleware: sitemaps as a second discovery source, merged with the list crawl.
 
 After the start requests, `SitemapDiscoveryMiddleware` reads each start site's sitemaps:
-the `Sitemap:` lines of its robots.txt (collected from the robots_parsed signal),
-`/sitemap.xml`, `/sitemap_index.xml` and `/sitemap.txt` (Baidu-style plain text, one
-URL per line). XML sitemaps and sitemap indexes (nested up to MAX_DEPTH, gzipped or not)
-are read with Scrapy's `scrapy.utils.sitemap.Sitemap`. Sitemaps are downloaded through
-the engine like robots.txt (robots.txt, the site policy and the size limit apply) but
-never through the spider, so a missing sitemap costs one request and no error row; the
-duplicate filter still sees them, so `--redis` workers (a shared filter) and a resumed
-crawl read each sitemap once.
+`/sitemap.xml` and the `Sitemap:` lines of its robots.txt (collected from the robots_parsed
+signal); only when neither gives one, the other usual places `/sitemap_index.xml` and
+`/sitemap.txt` (Baidu-style plain text, one URL per line). XML sitemaps and sitemap indexes
+(nested up to MAX_DEPTH, gzipped or not) are read with Scrapy's
+`scrapy.utils.sitemap.Sitemap`. Sitemaps are downloaded through the engine like robots.txt
+(robots.txt, the site policy and the size limit apply) but never through the spider, so a
+missing sitemap costs one request and no error row; the duplicate filter still sees them, so
+`--redis` workers (a shared filter) and a resumed crawl read each sitemap once.
 
 Every URL listed goes through the crawl's link filter and becomes a start request of
 kind "page": the duplicate filter merges it with the same URL found on list pages, and
@@ -124,14 +124,17 @@ class SitemapDiscoveryMiddleware:
         for start_url in sites:
             origin = start_url.split("/", 3)
             base = f"{origin[0]}//{origin[2]}"
-            queue: list[tuple[str, int]] = [(base + path, 0) for path in WELL_KNOWN]
+            queue: list[tuple[str, int]] = [(base + WELL_KNOWN[0], 0)]
             robots_done = False
             while queue:
                 url, depth = queue.pop(0)
                 kind, entries = await self._fetch(url)
                 if not robots_done:  # robots.txt has been read by now (our fetch obeyed it)
                     robots_done = True
-                    queue.extend((u, 0) for u in self.robots_sitemaps.get(site_of(base), []))
+                    declared = self.robots_sitemaps.get(site_of(base), [])
+                    queue.extend((u, 0) for u in declared)
+                    if not declared and not kind:  # nothing declared, nothing at the usual
+                        queue.extend((base + path, 0) for path in WELL_KNOWN[1:])  # place
                 if kind == "sitemapindex" and depth + 1 < MAX_DEPTH:
                     queue.extend((e["loc"], depth + 1) for e in entries)
                 elif kind in ("urlset", "text"):

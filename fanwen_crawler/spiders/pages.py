@@ -17,11 +17,11 @@ from scrapy.http import Response
 from fanwen_crawler.extractors import ExtractionError, extract_page
 from fanwen_crawler.failures import describe_non_article, describe_response, referer_of
 from fanwen_crawler.items import ArticleItem, CrawlError, Page
+from fanwen_crawler.middlewares.extract_workers import HTML_TYPES, PAGE_META
 from fanwen_crawler.profiles import Profile
 from fanwen_crawler.urls import canonical_url, linked_canonical, response_canonical, site_of
 
 logger = logging.getLogger(__name__)
-HTML_TYPES = (b"text/html", b"application/xhtml", b"text/plain")
 
 
 def read_page(response: Response, profile: Profile | None, *, expect_article: bool,
@@ -31,8 +31,13 @@ def read_page(response: Response, profile: Profile | None, *, expect_article: bo
     if not ctype.lower().startswith(HTML_TYPES):
         return describe_response(response, "not_html", ctype.decode("latin-1"))
     try:
-        page = extract_page(response.body, response.url,
-                            {"Content-Type": ctype.decode("latin-1")}, profile)
+        # Extracted already by a worker process (middlewares/extract_workers.py), or here.
+        page = response.meta.pop(PAGE_META, None)
+        if isinstance(page, ExtractionError):
+            raise page
+        if page is None:
+            page = extract_page(response.body, response.url,
+                                {"Content-Type": ctype.decode("latin-1")}, profile)
     except ExtractionError as exc:
         # Counted by Scrapy-style stats and recorded, not lost in a log line.
         if stats is not None:
