@@ -105,9 +105,11 @@ def test_idf_table_answers_as_a_dict_would():
     from fanwen_crawler.corpus.keywords import IdfTable
 
     pairs = [(f"词{i}", i / 7) for i in range(5000)]
-    table = IdfTable(pairs)
-    table.SEEN_MAX = 100  # past it, lookups go to the binary search only
-    for _ in range(2):  # the second pass answers the first 100 words from the dict
-        assert all(table.get(w, -1.0) == v for w, v in pairs)
+    table = IdfTable(pairs, capacity=1 << 13)
+    assert all(table.get(w, -1.0) == v for w, v in pairs)
     assert table.get("不在表中", 3.5) == 3.5 and len(table) == 5000
     assert table.median() == sorted(v for _, v in pairs)[2500]
+    table = IdfTable([("甲", 1.0), ("甲", 2.0)], capacity=4)  # a repeated word: the last wins
+    assert len(table) == 1 and table.get("甲", 0.0) == 2.0
+    with pytest.raises(ValueError, match="full"):
+        IdfTable(pairs, capacity=1 << 12)
