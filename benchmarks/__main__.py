@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "docs" / "benchmarks.md"
 FULL = {
     "articles": 5000,
+    "crawl_repeats": 2,
+    "rss_articles": 20_000,
     "stage_articles": 1000,
     "resume_articles": 3000,
     "redis_articles": 1000,
@@ -40,6 +42,8 @@ FULL = {
 }
 QUICK = {
     "articles": 300,
+    "crawl_repeats": 1,
+    "rss_articles": 600,
     "stage_articles": 200,
     "resume_articles": 300,
     "redis_articles": 300,
@@ -84,86 +88,11 @@ def _f(x: float, digits: int = 1) -> str:
     return f"{x:,.{digits}f}"
 
 
-def section_crawl(r: dict[str, Any]) -> list[str]:
-    rows = [
-        ("bare Scrapy spider (same-site links only)", "bare"),
-        ("`fanwen crawl --delay 0 --concurrency 16 --no-keywords`", "ours"),
-    ]
-    if "baseline" in r:
-        rows.append((f"same command, tree {r['baseline']} (baseline)", "base"))
-    out = [
-        f"## (a) Crawl throughput — generated portal, {r['articles']:,} articles, "
-        f"{r['site_pages']:,} pages",
-        "",
-        "| crawler | pages | engine s | pages/s | CPU s | CPU ms/page | peak RSS MB "
-        "| server CPU s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for label, key in rows:
-        pages, elapsed = r[f"{key}_pages"], r[f"{key}_elapsed"]
-        out.append(
-            f"| {label} | {pages:,} | {_f(elapsed)} | {_f(pages / elapsed)} | "
-            f"{_f(r[f'{key}_cpu'])} | {_f(r[f'{key}_cpu'] / pages * 1000, 2)} | "
-            f"{_f(r[f'{key}_rss_mb'])} | {_f(r[f'{key}_server_cpu'], 2)} |"
-        )
-    verdict = "meets" if r["ratio"] >= RATIO_TARGET else "misses"
-    rss = "within" if r["ours_rss_mb"] <= RSS_TARGET_MB else "over"
-    out += [
-        "",
-        f"- **Ratio: {r['ratio']:.2f}×** the bare spider's pages/s ({verdict} the "
-        f"{RATIO_TARGET}× target). Peak RSS of the crawl process {_f(r['ours_rss_mb'])} MB "
-        f"({rss} the {RSS_TARGET_MB} MB target). {r['stored']:,} articles stored, "
-        f"{r['duplicates']:,} marked as duplicates.",
-    ]
-    if "baseline" in r:
-        out += [
-            f"- Baseline (the tree {r['baseline']}), same run: **{r['base_ratio']:.2f}×**, "
-            f"peak RSS {_f(r['base_rss_mb'])} MB, "
-            f"{_f(r['base_cpu'] / r['base_pages'] * 1000, 2)} CPU ms/page; "
-            f"{r['base_stored']:,} articles stored, {r['base_duplicates']:,} marked "
-            "as duplicates. Now vs baseline: "
-            f"{r['ours_pps'] / r['base_pps']:.2f}× the pages/s, "
-            f"{_f(r['ours_rss_mb'] - r['base_rss_mb'])} MB peak RSS. "
-            + (
-                f"Uncommitted work in the tree, in both crawls: {len(r['base_overlaid'])} "
-                f"files ({', '.join(r['base_overlaid'][:8])}"
-                f"{', …' if len(r['base_overlaid']) > 8 else ''})."
-                if r.get("base_overlaid")
-                else ""
-            )
-        ]
-    out += [
-        f"- Keyword stage (`compute_keywords`, run after the crawl): {_f(r['keywords_wall'])} s "
-        f"wall for {r['keywords_articles']:,} articles "
-        f"({_f(r['keywords_wall'] / max(1, r['keywords_articles']) * 1000)} ms/article wall, "
-        f"{_f(r['keywords_cpu'])} CPU s, peak RSS {_f(r['keywords_rss_mb'])} MB; "
-        + ("the worker pool" if r["keywords_articles"] >= r.get("pool_min", 0) else "in-process")
-        + " by default for this many articles). The same stage in-process (`workers=0`): "
-        f"{_f(r['keywords_inproc_wall'])} s wall, {_f(r['keywords_inproc_cpu'])} CPU s, "
-        f"peak RSS {_f(r['keywords_inproc_rss_mb'])} MB.",
-        "- pages/s = HTML responses parsed ÷ the engine's run time (Scrapy's start → finish, "
-        "process start-up excluded). CPU s and peak RSS come from `os.wait4` on the crawl "
-        "process; server CPU is the portal process's CPU during that crawl (low = the "
-        "server was not the bottleneck).",
-        "",
-        "Where the crawl's memory goes before it fetches anything (resident MB after each "
-        "import, cumulative, fresh interpreter):",
-        "",
-        "| after importing | RSS MB | + MB |",
-        "|---|---:|---:|",
-    ]
-    previous = 0.0
-    for label, mb in r["imports"]["steps"]:
-        out.append(f"| {label} | {_f(mb)} | {_f(mb - previous) if previous else ''} |")
-        previous = mb
-    heavy = r["imports"]["heavy_in_crawl"]
-    out += [
-        "",
-        "- Heavy modules loaded once `fanwen_crawler.crawl` is imported (of pandas, scipy, "
-        f"datasketch, jieba): {', '.join(heavy) if heavy else 'none'}.",
-        "",
-    ]
-    return out
+def section_crawl(r: dict[str, Any], rss: dict[str, Any] | None = None) -> list[str]:
+    # Rendered by benchmarks.crawlbench (issue 12's whole-run and RSS targets live there).
+    from benchmarks.crawlbench import render_crawl
+
+    return render_crawl(r, rss)
 
 
 def section_stages(r: dict[str, Any]) -> list[str]:
@@ -177,14 +106,17 @@ def section_stages(r: dict[str, Any]) -> list[str]:
         "|---|---:|---:|",
     ]
     for stage, seconds in per.items():
-        share = "post-crawl" if stage == "keywords" else f"{seconds / crawl_total:.0%}"
+        share = ("enrich worker" if stage in ("keywords", "segment")
+                 else f"{seconds / crawl_total:.0%}")
         out.append(f"| {stage} | {_f(seconds * 1000, 3)} | {share} |")
-    heavy = [s for s, v in per.items() if s != "keywords" and v / crawl_total >= HEAVY_SHARE]
+    heavy = [s for s, v in per.items()
+             if s not in ("keywords", "segment") and v / crawl_total >= HEAVY_SHARE]
     out += [
         "",
         f"- In-crawl pipeline CPU: {_f(crawl_total * 1000, 2)} ms/article, i.e. at most "
         f"{_f(1 / crawl_total)} articles/s on one core before Scrapy's own per-request cost.",
-        f"- jieba's dictionary load: {_f(r['keywords_warmup'], 2)} s once per process.",
+        f"- The segmenter's dictionary load (rjieba + jieba's IDF table): "
+        f"{_f(r['keywords_warmup'], 2)} s once per process.",
         "- Stages at ≥ 20 % of in-crawl CPU: "
         + (", ".join(f"**{s}** ({_f(per[s] * 1000, 2)} ms)" for s in heavy) or "none")
         + ".",
@@ -335,7 +267,8 @@ def section_redis(r: dict[str, Any]) -> list[str]:
     return out
 
 
-def section_libs(seg: dict[str, Any], mh: dict[str, Any]) -> list[str]:
+def section_libs(seg: dict[str, Any], mh: dict[str, Any],
+                 real: dict[str, Any] | None = None) -> list[str]:
     out = [
         "## (d) Libraries",
         "",
@@ -343,25 +276,36 @@ def section_libs(seg: dict[str, Any], mh: dict[str, Any]) -> list[str]:
         "",
         "| tokenizer | characters/s |",
         "|---|---:|",
-        f"| jieba (ours: own Tokenizer + userdict) | {_f(seg['jieba_chars_per_s'], 0)} |",
+        f"| jieba (the reference: own Tokenizer + userdict) | {_f(seg['jieba_chars_per_s'], 0)} |",
     ]
     if "rjieba_chars_per_s" in seg:
         out += [
-            f"| rjieba | {_f(seg['rjieba_chars_per_s'], 0)} |",
+            f"| rjieba (ours since issue 12: `KeywordExtractor`, + userdict) "
+            f"| {_f(seg['rjieba_chars_per_s'], 0)} |",
             "",
             f"- rjieba is {seg['rjieba_chars_per_s'] / seg['jieba_chars_per_s']:.1f}× faster; "
-            f"top-10 TF-IDF keyword overlap with ours (same IDF table and stop words): "
-            f"{seg['top10_overlap']:.1%} (adoption needs ≥ 95%); token-set Jaccard "
-            f"{seg['token_set_jaccard']:.3f}.",
-            f"- Search index: {seg['fts_queries']} queries (our top keywords of 60 texts) over "
-            f"an FTS5 index of the {seg['texts']} texts, built and queried as "
-            f"`corpus.search_index` does, once with jieba and once with rjieba: rjieba finds "
-            f"**{seg['fts_recall']:.1%}** of the {seg['fts_hits']:,} (query, text) hits of ours "
-            f"(and {seg['fts_extra']:,} others). Not adopted here: the keyword and search-index "
-            "modules belong to the corpus engineer's area.",
+            f"**top-10 TF-IDF keyword overlap with jieba's** (same IDF table, stop words and "
+            f"user words): **{seg['top10_overlap']:.1%}** (adoption needs ≥ 95%); token-set "
+            f"Jaccard {seg['token_set_jaccard']:.3f}; keywords of one text "
+            f"{_f(seg.get('keywords_ms_per_text', 0.0), 3)} ms (segmentation and TF-IDF).",
+            f"- Search index: {seg['fts_queries']} queries (jieba's top keywords of 60 texts) "
+            f"over an FTS5 index of the {seg['texts']} texts, built and queried as "
+            f"`corpus.search_index` does, once with jieba and once with rjieba: ours (rjieba) "
+            f"finds **{seg['fts_recall']:.1%}** of the {seg['fts_hits']:,} (query, text) hits "
+            f"of jieba's (and {seg['fts_extra']:,} others).",
         ]
     else:
         out += ["", f"- rjieba: {seg.get('rjieba')}."]
+    if real is not None:
+        out.append(
+            f"- The same on {real['texts']} real articles ({real['chars']:,} characters, "
+            "../shared/datasets/chinese-web-content-extraction/cleaned): rjieba "
+            f"{real['rjieba_chars_per_s'] / real['jieba_chars_per_s']:.1f}× faster, **top-10 "
+            f"overlap {real['top10_overlap']:.1%}**, token-set Jaccard "
+            f"{real['token_set_jaccard']:.3f}, FTS recall **{real['fts_recall']:.1%}** of "
+            f"{real['fts_hits']:,} hits ({real['fts_queries']} queries).")
+    else:
+        out.append("- Real articles: ../shared/datasets not found (skipped).")
     out += [
         "",
         f"MinHash (128 permutations, character 5-shingles) over {mh['docs']} documents:",
@@ -481,10 +425,11 @@ def main(argv: list[str] | None = None) -> int:
 
     print("\n".join(header), flush=True)
     if "crawl" in only:
-        from benchmarks.crawlbench import bench_crawl
+        from benchmarks.crawlbench import bench_crawl, bench_crawl_rss
 
-        emit("crawl", section_crawl(bench_crawl(
-            size["articles"], baseline=args.without, baseline_patch=args.baseline_patch)))
+        crawl = bench_crawl(size["articles"], baseline=args.without,
+                            baseline_patch=args.baseline_patch, repeats=size["crawl_repeats"])
+        emit("crawl", section_crawl(crawl, bench_crawl_rss(size["rss_articles"])))
     if "resume" in only:
         from benchmarks.resumebench import bench_resume
 
@@ -503,13 +448,15 @@ def main(argv: list[str] | None = None) -> int:
         emit("neardup", section_neardup(bench_neardup(
             size["near_docs"], size["checkpoints"], time_limit=args.near_time_limit)))
     if "libs" in only:
-        from benchmarks.libs import bench_minhash_and_lsh, bench_segmentation
+        from benchmarks.libs import bench_minhash_and_lsh, bench_segmentation, shared_texts
         from benchmarks.neardup import synthetic_docs
 
         texts = [b for _, b, o in synthetic_docs(size["lsh_docs"] * 2, seed=23) if o is None]
+        real = shared_texts()
         emit("libs", section_libs(
             bench_segmentation(texts[: size["seg_texts"]]),
-            bench_minhash_and_lsh(texts[: size["lsh_docs"]], size["pairs"])))
+            bench_minhash_and_lsh(texts[: size["lsh_docs"]], size["pairs"]),
+            bench_segmentation(real) if real else None))
     if "portals" in only:
         from benchmarks.portalsweep import bench_portals, section_portals
 

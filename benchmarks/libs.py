@@ -1,8 +1,8 @@
 """(d) Library choices: jieba vs rjieba, rensa (ours) vs datasketch MinHash, LSH bands × rows.
 
-- Segmentation speed (characters/s) of our jieba tokenizer vs rjieba, and how many of
-  our top-10 TF-IDF keywords rjieba's tokens reproduce with the same IDF table and
-  stop words (rjieba uses its own dictionary; our userdict is not loaded into it).
+- Segmentation speed (characters/s) of jieba vs rjieba (ours since issue 12), both with
+  our user words, and how many of jieba's top-10 TF-IDF keywords ours reproduces with the
+  same IDF table and stop words; FTS recall of an rjieba index against a jieba one.
 - MinHash signature time per document: rensa's RMinHash (ours) vs datasketch (used before),
   and each one's mean absolute error against exact Jaccard on a pair sample.
 - LSH: for candidate (bands, rows), the share of pairs with exact Jaccard ≥ 0.8 that
@@ -12,8 +12,10 @@
 
 from __future__ import annotations
 
+import os
 import random
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,84 +42,94 @@ def _import(name: str) -> Any:
         return None
 
 
-def _tfidf(
-    words: list[str], idf: dict[str, float], median: float, stop: set[str], topk: int = 10
-) -> list[str]:
-    """jieba.analyse.TFIDF.extract_tags's weighting, for any token list."""
-    freq: dict[str, float] = {}
-    for w in words:
-        w = w.strip()
-        if len(w) < 2 or w.lower() in stop:
-            continue
-        freq[w] = freq.get(w, 0.0) + 1.0
-    total = sum(freq.values()) or 1.0
-    ranked = sorted(freq, key=lambda w: freq[w] * idf.get(w, median) / total, reverse=True)
-    return ranked[:topk]
+REAL_TEXTS = Path("datasets") / "chinese-web-content-extraction" / "cleaned"
+
+
+def shared_texts() -> list[str]:
+    """Real article texts (the cleaned set of ../shared/datasets), [] when absent.
+
+    FANWEN_SHARED names the folder holding datasets/ (as for `make eval`).
+    """
+    root = Path(os.environ.get("FANWEN_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+    return [t for p in sorted((root / REAL_TEXTS).glob("*.txt"))
+            if len(t := p.read_text(encoding="utf-8")) > 200]
+
+
+class _JiebaReference:
+    """The reference: jieba's own Tokenizer with our user words, jieba's TF-IDF weighting."""
+
+    def __init__(self) -> None:
+        from fanwen_crawler.corpus.keywords import KeywordExtractor, jieba_tokenizer
+
+        self.tokenizer = jieba_tokenizer()
+        self.ours = KeywordExtractor()  # for the IDF table and stop words only
+
+    def cut(self, text: str) -> list[str]:
+        return list(self.tokenizer.cut(text))
+
+    def extract(self, text: str, topk: int = 10) -> list[str]:
+        from fanwen_crawler.corpus.keywords import WORDLIKE, tfidf_rank
+
+        idf, unknown = self.ours.idf
+        ranked = tfidf_rank(self.cut(text), idf, unknown, self.ours.stop_words)
+        return [w for w, _ in ranked if WORDLIKE.search(w)][:topk]
 
 
 def bench_segmentation(texts: list[str]) -> dict[str, Any]:
-    from fanwen_crawler.corpus.keywords import WORDLIKE, KeywordExtractor
+    """jieba (the reference) against our rjieba-based KeywordExtractor, on the same texts.
+
+    Both use our user words, jieba's IDF table and our stop words: the keyword overlap
+    measures the segmenters alone.
+    """
+    from fanwen_crawler.corpus.keywords import KeywordExtractor
 
     chars = sum(len(t) for t in texts)
-    ours = KeywordExtractor()
-    ours.cut("预热")
+    ref = _JiebaReference()
+    ref.cut("预热")
     started = time.perf_counter()
-    jieba_tokens = [ours.cut(t) for t in texts]
+    jieba_tokens = [ref.cut(t) for t in texts]
     jieba_s = time.perf_counter() - started
+    ours = KeywordExtractor()
+    ours.extract("预热")  # loads the tokenizer and the IDF table
+    started = time.perf_counter()
+    r_tokens = [ours.cut(t) for t in texts]
+    r_s = time.perf_counter() - started
     result: dict[str, Any] = {
         "texts": len(texts),
         "chars": chars,
         "jieba_chars_per_s": chars / jieba_s,
+        "rjieba_chars_per_s": chars / r_s,
     }
-    rjieba = _import("rjieba")
-    if rjieba is None:
-        result["rjieba"] = "not installed"
-        return result
-    rjieba.cut("预热")
     started = time.perf_counter()
-    r_tokens = [rjieba.cut(t) for t in texts]
-    r_s = time.perf_counter() - started
-    result["rjieba_chars_per_s"] = chars / r_s
-    idf, median = ours.tfidf.idf_freq, ours.tfidf.median_idf
-    stop = ours.tfidf.stop_words
+    ours_top = [[w for w, _ in ours.extract(t)] for t in texts]
+    result["keywords_ms_per_text"] = (time.perf_counter() - started) / len(texts) * 1000
     overlaps, same_tokens = [], []
-    for text, jt, rt in zip(texts, jieba_tokens, r_tokens, strict=True):
-        ours_top = [w for w, _ in ours.extract(text)]
-        theirs = [w for w in _tfidf(rt, idf, median, stop, 30) if WORDLIKE.search(w)][:10]
-        if ours_top:
-            overlaps.append(len(set(ours_top) & set(theirs)) / len(ours_top))
+    for text, jt, rt, top in zip(texts, jieba_tokens, r_tokens, ours_top, strict=True):
+        theirs = ref.extract(text)
+        if theirs:
+            overlaps.append(len(set(top) & set(theirs)) / len(theirs))
         same_tokens.append(len(set(jt) & set(rt)) / max(1, len(set(jt) | set(rt))))
     result["top10_overlap"] = float(np.mean(overlaps))
     result["token_set_jaccard"] = float(np.mean(same_tokens))
-    queries = sorted({w for text in texts[:60] for w, _ in ours.extract(text)})
-    result.update(fts_recall(texts, queries, rjieba))
+    queries = sorted({w for text in texts[:60] for w in ref.extract(text)})
+    result.update(fts_recall(texts, queries))
     return result
 
 
-class _RjiebaSegmenter:
-    def __init__(self, rjieba: Any) -> None:
-        self.rjieba = rjieba
-
-    def cut(self, text: str) -> list[str]:
-        return list(self.rjieba.cut(text))
-
-    def cut_for_search(self, text: str) -> list[str]:
-        return list(self.rjieba.cut_for_search(text))
-
-
-def fts_recall(texts: list[str], queries: list[str], rjieba: Any) -> dict[str, Any]:
-    """Documents found per query with an rjieba-segmented FTS5 index, against ours (jieba).
+def fts_recall(texts: list[str], queries: list[str]) -> dict[str, Any]:
+    """Documents found per query with our (rjieba) FTS5 index, against a jieba-built one.
 
     Both indexes are built as `corpus.search_index` builds its own (search-mode words,
-    unicode61) and queried with its `fts_query`; recall = the share of the documents our
-    index finds that the rjieba one finds too, over all (query, document) hits.
+    unicode61) and queried with its `fts_query`, each with its own segmenter; recall = the
+    share of the documents the jieba index finds that ours finds too, over all hits.
     """
     import sqlite3
 
     from fanwen_crawler.corpus.search_index import default_segmenter, fts_query, segment
 
     hits = {}
-    for name, seg in (("jieba", default_segmenter()), ("rjieba", _RjiebaSegmenter(rjieba))):
+    for name in ("jieba", "rjieba"):
+        seg = default_segmenter(name)
         con = sqlite3.connect(":memory:")
         con.execute("CREATE VIRTUAL TABLE t USING fts5(body, tokenize = 'unicode61 "
                     "remove_diacritics 0')")
@@ -131,10 +143,10 @@ def fts_recall(texts: list[str], queries: list[str], rjieba: Any) -> dict[str, A
                     "SELECT rowid FROM t WHERE t MATCH ?", [expression])}
         hits[name] = found
         con.close()
-    ours = hits["jieba"]
-    return {"fts_queries": len(queries), "fts_hits": len(ours),
-            "fts_recall": len(ours & hits["rjieba"]) / len(ours) if ours else float("nan"),
-            "fts_extra": len(hits["rjieba"] - ours)}
+    ref = hits["jieba"]
+    return {"fts_queries": len(queries), "fts_hits": len(ref),
+            "fts_recall": len(ref & hits["rjieba"]) / len(ref) if ref else float("nan"),
+            "fts_extra": len(hits["rjieba"] - ref)}
 
 
 def _pairs(texts: list[str], n_pairs: int, seed: int = 5) -> list[tuple[str, str]]:

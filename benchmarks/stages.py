@@ -51,6 +51,10 @@ def _timed(fn: Callable[[Any], Any], inputs: list[Any]) -> tuple[float, list[Any
     return time.perf_counter() - started, out
 
 
+WORKER_STAGES = ("keywords", "segment")
+"""Stages the crawl's enrich worker runs (another process), not the crawl process."""
+
+
 def bench_stages(n_articles: int) -> dict[str, Any]:
     """Seconds per article for each stage over `n_articles` single-page articles."""
     from benchmarks.sitegen import generate_site
@@ -92,6 +96,11 @@ def bench_stages(n_articles: int) -> dict[str, Any]:
     extractor.extract("预热分词器")  # dictionary load, once per process
     warmup = time.perf_counter() - started
     costs["keywords"], _ = _timed(lambda it: extractor.extract(f"{it.title}\n{it.body}"), items)
+    from fanwen_crawler.corpus.search_index import default_segmenter, segment
+
+    seg = default_segmenter()
+    costs["segment"], _ = _timed(lambda it: (segment(it.title, seg), segment(it.body, seg)),
+                                 items)
     per_article = {stage: seconds / n for stage, seconds in costs.items()}
     return {
         "articles": n,
@@ -99,5 +108,6 @@ def bench_stages(n_articles: int) -> dict[str, Any]:
         "avg_html_bytes": chars / n,
         "per_article": per_article,
         "keywords_warmup": warmup,
-        "crawl_cpu_per_article": sum(v for k, v in per_article.items() if k != "keywords"),
+        "crawl_cpu_per_article": sum(v for k, v in per_article.items()
+                                     if k not in WORKER_STAGES),
     }

@@ -359,7 +359,7 @@ def stats(db_path: Path, as_json: bool, plot_dir: Path | None) -> None:
               path_type=Path), help="With --rebuild: extra stop words, one per line.")
 def keywords(db_path: Path, recompute: bool, rebuild: bool, methods: tuple[str, ...],
              stop_words: Path | None) -> None:
-    """Compute jieba TF-IDF keywords for articles that have none (post-crawl stage).
+    """Compute TF-IDF keywords for articles that have none (a crawl does it as it goes).
 
     --rebuild recomputes all articles: tfidf (jieba's general IDF), tfidf-corpus (IDF
     learned from this corpus) and, with --method textrank, TextRank.

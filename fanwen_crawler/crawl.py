@@ -228,7 +228,7 @@ def run_crawl(start_urls: Iterable[str] = (), *, progress: bool = False,
             shutil.rmtree(state_dir / JOBDIR_NAME, ignore_errors=True)
 
     # The store pipeline stops the crawl at a write that cannot succeed (disk full, read-only):
-    # no keyword stage then (see extensions/postcrawl.py), and exit 3; so do articles it could
+    # no keyword catch-up then (see extensions/enrich.py), and exit 3; so do articles it could
     # not store even on retry.
     store_fatal = stats.get("fanwen/store/fatal")
     try:

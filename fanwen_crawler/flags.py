@@ -74,7 +74,8 @@ FLAGS: tuple[Flag, ...] = (
     Flag("--refresh", bool, False, "FANWEN_SKIP_STORED",
          "Refetch articles already stored and update them.", to_setting=lambda on: not on),
     Flag("--no-keywords", bool, False, "FANWEN_KEYWORDS",
-         "Skip the post-crawl keyword stage.", to_setting=lambda on: not on),
+         "Compute no keywords and no search index (no worker process); "
+         "`fanwen keywords` does them later.", to_setting=lambda on: not on),
     Flag("--quiet", bool, False, None,
          "No progress bar and no summary on stdout; on stderr only warnings and errors "
          "(with --log-file: nothing). For cron.", short="-q"),

@@ -59,8 +59,9 @@ EXTENSIONS = {
     "fanwen_crawler.extensions.corpus.CrawlCorpus": 100,
     # Writes the failures the spider reports, and dropped items, to crawl_errors.
     "fanwen_crawler.extensions.failures.FailureRecorder": 200,
-    # At spider_closed: keywords and the search index, whatever started the crawl.
-    "fanwen_crawler.extensions.postcrawl.PostCrawl": 300,
+    # Keywords and the search index, in a worker process fed from the store's batches
+    # (and a catch-up at spider_closed), whatever started the crawl.
+    "fanwen_crawler.extensions.enrich.Enrich": 300,
     "fanwen_crawler.extensions.progress.ProgressBar": 500,
 }
 
@@ -134,7 +135,7 @@ FANWEN_MAX_ARTICLE_PAGES = 50
 FANWEN_EXTRACT_WORKERS = None  # None: CPUs - 1 (at most 4); 0: extract in the crawl process
 FANWEN_EXTRACT_WORKERS_AFTER = 100
 FANWEN_PROGRESS = False
-# Post-crawl keywords and search index (fanwen crawl --no-keywords sets False).
+# Keywords and search index, computed during the crawl (fanwen crawl --no-keywords sets False).
 FANWEN_KEYWORDS = True
 # Crawl controls (fanwen crawl --max-articles / --until / --retry-failed / --refresh).
 FANWEN_MAX_ARTICLES = 0

@@ -13,6 +13,12 @@ exit non-zero. A write that cannot succeed by retrying (disk full, read-only dat
 error: `CorpusWriteError`) stops the crawl at once: the spider closes with reason
 `corpus_write_failed`, the stat `fanwen/store/fatal` holds the reason, and `CrawlCorpus`
 marks the run's `crawl_runs` row `failed` with it.
+
+After each committed batch the pipeline sends the signal `articles_stored`
+(`fanwen_crawler.extensions.corpus`) with the ids of
+the articles it inserted or changed (`ids=[…]`): the `Enrich` extension
+(`fanwen_crawler.extensions.enrich`) computes their keywords and search-index rows while
+the crawl goes on.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from fanwen_crawler.corpus.storage import (
     Corpus,
     CorpusWriteError,
 )
-from fanwen_crawler.extensions.corpus import crawl_corpus, crawl_run_id
+from fanwen_crawler.extensions.corpus import articles_stored, crawl_corpus, crawl_run_id
 from fanwen_crawler.items import ArticleItem, CrawlError
 
 logger = logging.getLogger(__name__)
@@ -194,6 +200,9 @@ class StoragePipeline:
             self._closing = deferred_from_coro(engine.close_spider_async(reason=CLOSE_REASON))
 
     def _count(self, results: list[Any]) -> None:
+        ids = [i for r in results for i in r.ids]
+        if ids:
+            self.crawler.signals.send_catch_log(articles_stored, ids=ids)
         for r in results:
             self._inc("fanwen/store/versioned", r.versioned)
             self._inc("fanwen/store/inserted", r.inserted)

@@ -49,7 +49,28 @@ def test_stop_words_include_jieba_defaults():
 def test_jieba_global_tokenizer_untouched(extractor):
     extractor.extract(VOCATIONAL)
     assert jieba.dt.initialized is False
-    assert extractor.tokenizer is not jieba.dt and extractor.tokenizer.initialized
+
+
+def test_user_words_are_honoured(extractor):
+    # rjieba's stock dictionary splits these; userdict.txt joins them.
+    words = extractor.cut("深化产教融合，推进校企合作，加强党风廉政建设。")
+    assert {"产教融合", "校企合作", "党风廉政建设"} <= set(words)
+    assert "产教融合" in extractor.cut_for_search("深化产教融合")
+
+
+def test_keyword_stage_needs_no_jieba_import():
+    # jieba (~100 MB, ~1 s) is for TextRank only: the keyword stage and the index use rjieba.
+    import subprocess
+    import sys
+
+    code = ("import sys; from fanwen_crawler.corpus.keywords import KeywordExtractor; "
+            "from fanwen_crawler.corpus.search_index import segment; "
+            "print(KeywordExtractor().extract('加强职业教育工作')); segment('职业教育'); "
+            "print('jieba' in sys.modules, 'rjieba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split("\n")
+    assert "职业教育" in out[0]
+    assert out[1] == "False False"  # rjieba's package __init__ (a 33 MB default) is skipped
 
 
 def _corpus(path, n):
@@ -78,3 +99,17 @@ def test_compute_keywords_fills_every_article(tmp_path, workers):
         assert ("职业教育",) in first
         assert len(corpus.summary()["top_keywords"]) == 20
     assert jieba.dt.initialized is False
+
+
+def test_idf_table_answers_as_a_dict_would():
+    from fanwen_crawler.corpus.keywords import IdfTable
+
+    pairs = [(f"词{i}", i / 7) for i in range(5000)]
+    table = IdfTable(pairs, capacity=1 << 13)
+    assert all(table.get(w, -1.0) == v for w, v in pairs)
+    assert table.get("不在表中", 3.5) == 3.5 and len(table) == 5000
+    assert table.median() == sorted(v for _, v in pairs)[2500]
+    table = IdfTable([("甲", 1.0), ("甲", 2.0)], capacity=4)  # a repeated word: the last wins
+    assert len(table) == 1 and table.get("甲", 0.0) == 2.0
+    with pytest.raises(ValueError, match="full"):
+        IdfTable(pairs, capacity=1 << 12)

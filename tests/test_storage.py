@@ -66,7 +66,7 @@ def test_open_creates_schema_and_is_idempotent(tmp_path):
         with sqlite3.connect(db) as conn:
             triggers = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
         assert triggers == {"articles_fts_insert", "articles_fts_update", "articles_fts_delete",
-                            "articles_trigram_insert", "articles_trigram_update",
+                            "articles_trigram_update",  # its inserts: search_index.write_index
                             "articles_trigram_delete", "minhashes_lsh_insert",
                             "minhashes_lsh_update", "minhashes_lsh_delete"}
 

@@ -92,11 +92,14 @@ def has_trigram_index(conn: sqlite3.Connection) -> bool:
 
 
 def _term_condition(term: str, trigram: bool) -> tuple[str, list[str]]:
-    if trigram and len(term) >= TRIGRAM_MIN_CHARS:
-        return (f"a.id IN (SELECT rowid FROM {TRIGRAM_TABLE} WHERE {TRIGRAM_TABLE} MATCH ?)",
-                ['"' + term.replace('"', '""') + '"'])
     pattern = "%" + LIKE_SPECIAL.sub(r"\\\1", term) + "%"
-    return "(a.title LIKE ? ESCAPE '\\' OR a.body LIKE ? ESCAPE '\\')", [pattern, pattern]
+    like = "(a.title LIKE ? ESCAPE '\\' OR a.body LIKE ? ESCAPE '\\')"
+    if trigram and len(term) >= TRIGRAM_MIN_CHARS:
+        # Articles still queued for indexing (fts_pending) have no trigram row yet: scanned.
+        return (f"(a.id IN (SELECT rowid FROM {TRIGRAM_TABLE} WHERE {TRIGRAM_TABLE} MATCH ?) "
+                f"OR (a.id IN (SELECT article_id FROM fts_pending) AND {like}))",
+                ['"' + term.replace('"', '""') + '"', pattern, pattern])
+    return like, [pattern, pattern]
 
 
 def match_condition(query: Query, *, trigram: bool) -> tuple[str, list[str]]:

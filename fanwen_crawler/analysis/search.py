@@ -2,8 +2,8 @@
 
 Which articles match is decided at character level (`fanwen_crawler.analysis.query`: every
 term a substring of title or body, with OR, -word and quoted phrases), so one-character
-queries and words jieba segments differently from the text are found too. The order comes
-from the word index (`articles_fts`, jieba-segmented, kept by
+queries and words the segmenter splits differently in the text are found too. The order comes
+from the word index (`articles_fts`, rjieba-segmented, kept by
 `fanwen_crawler.corpus.search_index`): FTS5's bm25 with the title weighted above the body;
 articles the word index does not match (or has not indexed yet) follow, by id.
 Snippets are cut from the original text with every query term highlighted.
@@ -29,8 +29,8 @@ from fanwen_crawler.analysis.query import (
 )
 from fanwen_crawler.corpus.search_index import (
     Segmenter,
-    default_segmenter,
     fts_query,
+    query_segmenter,
     sync_search_index,
 )
 
@@ -139,9 +139,12 @@ def search_sql(conn: sqlite3.Connection, query: Query, segmenter: Segmenter | No
     sql = ("SELECT a.id, a.url, a.title, a.site, a.category, a.published_at, a.duplicate_of, "
            "a.body, coalesce(w.rank, 0.0) AS rank FROM articles a ")
     params: list[Any] = []
-    seg = segmenter or default_segmenter()
-    words = [e for t in query.terms if (e := fts_query(t, seg))]
-    if words and _has_word_index(conn):
+    words: list[str] = []
+    if _has_word_index(conn):
+        # Segmented as the index was: an index jieba built is read with jieba.
+        seg = segmenter or query_segmenter(conn)
+        words = [e for t in query.terms if (e := fts_query(t, seg))]
+    if words:
         sql += f"LEFT JOIN ({WORD_RANK_SQL}) w ON w.rowid = a.id "
         params.append(" OR ".join(f"({e})" for e in words))
     else:
@@ -172,16 +175,15 @@ def search(
     parsed = parse(query)
     if since is not None:
         validate_date(since)
-    seg = segmenter or default_segmenter()
     if sync:
         try:
-            sync_search_index(db, segmenter=seg)
+            sync_search_index(db, segmenter=segmenter)
         except sqlite3.OperationalError as exc:
             logger.warning("search index not updated (%s); results may be stale", exc)
     conn = _connect(db)
     try:
         try:
-            sql, params = search_sql(conn, parsed, seg)
+            sql, params = search_sql(conn, parsed, segmenter)
             if site:
                 sql += " AND a.site = ?"
                 params.append(site)

@@ -17,8 +17,6 @@ import sqlite3
 from pathlib import Path
 from typing import Literal
 
-from fanwen_crawler.corpus import schema
-
 EXIT_NOT_A_CORPUS = 3
 BUSY_TIMEOUT_S = 10.0
 State = Literal["new", "current", "outdated"]
@@ -76,6 +74,10 @@ def inspect_corpus(path: str | Path) -> State:
     Raises NotACorpus for a file that is not an SQLite database, another application's
     database, or a corpus written by a newer fanwen-crawler.
     """
+    # Imported here: sqlite_utils (and numpy under it) cost ~28 MB that a process which only
+    # writes through `transactions` (the keywords worker) does not need.
+    from fanwen_crawler.corpus import schema
+
     path = Path(path)
     if not path.exists() or (path.is_file() and path.stat().st_size == 0):
         return "new"

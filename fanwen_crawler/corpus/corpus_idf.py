@@ -9,8 +9,10 @@ every article weighs 0 (范文 boilerplate never becomes a keyword), a word seen
 left out on purpose: on the sample portal it keeps corpus-wide words competitive and
 made the keywords barely more specific than jieba's. `rebuild_keywords` writes method
 "tfidf-corpus" with that table, keeps method "tfidf" (jieba's IDF) and, on request,
-"textrank" (jieba's TextRank over our own tokenizer, never jieba's global one).
-Segmentation and stop words come from `fanwen_crawler.corpus.keywords`.
+"textrank" (jieba's TextRank over a jieba tokenizer of our own with our user words, never
+jieba's global one: rjieba has no POS tagger, so jieba is imported for TextRank only).
+Segmentation (rjieba), TF-IDF weighting and stop words come from
+`fanwen_crawler.corpus.keywords`.
 """
 
 from __future__ import annotations
@@ -20,11 +22,17 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
-import jieba.analyse
-import jieba.posseg
-
-from fanwen_crawler.corpus.keywords import DEFAULT_TOPK, WORDLIKE, KeywordExtractor, load_stop_words
+from fanwen_crawler.corpus.keywords import (
+    DEFAULT_TOPK,
+    WORDLIKE,
+    KeywordExtractor,
+    article_text,
+    import_jieba_analyse,
+    jieba_tokenizer,
+    load_stop_words,
+)
 from fanwen_crawler.corpus.storage import Corpus, open_corpus
 
 logger = logging.getLogger(__name__)
@@ -42,10 +50,6 @@ def read_stop_words(path: str | Path) -> set[str]:
     """Extra stop words from a file: one per line, blank lines and "#" comments ignored."""
     text = Path(path).read_text(encoding="utf-8")
     return {s for line in text.splitlines() if (s := line.strip()) and not s.startswith("#")}
-
-
-def _article_text(title: str | None, body: str | None) -> str:
-    return f"{title or ''}\n{body or ''}"
 
 
 def document_frequencies(
@@ -66,49 +70,38 @@ def smooth_idf(df: Counter[str], n: int) -> tuple[dict[str, float], float]:
     return idf, math.log(n + 1)
 
 
-class CorpusKeywordExtractor:
+class CorpusKeywordExtractor(KeywordExtractor):
     """TF-IDF with a corpus IDF table, on a `KeywordExtractor`'s tokenizer and stop words."""
 
     def __init__(self, extractor: KeywordExtractor, idf: dict[str, float],
                  unseen_idf: float) -> None:
-        self.extractor = extractor
-        # jieba's TFIDF looks weights up in `idf_freq`, unknown words get `median_idf`.
-        self.tfidf = jieba.analyse.TFIDF.__new__(jieba.analyse.TFIDF)
-        self.tfidf.tokenizer = extractor.tokenizer
-        self.tfidf.postokenizer = None
-        self.tfidf.stop_words = set(extractor.stop_words)
-        self.tfidf.idf_freq = idf
-        self.tfidf.median_idf = unseen_idf
-
-    def extract(self, text: str, topk: int = DEFAULT_TOPK) -> list[tuple[str, float]]:
-        """The `topk` highest-weighted (keyword, weight) pairs, best first."""
-        self.extractor.cut("")  # loads the tokenizer and our user dictionary once
-        ranked = self.tfidf.extract_tags(text, topK=None, withWeight=True)
-        return [(w, round(float(s), 6)) for w, s in ranked if WORDLIKE.search(w)][:topk]
+        super().__init__(stop_words=set(extractor.stop_words), idf=idf, unknown_idf=unseen_idf)
+        self._tokenizer = extractor.tokenizer  # shared: built once
 
 
 class TextRankExtractor:
-    """jieba's TextRank on our tokenizer (POS-tagged), with our stop words."""
+    """jieba's TextRank on a jieba tokenizer of our own (POS-tagged), with our stop words."""
 
     def __init__(self, extractor: KeywordExtractor,
                  allow_pos: Sequence[str] = TEXTRANK_POS) -> None:
         self.extractor = extractor
         self.allow_pos = tuple(allow_pos)
-        self.textrank = jieba.analyse.TextRank.__new__(jieba.analyse.TextRank)
-        self._ready = False
+        self.textrank: Any = None
 
     def _prepare(self) -> None:
-        self.extractor.cut("")
-        postok = jieba.posseg.POSTokenizer(self.extractor.tokenizer)
+        analyse = import_jieba_analyse()
+        import jieba.posseg
+
+        self.textrank = analyse.TextRank.__new__(analyse.TextRank)
+        postok = jieba.posseg.POSTokenizer(jieba_tokenizer())
         self.textrank.tokenizer = self.textrank.postokenizer = postok
         self.textrank.stop_words = set(self.extractor.stop_words)
         self.textrank.pos_filt = frozenset(self.allow_pos)
         self.textrank.span = 5
-        self._ready = True
 
     def extract(self, text: str, topk: int = DEFAULT_TOPK) -> list[tuple[str, float]]:
         """The `topk` best (keyword, TextRank score) pairs."""
-        if not self._ready:
+        if self.textrank is None:
             self._prepare()
         ranked = self.textrank.textrank(text, topK=None, withWeight=True, allowPOS=self.allow_pos)
         return [(w, round(float(s), 6)) for w, s in ranked if WORDLIKE.search(w)][:topk]
@@ -117,7 +110,7 @@ class TextRankExtractor:
 def corpus_idf(corpus: Corpus, extractor: KeywordExtractor) -> tuple[dict[str, float], float, int]:
     """(IDF table, unseen-word IDF, N) learned from the corpus's unique articles."""
     rows = corpus.db.execute("SELECT title, body FROM unique_articles ORDER BY id")
-    df, n = document_frequencies((_article_text(t, b) for t, b in rows), extractor)
+    df, n = document_frequencies((article_text(t, b) for t, b in rows), extractor)
     idf, unseen = smooth_idf(df, n)
     return idf, unseen, n
 
@@ -155,7 +148,7 @@ def rebuild_keywords(
         for start in range(0, len(ids), BATCH_SIZE):
             rows = corpus.bodies(ids[start : start + BATCH_SIZE])
             for method, ex in extractors.items():
-                results = [(i, ex.extract(_article_text(t, b), topk))  # type: ignore[attr-defined]
+                results = [(i, ex.extract(article_text(t, b), topk))  # type: ignore[attr-defined]
                            for i, t, b in rows]
                 corpus.write_keywords(results, method)
                 done[method] += len(results)

@@ -23,18 +23,22 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Protocol
 
-from fanwen_crawler.corpus.storage import open_corpus
+from fanwen_crawler.corpus.keywords import SEGMENTER
 from fanwen_crawler.corpus.transactions import write_transaction
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
+
+SEGMENTER_KEY = "search_segmenter"
+"""corpus_meta key: the segmenter that built `articles_fts` (queries must segment the same way)."""
+
 
 class Segmenter(Protocol):
     """What the index needs from a tokenizer: search-mode and precise segmentation."""
@@ -44,32 +48,77 @@ class Segmenter(Protocol):
     def cut(self, text: str) -> Iterable[str]: ...
 
 
-class JiebaSegmenter:
-    """Segmentation with the keywords module's own tokenizer (dictionary + user words)."""
+class RjiebaSegmenter:
+    """Segmentation with the keywords module's own rjieba tokenizer (dictionary + user words)."""
+
+    name = SEGMENTER
 
     def __init__(self) -> None:
-        from fanwen_crawler.corpus.keywords import KeywordExtractor
+        from fanwen_crawler.corpus.keywords import rjieba_tokenizer
 
-        self._extractor = KeywordExtractor()
-        # `cut` loads the tokenizer and our user dictionary; search mode then reuses them.
-        self._extractor.cut("")
+        self._tokenizer = rjieba_tokenizer()
 
     def cut(self, text: str) -> list[str]:
-        return self._extractor.cut(text)
+        return list(self._tokenizer.cut(text))
 
     def cut_for_search(self, text: str) -> list[str]:
-        return list(self._extractor.tokenizer.cut_for_search(text))
+        return list(self._tokenizer.cut_for_search(text))
 
 
-_segmenter: JiebaSegmenter | None = None
+class JiebaSegmenter:
+    """jieba's own segmentation (with our user words): reads an index that jieba built."""
+
+    name = "jieba"
+
+    def __init__(self) -> None:
+        from fanwen_crawler.corpus.keywords import jieba_tokenizer
+
+        self._tokenizer = jieba_tokenizer()
+
+    def cut(self, text: str) -> list[str]:
+        return list(self._tokenizer.cut(text))
+
+    def cut_for_search(self, text: str) -> list[str]:
+        return list(self._tokenizer.cut_for_search(text))
 
 
-def default_segmenter() -> JiebaSegmenter:
-    """One segmenter per process (jieba takes ~1 s to load its dictionary)."""
-    global _segmenter
-    if _segmenter is None:
-        _segmenter = JiebaSegmenter()
-    return _segmenter
+SEGMENTERS: dict[str, Callable[[], Segmenter]] = {
+    RjiebaSegmenter.name: RjiebaSegmenter, JiebaSegmenter.name: JiebaSegmenter}
+_segmenters: dict[str, Segmenter] = {}
+
+
+def default_segmenter(name: str = SEGMENTER) -> Segmenter:
+    """One segmenter of each kind per process (a dictionary takes ~0.3-1 s to load)."""
+    if name not in _segmenters:
+        _segmenters[name] = SEGMENTERS[name]()
+    return _segmenters[name]
+
+
+def index_segmenter(conn: sqlite3.Connection) -> str | None:
+    """The segmenter that built this corpus's word index (None: the index is empty).
+
+    An index built before the segmenter was recorded was built by jieba.
+    """
+    try:
+        row = conn.execute("SELECT value FROM corpus_meta WHERE key = ?",
+                           [SEGMENTER_KEY]).fetchone()
+    except sqlite3.OperationalError:  # no corpus_meta: a corpus older than the record
+        row = None
+    if row is not None:
+        return str(row[0])
+    has_rows = conn.execute("SELECT 1 FROM articles_fts LIMIT 1").fetchone() is not None
+    return "jieba" if has_rows else None
+
+
+def query_segmenter(conn: sqlite3.Connection) -> Segmenter:
+    """The segmenter queries on this corpus must use: the one its word index was built with."""
+    name = index_segmenter(conn) or SEGMENTER
+    if name != SEGMENTER:
+        if name not in SEGMENTERS:
+            raise ValueError(f"the search index was built by an unknown segmenter {name!r}")
+        logger.info("search index built with %s: queries segmented with it too "
+                    "(`fanwen index --rebuild` re-segments the corpus with %s)", name, SEGMENTER)
+    return default_segmenter(name)
 
 
 def segment(text: str, segmenter: Segmenter | None = None) -> str:
@@ -109,8 +158,14 @@ def sync_search_index(
     segmenter: Segmenter | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> int:
-    """Segment and index the queued articles, one transaction per batch; return how many."""
+    """Segment and index the queued articles, one transaction per batch; return how many.
+
+    With the default segmenter, an index built by another one (jieba, before rjieba) is
+    queued whole first and re-segmented: one index never mixes two segmentations.
+    """
     with _connection(db) as conn:
+        if segmenter is None:
+            migrate_segmenter(conn)
         if not pending_count(conn):
             return 0
         seg = segmenter or default_segmenter()
@@ -125,8 +180,8 @@ def sync_search_index(
                 break
             # Segment outside the write transaction: a crawl may be writing meanwhile, so a
             # row that changed since it was read stays queued for the next round.
-            docs = [(i, t, b, segment(t or "", seg), segment(b or "", seg)) for i, t, b in rows]
-            written = write_transaction(conn, partial(_index, conn, docs))
+            docs = segment_rows(rows, seg)
+            written = write_transaction(conn, partial(write_index, conn, docs, seg))
             if not written:
                 break  # everything read changed meanwhile: leave it for the next sync
             done += written
@@ -134,10 +189,59 @@ def sync_search_index(
         return done
 
 
-def _index(conn: sqlite3.Connection, docs: list[tuple[int, str, str, str, str]]) -> int:
-    """Write the segmented docs still current (inside the caller's write transaction)."""
+def migrate_segmenter(conn: sqlite3.Connection) -> int:
+    """Queue the whole index again if another segmenter built it; return articles queued."""
+    built = index_segmenter(conn)
+    if built is None or built == SEGMENTER:
+        return 0
+
+    def requeue() -> int:
+        conn.execute("DELETE FROM articles_fts")
+        queued = conn.execute(
+            "INSERT OR IGNORE INTO fts_pending (article_id) SELECT id FROM articles").rowcount
+        _record_segmenter(conn, SEGMENTER)
+        return int(queued)
+
+    queued = write_transaction(conn, requeue)
+    logger.warning("search index: built with %s; re-segmenting every article with %s",
+                   built, SEGMENTER)
+    return queued
+
+
+def _record_segmenter(conn: sqlite3.Connection, name: str | None) -> None:
+    if name is not None:
+        conn.execute("INSERT OR REPLACE INTO corpus_meta (key, value) VALUES (?, ?)",
+                     [SEGMENTER_KEY, name])
+
+
+Doc = tuple[int, str | None, str | None, str, str]
+"""(article id, title and body as read, segmented title, segmented body)."""
+
+
+def segment_rows(rows: Iterable[tuple[int, str | None, str | None]],
+                 segmenter: Segmenter) -> list[Doc]:
+    """The index rows of (id, title, body) rows."""
+    return [(i, t, b, segment(t or "", segmenter), segment(b or "", segmenter))
+            for i, t, b in rows]
+
+
+def write_index(conn: sqlite3.Connection, docs: list[Doc],
+                segmenter: Segmenter | None = None) -> int:
+    """Write the segmented docs still queued and current (inside the caller's write transaction).
+
+    A doc whose article changed (or was already indexed) since it was read is skipped:
+    a changed article stays queued for the next round. The article's row in the
+    character-trigram index (`articles_trigram`, external content) is added here too,
+    unless it has one. Returns the docs written.
+    """
+    trigram = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'articles_trigram'"
+                           ).fetchone() is not None
     written = 0
     for article_id, title, body, seg_title, seg_body in docs:
+        queued = conn.execute("SELECT 1 FROM fts_pending WHERE article_id = ?",
+                              [article_id]).fetchone()
+        if queued is None:
+            continue
         now = conn.execute("SELECT title, body FROM articles WHERE id = ?",
                            [article_id]).fetchone()
         if (now is None) != (title is None and body is None) or (
@@ -147,8 +251,14 @@ def _index(conn: sqlite3.Connection, docs: list[tuple[int, str, str, str, str]])
         if now is not None:
             conn.execute("INSERT INTO articles_fts (rowid, title, body) VALUES (?, ?, ?)",
                          [article_id, seg_title, seg_body])
+            if trigram and conn.execute("SELECT 1 FROM articles_trigram_docsize WHERE id = ?",
+                                        [article_id]).fetchone() is None:
+                conn.execute("INSERT INTO articles_trigram (rowid, title, body) "
+                             "VALUES (?, ?, ?)", [article_id, *now])
         conn.execute("DELETE FROM fts_pending WHERE article_id = ?", [article_id])
         written += 1
+    if written:
+        _record_segmenter(conn, getattr(segmenter, "name", None))
     return written
 
 
@@ -169,5 +279,7 @@ def _connection(db: sqlite3.Connection | str | Path) -> Iterator[sqlite3.Connect
     if isinstance(db, sqlite3.Connection):
         yield db
         return
+    from fanwen_crawler.corpus.storage import open_corpus
+
     with open_corpus(db) as corpus:
         yield corpus.db.conn

@@ -31,7 +31,7 @@ import re
 import socket
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -87,6 +87,8 @@ class WriteResult:
     unchanged: int = 0
     versioned: int = 0
     """Updates whose content hash changed: the old text was kept in `article_versions`."""
+    ids: list[int] = field(default_factory=list)
+    """Ids of the articles inserted or updated (what keywords and the search index follow)."""
 
 
 # --- the corpus ---------------------------------------------------------------------------
@@ -212,6 +214,8 @@ class Corpus:
             )
             self._write_children(cursor.lastrowid, children)
             self._write_validators(cursor.lastrowid, item)
+            if result is not None and cursor.lastrowid is not None:
+                result.ids.append(cursor.lastrowid)
             return "inserted"
         assert own_id is not None
         self._write_validators(own_id, item)
@@ -233,6 +237,8 @@ class Corpus:
         for table in CHILD_COLUMNS:
             conn.execute(f"DELETE FROM {table} WHERE article_id = ?", [own_id])
         self._write_children(own_id, children)
+        if result is not None:
+            result.ids.append(own_id)
         return "updated"
 
     def _write_validators(self, article_id: int | None, item: ArticleItem) -> None:

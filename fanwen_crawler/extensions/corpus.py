@@ -21,6 +21,10 @@ from fanwen_crawler.corpus.storage import Corpus, CorpusWriteError, open_corpus
 
 logger = logging.getLogger(__name__)
 
+articles_stored = object()
+"""Signal the store pipeline sends after each committed batch, with `ids`: the articles it
+inserted or changed (the `Enrich` extension computes their keywords and index rows)."""
+
 
 def crawl_corpus(crawler: Crawler) -> Corpus:
     """The crawl's corpus; NotConfigured (component off) when the crawl has none."""
