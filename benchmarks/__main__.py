@@ -418,10 +418,13 @@ def main(argv: list[str] | None = None) -> int:
         "",
     ]
     blocks: dict[str, list[str]] = {}
+    out = args.out or (None if args.quick else DEFAULT_OUT)
 
     def emit(name: str, block: list[str]) -> None:
         blocks[name] = [stamp, "", *block]
         print("\n".join(blocks[name]), flush=True)
+        if out is not None:  # after each section: a later failure keeps what was measured
+            write_markdown(out, header, blocks)
 
     print("\n".join(header), flush=True)
     if "crawl" in only:
@@ -465,9 +468,7 @@ def main(argv: list[str] | None = None) -> int:
     load = Path("/proc/loadavg").read_text().split(" ", 3)[:3]
     print(f"Total benchmark time {time.monotonic() - started:,.0f} s; load average at the end: "
           f"{load}.", flush=True)
-    out = args.out or (None if args.quick else DEFAULT_OUT)
     if out is not None:
-        write_markdown(out, header, blocks)
         print(f"written to {out}", file=sys.stderr)
     return 0
 

@@ -80,7 +80,7 @@ def bench_stages(n_articles: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "stages.db"
         corpus = open_corpus(path)
-        dedupe = DedupePipeline(db_path=str(path))
+        dedupe = DedupePipeline(corpus=corpus)  # the crawl's one corpus, as crawler.corpus
         dedupe.open_spider()
         try:
             for i in range(0, len(items), 50):
@@ -89,7 +89,6 @@ def bench_stages(n_articles: int) -> dict[str, Any]:
                 seconds, _ = _timed(corpus.write_articles, [batch])
                 costs["store"] += seconds
         finally:
-            dedupe.close_spider()
             corpus.close()
     extractor = KeywordExtractor()
     started = time.perf_counter()
