@@ -120,6 +120,9 @@ def section_stages(r: dict[str, Any]) -> list[str]:
         "- Stages at ≥ 20 % of in-crawl CPU: "
         + (", ".join(f"**{s}** ({_f(per[s] * 1000, 2)} ms)" for s in heavy) or "none")
         + ".",
+        "- Decode and extract run in the extraction worker process(es) after a crawl's first "
+        "100 pages (`FANWEN_EXTRACT_WORKERS`: CPUs − 1), so on two or more cores they leave "
+        "the crawl process; the other stages stay in it.",
         "",
     ]
     return out
