@@ -180,7 +180,8 @@ def _split_by_jieba(db: Path) -> list[str]:
     """Strings of the corpus that span two jieba words (the last character of one word and
     the first two of the next), which the word index alone cannot find."""
     with sqlite3.connect(db) as conn:
-        bodies = [r[0] for r in conn.execute("SELECT body FROM articles ORDER BY id LIMIT 10")]
+        # By URL, not id: ids follow the crawl's order, which varies from run to run.
+        bodies = [r[0] for r in conn.execute("SELECT body FROM articles ORDER BY url")]
     found = []
     for body in bodies:
         words = segment(body.split("\n")[0]).split()
