@@ -338,17 +338,7 @@ def _lsh_band_index(db: Database) -> None:
     conn = db.conn
     conn.execute("CREATE TABLE lsh_bands (key BLOB NOT NULL, article_id INTEGER NOT NULL, "
                  "PRIMARY KEY (key, article_id)) WITHOUT ROWID")
-    slices = [f"substr({{row}}.signature, {b * width + 1}, {width})" for b in range(bands)]
-    insert = ("INSERT OR IGNORE INTO lsh_bands (key, article_id) VALUES "
-              + ", ".join(f"({s.format(row='new')}, new.article_id)" for s in slices) + ";")
-    delete = ("DELETE FROM lsh_bands WHERE article_id = old.article_id AND key IN ("
-              + ", ".join(s.format(row="old") for s in slices) + ");")
-    for name, event, action in (("insert", "INSERT", insert), ("delete", "DELETE", delete)):
-        conn.execute(f"CREATE TRIGGER minhashes_lsh_{name} AFTER {event} ON minhashes "
-                     f"BEGIN {action} END")
-    conn.execute("CREATE TRIGGER minhashes_lsh_update AFTER UPDATE OF signature ON minhashes "
-                 f"BEGIN {delete} {insert} END")
-    for s in slices:
+    for s in _lsh_band_triggers(conn, bands, width):
         conn.execute("INSERT OR IGNORE INTO lsh_bands (key, article_id) "
                      f"SELECT {s.format(row='minhashes')}, article_id FROM minhashes")
 

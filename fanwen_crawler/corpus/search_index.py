@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from fanwen_crawler.corpus.keywords import SEGMENTER
 from fanwen_crawler.corpus.transactions import write_transaction
@@ -48,7 +48,22 @@ class Segmenter(Protocol):
     def cut(self, text: str) -> Iterable[str]: ...
 
 
-class RjiebaSegmenter:
+class _TokenizerSegmenter:
+    """A `Segmenter` over a tokenizer that has `cut` and `cut_for_search` (jieba's API)."""
+
+    name: str
+
+    def __init__(self, tokenizer: Any) -> None:
+        self._tokenizer = tokenizer
+
+    def cut(self, text: str) -> list[str]:
+        return list(self._tokenizer.cut(text))
+
+    def cut_for_search(self, text: str) -> list[str]:
+        return list(self._tokenizer.cut_for_search(text))
+
+
+class RjiebaSegmenter(_TokenizerSegmenter):
     """Segmentation with the keywords module's own rjieba tokenizer (dictionary + user words)."""
 
     name = SEGMENTER
@@ -56,16 +71,10 @@ class RjiebaSegmenter:
     def __init__(self) -> None:
         from fanwen_crawler.corpus.keywords import rjieba_tokenizer
 
-        self._tokenizer = rjieba_tokenizer()
-
-    def cut(self, text: str) -> list[str]:
-        return list(self._tokenizer.cut(text))
-
-    def cut_for_search(self, text: str) -> list[str]:
-        return list(self._tokenizer.cut_for_search(text))
+        super().__init__(rjieba_tokenizer())
 
 
-class JiebaSegmenter:
+class JiebaSegmenter(_TokenizerSegmenter):
     """jieba's own segmentation (with our user words): reads an index that jieba built."""
 
     name = "jieba"
@@ -73,13 +82,7 @@ class JiebaSegmenter:
     def __init__(self) -> None:
         from fanwen_crawler.corpus.keywords import jieba_tokenizer
 
-        self._tokenizer = jieba_tokenizer()
-
-    def cut(self, text: str) -> list[str]:
-        return list(self._tokenizer.cut(text))
-
-    def cut_for_search(self, text: str) -> list[str]:
-        return list(self._tokenizer.cut_for_search(text))
+        super().__init__(jieba_tokenizer())
 
 
 SEGMENTERS: dict[str, Callable[[], Segmenter]] = {
