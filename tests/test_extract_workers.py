@@ -16,12 +16,8 @@ import pytest
 from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
-from fanwen_crawler.middlewares.extract_workers import (
-    PAGE_META,
-    ExtractWorkersMiddleware,
-    auto_workers,
-)
-from fanwen_crawler.spiders.pages import read_page
+from fanwen_crawler.middlewares.extract_workers import ExtractWorkersMiddleware, auto_workers
+from fanwen_crawler.spiders.pages import PAGE_META, read_page
 from fanwen_crawler.spiders.portal import PortalSpider
 from tests.conftest import query_rows, run_fanwen
 

@@ -34,12 +34,10 @@ from scrapy.http import Response
 from scrapy.utils.asyncio import is_asyncio_available
 
 from fanwen_crawler.extractors.job import extract_or_error, start_worker
+from fanwen_crawler.spiders.pages import PAGE_META, page_content_type
 
 logger = logging.getLogger(__name__)
 
-PAGE_META = "fanwen_extracted"
-"""Request meta key holding the worker's result: a `Page` or the `ExtractionError` raised."""
-HTML_TYPES = (b"text/html", b"application/xhtml", b"text/plain")
 MAX_AUTO_WORKERS = 4
 
 
@@ -77,8 +75,7 @@ class ExtractWorkersMiddleware:
             return False
         if not 200 <= response.status < 300 or not response.body:
             return False
-        ctype = response.headers.get(b"Content-Type", b"text/html") or b"text/html"
-        return ctype.lower().startswith(HTML_TYPES)
+        return page_content_type(response) is not None
 
     def _pool(self) -> ProcessPoolExecutor:
         if self.pool is None:
@@ -96,7 +93,7 @@ class ExtractWorkersMiddleware:
         self.seen += 1
         if self.seen <= self.after:
             return response
-        ctype = (response.headers.get(b"Content-Type") or b"text/html").decode("latin-1")
+        ctype = page_content_type(response) or "text/html"
         try:
             future: Future[Any] = self._pool().submit(
                 extract_or_error, response.body, response.url, ctype,

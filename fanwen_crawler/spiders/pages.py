@@ -17,19 +17,30 @@ from scrapy.http import Response
 from fanwen_crawler.extractors import ExtractionError, extract_page
 from fanwen_crawler.failures import describe_non_article, describe_response, referer_of
 from fanwen_crawler.items import ArticleItem, CrawlError, Page
-from fanwen_crawler.middlewares.extract_workers import HTML_TYPES, PAGE_META
 from fanwen_crawler.profiles import Profile
 from fanwen_crawler.urls import canonical_url, linked_canonical, response_canonical, site_of
 
 logger = logging.getLogger(__name__)
+HTML_TYPES = (b"text/html", b"application/xhtml", b"text/plain")
+PAGE_META = "fanwen_extracted"
+"""Request meta key holding a worker's extraction (middlewares/extract_workers.py): a `Page`
+or the `ExtractionError` raised."""
+
+
+def page_content_type(response: Response) -> str | None:
+    """The Content-Type a response is read as a page with (text/html when absent), or None
+    when it is not a page (a PDF, an image …)."""
+    ctype = response.headers.get(b"Content-Type", b"text/html") or b"text/html"
+    return ctype.decode("latin-1") if ctype.lower().startswith(HTML_TYPES) else None
 
 
 def read_page(response: Response, profile: Profile | None, *, expect_article: bool,
               stats: Any = None) -> Page | CrawlError:
     """The extracted page, or a CrawlError saying why there is none."""
-    ctype = response.headers.get(b"Content-Type", b"text/html") or b"text/html"
-    if not ctype.lower().startswith(HTML_TYPES):
-        return describe_response(response, "not_html", ctype.decode("latin-1"))
+    ctype = page_content_type(response)
+    if ctype is None:
+        return describe_response(response, "not_html",
+                                 response.headers.get(b"Content-Type", b"").decode("latin-1"))
     try:
         # Extracted already by a worker process (middlewares/extract_workers.py), or here.
         page = response.meta.pop(PAGE_META, None)
@@ -37,7 +48,7 @@ def read_page(response: Response, profile: Profile | None, *, expect_article: bo
             raise page
         if page is None:
             page = extract_page(response.body, response.url,
-                                {"Content-Type": ctype.decode("latin-1")}, profile)
+                                {"Content-Type": ctype}, profile)
     except ExtractionError as exc:
         # Counted by Scrapy-style stats and recorded, not lost in a log line.
         if stats is not None:
